@@ -1,0 +1,3 @@
+from evictsim.cli import entry
+
+entry()

@@ -1,0 +1,206 @@
+"""The one parser of Redis configuration: redis.conf names → a validated, frozen :class:`RedisConfig`.
+
+Field names mirror ``redis.conf`` spellings (``maxmemory-samples`` ↔ ``maxmemory_samples``), so a
+result row can store its exact parameters and ``--set``, ``--config``, YAML and the Python API all go
+through :func:`RedisConfig.from_mapping`. Defaults are Redis 7.0's (``config.c``) unless marked as an
+evictsim extension. Every option is documented once, here.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from evictsim.errors import UserInputError
+from evictsim.units import parse_bool, parse_size
+
+POLICY_NAMES = ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+                "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl")
+EXPIRY_MODES = ("redis", "lazy", "exact")
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    """Redis 7.0 settings evictsim models, plus a few simulator knobs (marked *evictsim*)."""
+
+    maxmemory: int = 0                      # bytes; 0 = no limit
+    maxmemory_policy: str = "noeviction"
+    maxmemory_samples: int = 5
+    maxmemory_eviction_tenacity: int = 10   # 10 → 500 µs per eviction call
+    hz: int = 10
+    dynamic_hz: bool = True
+    active_expire_effort: int = 1
+    lfu_log_factor: int = 10
+    lfu_decay_time: int = 1                 # minutes; 0 disables decay
+    lazyfree_lazy_eviction: bool = False
+    lazyfree_lazy_expire: bool = False
+    lazyfree_lazy_server_del: bool = False
+    lazyfree_lazy_user_del: bool = False
+    activerehashing: bool = True
+    latency_tracking: bool = True           # a ~24.7 KB histogram per command name first used
+    # --- evictsim extensions -------------------------------------------------------------
+    expiry_mode: str = "redis"              # redis (lazy + active cycle) | lazy | exact
+    jemalloc_quantum: int = 16              # 16: Debian's system jemalloc; 8: Redis's bundled one
+    baseline_memory: int = 977_024          # used_memory of the empty server (script + 2 clients)
+    client_buffer_growth: int = 23_544      # client buffers that grow when pipelined traffic starts
+    latency_histogram_bytes: int = 24_720   # one hdr_histogram (latency-tracking) per command name
+    connected_clients: int = 2              # feeds dynamic-hz (hz doubles per 200 clients)
+    expire_key_cost_us: float = 1.0         # CPU per key the active expire cycle samples (MECHANICS §7)
+    evict_key_cost_us: float = 1.0          # CPU per evicted key, for the 500 µs eviction budget
+    lazyfree_bytes_per_s: float = 1.0e9     # background free rate when lazyfree applies
+    batch_interval: float = 0.005           # seconds: client batch (pipeline flush) granularity
+    sample_interval: float = 1.0            # seconds between time-series samples
+
+    @property
+    def policy_scope(self) -> str:
+        return self.maxmemory_policy.split("-")[0]
+
+    def to_mapping(self) -> dict[str, Any]:
+        """redis.conf-spelled dict of every setting (the resolved configuration in outputs)."""
+        return {f.name.replace("_", "-"): getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def replace(self, **changes: Any) -> "RedisConfig":
+        return RedisConfig.from_mapping({**self.to_mapping(), **{k.replace("_", "-"): v
+                                                                for k, v in changes.items()}})
+
+    @staticmethod
+    def from_mapping(values: Mapping[str, Any], *, source: str | None = None,
+                     lines: Mapping[str, int] | None = None, prefix: str = "") -> "RedisConfig":
+        """Validate a redis.conf-spelled mapping. Errors name ``source:line: key: expected ...``."""
+        kwargs: dict[str, Any] = {}
+        for raw_key, raw in values.items():
+            name = str(raw_key).replace("_", "-").lower()
+            line = (lines or {}).get(raw_key)
+            key = f"{prefix}{name}"
+            conv = _CONVERTERS.get(name)
+            if conv is None:
+                raise UserInputError(f"unknown setting; expected one of: {', '.join(sorted(_CONVERTERS))}",
+                                     source=source, line=line, key=key)
+            kwargs[name.replace("-", "_")] = conv(raw, source, line, key)
+        return RedisConfig(**kwargs)
+
+
+def _int_range(lo: int, hi: int) -> Callable[[Any, Any, Any, str], int]:
+    def conv(v: Any, source: Any, line: Any, key: str) -> int:
+        try:
+            if isinstance(v, bool):
+                raise ValueError
+            n = int(str(v).strip())
+        except ValueError:
+            raise UserInputError(f"expected an integer in [{lo}, {hi}], got {v!r}", source=source,
+                                 line=line, key=key) from None
+        if not lo <= n <= hi:
+            raise UserInputError(f"expected an integer in [{lo}, {hi}], got {n}", source=source, line=line,
+                                 key=key)
+        return n
+    return conv
+
+
+def _float_min(lo: float) -> Callable[[Any, Any, Any, str], float]:
+    def conv(v: Any, source: Any, line: Any, key: str) -> float:
+        try:
+            if isinstance(v, bool):
+                raise ValueError
+            x = float(str(v).strip())
+        except ValueError:
+            raise UserInputError(f"expected a number > {lo}, got {v!r}", source=source, line=line,
+                                 key=key) from None
+        if not x > lo:
+            raise UserInputError(f"expected a number > {lo}, got {x}", source=source, line=line, key=key)
+        return x
+    return conv
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any, Any, Any, str], str]:
+    def conv(v: Any, source: Any, line: Any, key: str) -> str:
+        s = str(v).strip().lower()
+        if s not in options:
+            raise UserInputError(f"expected one of {', '.join(options)}, got {str(v)!r}", source=source,
+                                 line=line, key=key)
+        return s
+    return conv
+
+
+def _size(v: Any, source: Any, line: Any, key: str) -> int:
+    return parse_size(v, source=source, line=line, key=key)
+
+
+def _bool(v: Any, source: Any, line: Any, key: str) -> bool:
+    return parse_bool(v, source=source, line=line, key=key)
+
+
+_CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
+    "maxmemory": _size,
+    "maxmemory-policy": _choice(POLICY_NAMES),
+    "maxmemory-samples": _int_range(1, 64),
+    "maxmemory-eviction-tenacity": _int_range(0, 100),
+    "hz": _int_range(1, 500),
+    "dynamic-hz": _bool,
+    "active-expire-effort": _int_range(1, 10),
+    "lfu-log-factor": _int_range(0, 1 << 30),
+    "lfu-decay-time": _int_range(0, 1 << 30),
+    "lazyfree-lazy-eviction": _bool,
+    "lazyfree-lazy-expire": _bool,
+    "lazyfree-lazy-server-del": _bool,
+    "lazyfree-lazy-user-del": _bool,
+    "activerehashing": _bool,
+    "latency-tracking": _bool,
+    "expiry-mode": _choice(EXPIRY_MODES),
+    "jemalloc-quantum": lambda v, s, ln, k: _choice(("8", "16"))(v, s, ln, k) and int(v),
+    "baseline-memory": _size,
+    "client-buffer-growth": _size,
+    "latency-histogram-bytes": _size,
+    "connected-clients": _int_range(0, 1_000_000),
+    "expire-key-cost-us": _float_min(0.0),
+    "evict-key-cost-us": _float_min(0.0),
+    "lazyfree-bytes-per-s": _float_min(0.0),
+    "batch-interval": _float_min(0.0),
+    "sample-interval": _float_min(0.0),
+}
+
+SETTING_NAMES = tuple(sorted(_CONVERTERS))
+
+
+def parse_set_option(text: str, *, option: str = "--set") -> tuple[str, str]:
+    """Split ``KEY=VALUE`` from ``--set`` and check the key is known."""
+    if "=" not in text:
+        raise UserInputError(f"expected KEY=VALUE, got {text!r}", source=option)
+    key, value = text.split("=", 1)
+    key = key.strip().lower().replace("_", "-")
+    if key not in _CONVERTERS:
+        raise UserInputError(f"unknown setting {key!r}; expected one of: {', '.join(SETTING_NAMES)}",
+                             source=option)
+    return key, value.strip()
+
+
+@dataclass
+class RedisConfFile:
+    """What :func:`read_redis_conf` found: the modelled directives and the ones it ignored."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+
+def read_redis_conf(path: str | Path) -> RedisConfFile:
+    """Read a real redis.conf: keep the directives evictsim models, list the rest as ignored."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UserInputError(f"cannot read redis.conf: {exc.strerror}", source=str(path)) from None
+    out = RedisConfFile()
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        name = parts[0].lower()
+        value = parts[1].strip().strip('"') if len(parts) > 1 else ""
+        if name in _CONVERTERS:
+            out.values[name] = value
+            out.lines[name] = lineno
+        else:
+            out.ignored.append(name)
+    return out

@@ -1,0 +1,48 @@
+"""A tiny name → factory registry, one per plug-in axis (policies, workloads, trace formats, plots).
+
+Adding a policy or a format is one module that calls ``REGISTRY.register("name")``; nothing else
+changes. An unknown name is a user error that lists the valid names.
+"""
+from __future__ import annotations
+
+from typing import Callable, Generic, Iterator, TypeVar
+
+from evictsim.errors import UserInputError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Maps names to objects (usually factories or classes) for one kind of plug-in."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def decorator(obj: T) -> T:
+            if name in self._items:
+                raise ValueError(f"{self.kind} {name!r} registered twice")
+            self._items[name] = obj
+            return obj
+        return decorator
+
+    def add(self, name: str, obj: T) -> None:
+        self.register(name)(obj)
+
+    def get(self, name: str, *, source: str | None = None, key: str | None = None) -> T:
+        try:
+            return self._items[name]
+        except KeyError:
+            valid = ", ".join(sorted(self._items))
+            raise UserInputError(f"unknown {self.kind} {name!r}; expected one of: {valid}",
+                                 source=source, key=key) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())

@@ -1,0 +1,115 @@
+"""The one request stream every reader and generator produces and the engine consumes.
+
+A trace is delivered as :class:`RequestChunk` objects: columns of NumPy arrays (struct of arrays),
+never a Python list of requests, so a 100M-request trace streams through in bounded memory.
+Keys are dense integer ids assigned in order of first appearance (0, 1, 2, ...), so the engine can
+index its per-key arrays directly; each request also carries the key's byte length, which is what the
+Redis memory model needs (the key string itself is not).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+import numpy as np
+
+OP_GET, OP_SET, OP_DEL = 0, 1, 2
+OP_NAMES = ("GET", "SET", "DEL")
+
+# Value encoding hints (Redis tryObjectEncoding). Strings unless the input shows the value.
+VT_STRING = 0        # embstr (<= 44 B) or raw, decided by size
+VT_INT = 1           # integer-like, outside the shared range: private 16-B robj
+VT_SHARED_INT = 2    # integer in [0, 10000): shared object (0 B) unless maxmemory + LRU/LFU policy
+
+FILL_LOOK_ASIDE = "look-aside"   # a missed GET is followed by a fill SET the simulator issues itself
+FILL_EXPLICIT = "explicit"       # the client's own SETs are in the trace; the simulator never fills
+
+
+@dataclass
+class RequestChunk:
+    """A block of consecutive requests, one array per column, all of the same length."""
+
+    time: np.ndarray      # float64, seconds since trace start, non-decreasing
+    op: np.ndarray        # uint8, OP_GET / OP_SET / OP_DEL
+    key: np.ndarray       # int32, dense key id
+    key_len: np.ndarray   # uint16, key name length in bytes
+    size: np.ndarray      # int32, value length in bytes (0 for DEL)
+    ttl_ms: np.ndarray    # int64, relative TTL in ms; 0 = no TTL
+    vtype: np.ndarray | None = None   # uint8 VT_*; None means all strings
+
+    def __len__(self) -> int:
+        return len(self.op)
+
+    @property
+    def max_key(self) -> int:
+        return int(self.key.max()) if len(self.key) else -1
+
+    def normalized(self) -> "RequestChunk":
+        """The same chunk with every column in the dtype the kernels expect."""
+        n = len(self.op)
+        return RequestChunk(
+            time=np.ascontiguousarray(self.time, dtype=np.float64),
+            op=np.ascontiguousarray(self.op, dtype=np.uint8),
+            key=np.ascontiguousarray(self.key, dtype=np.int32),
+            key_len=np.ascontiguousarray(self.key_len, dtype=np.uint16),
+            size=np.ascontiguousarray(self.size, dtype=np.int32),
+            ttl_ms=np.ascontiguousarray(self.ttl_ms, dtype=np.int64),
+            vtype=(np.zeros(n, np.uint8) if self.vtype is None
+                   else np.ascontiguousarray(self.vtype, dtype=np.uint8)),
+        )
+
+    @staticmethod
+    def concat(chunks: list["RequestChunk"]) -> "RequestChunk":
+        if not chunks:
+            return empty_chunk()
+        vt = None
+        if any(c.vtype is not None for c in chunks):
+            vt = np.concatenate([c.vtype if c.vtype is not None else np.zeros(len(c), np.uint8)
+                                 for c in chunks])
+        return RequestChunk(*(np.concatenate([getattr(c, f) for c in chunks])
+                              for f in ("time", "op", "key", "key_len", "size", "ttl_ms")), vtype=vt)
+
+    def slice(self, start: int, stop: int) -> "RequestChunk":
+        return RequestChunk(self.time[start:stop], self.op[start:stop], self.key[start:stop],
+                            self.key_len[start:stop], self.size[start:stop], self.ttl_ms[start:stop],
+                            None if self.vtype is None else self.vtype[start:stop])
+
+
+def empty_chunk() -> RequestChunk:
+    return RequestChunk(np.zeros(0, np.float64), np.zeros(0, np.uint8), np.zeros(0, np.int32),
+                        np.zeros(0, np.uint16), np.zeros(0, np.int32), np.zeros(0, np.int64))
+
+
+class Trace(Protocol):
+    """What the engine needs from a trace file or a generator.
+
+    ``fill`` says whether missed GETs are filled by the simulator (look-aside) or by SETs present
+    in the trace (explicit). ``n_keys_hint`` is an upper bound on distinct keys when known (lets
+    the engine size its arrays once), else None. ``chunks()`` may be called more than once and
+    must yield the same requests each time.
+    """
+
+    name: str
+    fill: str
+    n_keys_hint: int | None
+
+    def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]: ...
+
+
+@dataclass
+class ArrayTrace:
+    """A trace held in memory as one chunk (tests, notebooks, small generated workloads)."""
+
+    requests: RequestChunk
+    name: str = "array"
+    fill: str = FILL_LOOK_ASIDE
+    key_names: list[str] | None = None
+
+    @property
+    def n_keys_hint(self) -> int | None:
+        return self.requests.max_key + 1
+
+    def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
+        n = len(self.requests)
+        for start in range(0, n, chunk_size):
+            yield self.requests.slice(start, min(n, start + chunk_size))
