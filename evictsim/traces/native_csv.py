@@ -4,13 +4,13 @@
 ``ttl`` seconds with millisecond precision, empty or 0 = no TTL. Look-aside semantics: a GET that
 misses is filled by the simulator with a SET of ``size`` bytes (``PX ttl``).
 
-Read with Arrow's multi-threaded CSV parser, in blocks, never a Python loop over lines; a bad value
-is reported as ``file:line: column: expected ...``.
+Read block by block with Arrow's multi-threaded CSV parser (decompression runs ahead in its own
+thread), never a Python loop over lines; a bad value is reported as ``file:line: column: expected``.
+Written with times in whole microseconds and TTLs in whole milliseconds, as the reference traces are.
 """
 from __future__ import annotations
 
-import gzip
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -19,23 +19,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from evictsim.errors import UserInputError
+from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.base import FILL_LOOK_ASIDE, OP_DEL, OP_GET, OP_SET, RequestChunk
+from evictsim.traces.badlines import BadLines
+from evictsim.traces.base import FILL_EXPLICIT, FILL_LOOK_ASIDE, OP_DEL, OP_GET, OP_NAMES, OP_SET, RequestChunk
+from evictsim.traces.csvblocks import CsvLayout, parse_block
 from evictsim.traces.keymap import KeyMapper
+from evictsim.traces.names import ListNamer, key_names
+from evictsim.traces.textio import line_blocks, open_binary
+from evictsim.traces.writing import as_trace
 
 COLUMNS = ("time", "op", "key", "size", "ttl")
+HEADER = ",".join(COLUMNS)
 _OPS = {"GET": OP_GET, "SET": OP_SET, "DEL": OP_DEL}
-
-
-def _open_binary(path: Path):
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if name.endswith(".zst"):
-        import zstandard
-        return zstandard.open(path, "rb")
-    return open(path, "rb")
+LAYOUT = CsvLayout(
+    columns=COLUMNS,
+    types={"time": pa.float64(), "op": pa.string(), "key": pa.string(), "size": pa.int64(),
+           "ttl": pa.float64()},
+    expected={"time": "a number of seconds", "size": "a non-negative integer",
+              "ttl": "seconds or empty"},
+    checks={"time": float, "size": int, "ttl": float})
 
 
 @dataclass
@@ -44,106 +47,128 @@ class NativeCsvTrace:
     fill: str = FILL_LOOK_ASIDE
     name: str = ""
     n_keys_hint: int | None = None
-    block_size: int = 16 << 20
+    on_error: str = "raise"
+    block_size: int = 8 << 20
+    key_names: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.name = self.name or self.path.name.split(".")[0]
-        self.key_names: list[str] = []
+        self.key_namer = ListNamer(self.key_names)
+        self.errors = BadLines(str(self.path), self.on_error)
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
         mapper = KeyMapper()
-        first_line = 2  # line 1 is the header
+        mapper.names = self.key_names
+        self.key_names.clear()
+        self.errors = BadLines(str(self.path), self.on_error)
         prev_time = 0.0
-        convert = pacsv.ConvertOptions(column_types={"time": pa.string(), "op": pa.string(),
-                                                     "key": pa.string(), "size": pa.string(),
-                                                     "ttl": pa.string()},
-                                       strings_can_be_null=False)
-        try:
-            fh = _open_binary(self.path)
-            reader = pacsv.open_csv(fh, read_options=pacsv.ReadOptions(block_size=self.block_size),
-                                    parse_options=pacsv.ParseOptions(newlines_in_values=False),
-                                    convert_options=convert)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise UserInputError(f"not a native trace ({_first_line(exc)}); expected the header "
-                                 f"time,op,key,size,ttl", source=str(self.path)) from None
-        if tuple(reader.schema.names) != COLUMNS:
-            raise UserInputError(f"expected the header time,op,key,size,ttl, got {','.join(reader.schema.names)}",
-                                 source=str(self.path), line=1)
-        with fh:
-            while True:
-                try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    break
-                except pa.ArrowInvalid as exc:
-                    raise UserInputError(f"malformed CSV ({_first_line(exc)}); expected 5 columns "
-                                         f"time,op,key,size,ttl", source=str(self.path)) from None
-                chunk, prev_time = self._convert(batch, mapper, first_line, prev_time)
-                first_line += batch.num_rows
-                for start in range(0, len(chunk), chunk_size):
-                    yield chunk.slice(start, min(len(chunk), start + chunk_size))
-        self.key_names = mapper.names
+        for block, first_line in line_blocks(self.path, self.block_size):
+            if first_line == 1:
+                block, first_line = self._strip_header(block), 2
+            table, lines = parse_block(block, first_line, LAYOUT, self.errors)
+            chunk, prev_time = self._convert(table, lines, mapper, prev_time)
+            for start in range(0, len(chunk), chunk_size):
+                yield chunk.slice(start, min(len(chunk), start + chunk_size))
         self.n_keys_hint = len(mapper)
 
-    def _convert(self, batch: pa.RecordBatch, mapper: KeyMapper, first_line: int,
+    def _strip_header(self, block: bytes) -> bytes:
+        end = block.find(b"\n")
+        header = block[:end].decode("utf-8", "replace").strip().replace('"', "")
+        if header != HEADER:
+            self.errors.mode = "raise"
+            self.errors.bad(1, f"expected the header {HEADER}, got {header[:80]!r}")
+        return block[end + 1:]
+
+    def _convert(self, table: pa.Table, lines: np.ndarray, mapper: KeyMapper,
                  prev_time: float) -> tuple[RequestChunk, float]:
-        cols = {name: batch.column(i) for i, name in enumerate(batch.schema.names)}
-        time = self._numeric(cols["time"], pa.float64(), "time", first_line, "a number of seconds")
-        size = self._numeric(cols["size"], pa.int64(), "size", first_line, "a non-negative integer")
-        ttl_col = pc.if_else(pc.equal(cols["ttl"], ""), "0", cols["ttl"])
-        ttl = self._numeric(ttl_col, pa.float64(), "ttl", first_line, "seconds or empty")
-        op_codes = np.full(batch.num_rows, 255, dtype=np.uint8)
-        ops = cols["op"]
+        ops = table.column("op").combine_chunks()
+        op_codes = np.full(table.num_rows, 255, dtype=np.uint8)
         for name, code in _OPS.items():
             op_codes[pc.equal(ops, name).to_numpy(zero_copy_only=False)] = code
-        self._check(op_codes == 255, first_line, "op", "GET, SET or DEL", ops)
-        self._check(size < 0, first_line, "size", "a non-negative integer", cols["size"])
-        self._check(ttl < 0, first_line, "ttl", "seconds >= 0 or empty", cols["ttl"])
-        self._check(pc.equal(cols["key"], "").to_numpy(zero_copy_only=False), first_line, "key",
-                    "a non-empty key", cols["key"])
-        back = np.diff(time, prepend=prev_time) < 0
-        self._check(back, first_line, "time", "non-decreasing seconds", cols["time"])
-        keys, key_len = mapper.map_arrow(cols["key"])
-        chunk = RequestChunk(time=time, op=op_codes, key=keys, key_len=key_len,
+        time = _numpy(table, "time", np.nan)
+        size = _numpy(table, "size", -1)
+        ttl = _numpy(table, "ttl", 0.0)
+        keys = table.column("key").combine_chunks()
+        keep = self.errors.check(op_codes == 255, lines, "op", "GET, SET or DEL", ops)
+        keep &= self.errors.check(~(time >= 0), lines, "time", "a number of seconds >= 0", table.column("time"))
+        keep &= self.errors.check(size < 0, lines, "size", "a non-negative integer", table.column("size"))
+        keep &= self.errors.check(ttl < 0, lines, "ttl", "seconds >= 0 or empty", table.column("ttl"))
+        keep &= self.errors.check(pc.equal(keys, "").to_numpy(zero_copy_only=False), lines, "key",
+                                  "a non-empty key", keys)
+        if not keep.all():
+            idx = np.flatnonzero(keep)
+            time, op_codes, size, ttl, lines = time[idx], op_codes[idx], size[idx], ttl[idx], lines[idx]
+            keys = keys.take(pa.array(idx))
+        running_max = np.maximum.accumulate(np.concatenate([[prev_time], time]))[:-1]
+        back = time < running_max
+        if back.any():  # a time that goes backwards cannot enter a sorted stream
+            idx = np.flatnonzero(self.errors.check(back, lines, "time", "non-decreasing seconds", time))
+            time, op_codes, size, ttl = time[idx], op_codes[idx], size[idx], ttl[idx]
+            keys = keys.take(pa.array(idx))
+        ids, key_len = mapper.map_arrow(keys)
+        chunk = RequestChunk(time=time, op=op_codes, key=ids, key_len=key_len,
                              size=size.astype(np.int32), ttl_ms=np.rint(ttl * 1000.0).astype(np.int64))
         return chunk, float(time[-1]) if len(time) else prev_time
 
-    def _numeric(self, col: pa.Array, typ: pa.DataType, name: str, first_line: int, expected: str):
-        try:
-            return pc.cast(col, typ).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            bad = np.ones(len(col), dtype=bool)
-            for i, v in enumerate(col.to_pylist()):
-                try:
-                    float(v) if typ == pa.float64() else int(v)
-                    bad[i] = False
-                except (TypeError, ValueError):
-                    break
-            self._check(bad, first_line, name, expected, col)
-            raise  # unreachable: _check raised
 
-    def _check(self, bad: np.ndarray, first_line: int, column: str, expected: str, values) -> None:
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise UserInputError(f"expected {expected}, got {values[i].as_py()!r}", source=str(self.path),
-                                 line=first_line + i, key=column)
+def _numpy(table: pa.Table, column: str, null_as) -> np.ndarray:
+    col = table.column(column)
+    if col.null_count:
+        col = col.fill_null(null_as)
+    return col.to_numpy()
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def fixed_decimals(values_in_units: np.ndarray, decimals: int) -> pa.Array:
+    """Integers in 10**-decimals units as decimal strings (``1234567, 6`` → ``"1.234567"``)."""
+    scale = 10 ** decimals
+    ints = np.asarray(values_in_units, dtype=np.int64)
+    whole = pc.cast(pa.array(ints // scale), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pa.array(ints % scale), pa.string()), width=decimals, padding="0")
+    return pc.binary_join_element_wise(whole, frac, ".")
+
+
+def chunk_table(chunk: RequestChunk, keys: pa.Array) -> pa.Table:
+    micros = np.rint(chunk.time * 1e6).astype(np.int64)
+    ttl = fixed_decimals(chunk.ttl_ms, 3)
+    ttl = pc.if_else(pa.array(chunk.ttl_ms > 0), ttl, "")
+    ops = pa.array(np.asarray(OP_NAMES, dtype=object)[chunk.op], type=pa.string())
+    return pa.table({"time": fixed_decimals(micros, 6), "op": ops, "key": keys,
+                     "size": pa.array(chunk.size.astype(np.int64)), "ttl": ttl})
+
+
+def write(trace_or_chunks, path: Path, **_) -> list[str]:
+    """Write a trace as native CSV; returns what the format could not hold."""
+    trace = as_trace(trace_or_chunks)
+    dropped: set[str] = set()
+    if trace.fill == FILL_EXPLICIT:
+        dropped.add("explicit fill (native traces are look-aside: open with fill=explicit to replay)")
+    with atomic_path(path) as tmp, open_binary(tmp, "wb", named=path) as fh:
+        fh.write((HEADER + "\n").encode())
+        for chunk in trace.chunks():
+            if chunk.vtype is not None and chunk.vtype.any():
+                dropped.add("value types (integer values are written as strings)")
+            keys = key_names(trace, chunk)
+            needs_quotes = pc.any(pc.match_substring_regex(keys, r'[,"\r\n]')).as_py()
+            opts = pacsv.WriteOptions(include_header=False,
+                                      quoting_style="needed" if needs_quotes else "none")
+            pacsv.write_csv(chunk_table(chunk, keys), fh, opts)
+    return sorted(dropped)
 
 
 class NativeCsvFormat:
-    """Registry entry: which files are native CSV, and how to open them."""
+    """Registry entry: which files are native CSV, and how to open and write them."""
 
     name = "native"
     suffixes = (".csv", ".csv.gz", ".csv.zst")
+    holds = ("time_us", "op", "key_name", "size", "ttl_ms")
 
     def matches(self, path: Path) -> bool:
         return path.name.lower().endswith(self.suffixes)
 
     def open(self, path: Path, **options) -> NativeCsvTrace:
         return NativeCsvTrace(Path(path), **options)
+
+    write = staticmethod(write)
 
 
 TRACE_FORMATS.add("native", NativeCsvFormat())

@@ -1,0 +1,185 @@
+"""Redis ``MONITOR`` output (``redis-cli monitor > capture.log``), read as an explicit-fill trace.
+
+A line is ``<unix time> [<db> <client>] "CMD" "arg" ...`` with arguments escaped as Redis's
+``sdscatrepr`` does (``\\"``, ``\\\\``, ``\\n``, ``\\xHH``...). Commands from a Lua script show
+``[0 lua]``; the ``EVALSHA``/``EVAL`` line itself is not a request (its inner commands are). Requests
+kept: ``GET``/``MGET`` → GET; ``SET`` (``EX``/``PX``/``EXAT``/``PXAT``; ``NX``/``XX`` written as plain
+SETs), ``SETEX``, ``PSETEX``, ``SETNX``, ``GETSET``, ``MSET`` → SET; ``DEL``/``UNLINK`` → DEL. Every
+other command is skipped and counted by name (``skipped_commands``): keyless noise (``DBSIZE``,
+``INFO``, ``PING``), script calls, and keyed commands the request model cannot express. A SET value
+that Redis would store as an integer gets ``VT_INT`` (``VT_SHARED_INT`` in ``[0, 10000)``).
+Times are relative to the first timestamped line. The database number is ignored.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from evictsim.atomic import atomic_path
+from evictsim.traces import TRACE_FORMATS
+from evictsim.traces.badlines import BadLines
+from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, OP_SET, VT_INT, VT_SHARED_INT,
+                                  VT_STRING, RequestChunk)
+from evictsim.traces.keymap import KeyMapper
+from evictsim.traces.monitor_parse import ParsedLine, parse_line, request_rows
+from evictsim.traces.names import ListNamer, key_names
+from evictsim.traces.textio import head_bytes, line_blocks, open_binary, strip_compression
+from evictsim.traces.writing import as_trace
+
+_LINE_START = re.compile(rb"^\d+\.\d+ \[\d+ ")
+
+
+@dataclass
+class MonitorTrace:
+    path: Path
+    fill: str = FILL_EXPLICIT
+    name: str = ""
+    n_keys_hint: int | None = None
+    on_error: str = "raise"
+    key_names: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.path.name.split(".")[0]
+        self.key_namer = ListNamer(self.key_names)
+        self.errors = BadLines(str(self.path), self.on_error)
+        self.skipped_commands: Counter = Counter()
+
+    def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
+        mapper = KeyMapper()
+        mapper.names = self.key_names
+        self.key_names.clear()
+        self.errors = BadLines(str(self.path), self.on_error)
+        self.skipped_commands = Counter()
+        rows = _Rows()
+        t0: tuple[int, int] | None = None
+        for block, first_line in line_blocks(self.path, 4 << 20):
+            for offset, raw in enumerate(block.split(b"\n")[:-1]):
+                line = first_line + offset
+                parsed = parse_line(raw)
+                if isinstance(parsed, str):
+                    if not (line == 1 and raw.strip() == b"OK"):  # redis-cli's reply to MONITOR
+                        self.errors.bad(line, parsed)
+                    continue
+                t0 = t0 or (parsed.sec, parsed.usec)
+                if not request_rows(parsed, t0, rows, self.skipped_commands):
+                    continue
+            if len(rows) >= chunk_size:
+                yield from rows.flush(mapper, chunk_size)
+        yield from rows.flush(mapper, chunk_size, final=True)
+        self.n_keys_hint = len(mapper)
+
+    def cache_extra(self) -> dict:
+        return {"skipped_commands": dict(self.skipped_commands)}
+
+
+class _Rows:
+    """Column lists of parsed requests, turned into chunks once there are enough."""
+
+    def __init__(self) -> None:
+        self.time: list[float] = []
+        self.op: list[int] = []
+        self.key: list[str] = []
+        self.size: list[int] = []
+        self.ttl: list[int] = []
+        self.vtype: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.op)
+
+    def add(self, time: float, op: int, key: str, size: int, ttl_ms: int, vtype: int) -> None:
+        self.time.append(time)
+        self.op.append(op)
+        self.key.append(key)
+        self.size.append(size)
+        self.ttl.append(ttl_ms)
+        self.vtype.append(vtype)
+
+    def flush(self, mapper: KeyMapper, chunk_size: int, final: bool = False) -> Iterator[RequestChunk]:
+        while len(self) >= chunk_size or (final and len(self)):
+            n = min(chunk_size, len(self))
+            ids, key_len = mapper.map_list(self.key[:n])
+            yield RequestChunk(time=np.asarray(self.time[:n], np.float64), op=np.asarray(self.op[:n], np.uint8),
+                               key=ids, key_len=key_len, size=np.asarray(self.size[:n], np.int32),
+                               ttl_ms=np.asarray(self.ttl[:n], np.int64),
+                               vtype=np.asarray(self.vtype[:n], np.uint8))
+            for column in (self.time, self.op, self.key, self.size, self.ttl, self.vtype):
+                del column[:n]
+
+
+def _value_text(size: int, vtype: int) -> str | None:
+    """A value of ``size`` bytes that Redis would encode as ``vtype`` (None if impossible)."""
+    if vtype == VT_STRING:
+        return "x" * size
+    if vtype == VT_SHARED_INT and 1 <= size <= 4:
+        return "1" + "0" * (size - 1)
+    if vtype == VT_INT and 5 <= size <= 18:
+        return "1" + "0" * (size - 1)
+    return None
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+
+def write(trace_or_chunks, path: Path, *, epoch: int = 1_700_000_000, **_) -> list[str]:
+    """Write as MONITOR lines from a client ``127.0.0.1:1``; a ``PING`` at time 0 anchors the clock."""
+    trace = as_trace(trace_or_chunks)
+    dropped: set[str] = set()
+    with atomic_path(path) as tmp, open_binary(tmp, "wb", named=path) as fh:
+        fh.write(f'{epoch}.000000 [0 127.0.0.1:1] "PING"\n'.encode())
+        for chunk in trace.chunks():
+            micros = np.rint(chunk.time * 1e6).astype(np.int64) + epoch * 1_000_000
+            names = key_names(trace, chunk).to_pylist()
+            vtypes = chunk.vtype if chunk.vtype is not None else np.zeros(len(chunk), np.uint8)
+            lines = []
+            for i in range(len(chunk)):
+                stamp = f"{micros[i] // 1_000_000}.{micros[i] % 1_000_000:06d} [0 127.0.0.1:1] "
+                op, key = chunk.op[i], _quote(names[i])
+                if op == OP_GET:
+                    lines.append(f'{stamp}"GET" {key}')
+                elif op == OP_DEL:
+                    lines.append(f'{stamp}"DEL" {key}')
+                else:
+                    value = _value_text(int(chunk.size[i]), int(vtypes[i]))
+                    if value is None:
+                        dropped.add("integer value types that do not fit the size (written as strings)")
+                        value = "x" * int(chunk.size[i])
+                    ttl = f' "PX" "{chunk.ttl_ms[i]}"' if chunk.ttl_ms[i] > 0 else ""
+                    lines.append(f'{stamp}"SET" {key} "{value}"{ttl}')
+                    continue
+                if chunk.size[i] and op == OP_GET:
+                    dropped.add("GET sizes (MONITOR shows no value for a GET)")
+                if chunk.ttl_ms[i] and op == OP_GET:
+                    dropped.add("GET TTLs")
+            fh.write(("\n".join(lines) + "\n").encode() if lines else b"")
+    if trace.fill != FILL_EXPLICIT:
+        dropped.add("look-aside fill (MONITOR traces are explicit: open with fill=look-aside to replay)")
+    return sorted(dropped)
+
+
+class MonitorFormat:
+    """Registry entry: ``.monitor`` / ``.monitor.log`` names, or a file whose lines look like MONITOR."""
+
+    name = "monitor"
+
+    def matches(self, path: Path) -> bool:
+        base = strip_compression(path.name.lower())
+        if base.endswith((".monitor", ".monitor.log")):
+            return True
+        if base.endswith((".csv", ".bin")) or "oraclegeneral" in base or path.is_dir():
+            return False
+        lines = head_bytes(path, 2048).split(b"\n")[:3]
+        return any(_LINE_START.match(line) for line in lines)
+
+    def open(self, path: Path, **options) -> MonitorTrace:
+        return MonitorTrace(Path(path), **options)
+
+    write = staticmethod(write)
+
+
+TRACE_FORMATS.add("monitor", MonitorFormat())

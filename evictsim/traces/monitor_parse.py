@@ -1,0 +1,126 @@
+"""One MONITOR line → its timestamp, client and unescaped arguments; one command → request rows.
+
+Kept apart from :mod:`evictsim.traces.monitor` (the reader and writer) because the unescaping and the
+command table are the part that needs its own tests. Fast path: a line without a backslash splits on
+``" "`` (an escaped quote always carries a backslash).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from evictsim.traces.base import OP_DEL, OP_GET, OP_SET, VT_INT, VT_SHARED_INT, VT_STRING
+
+EXPECTED = 'expected a MONITOR line: TIMESTAMP [DB CLIENT] "COMMAND" "ARG" ...'
+_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_ESCAPE = re.compile(r'\\(x[0-9a-fA-F]{2}|.)')
+_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", '"': '"', "\\": "\\"}
+_INT = re.compile(r"-?[1-9][0-9]{0,18}|0")
+SHARED_INTEGERS = 10000  # OBJ_SHARED_INTEGERS in server.h
+
+
+@dataclass
+class ParsedLine:
+    sec: int
+    usec: int
+    client: str
+    args: list[str]
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+
+    def one(m: re.Match) -> str:
+        code = m.group(1)
+        if code[0] == "x" and len(code) == 3:
+            return chr(int(code[1:], 16))  # one byte, kept as one latin-1 char: length stays right
+        return _SIMPLE.get(code, code)
+    return _ESCAPE.sub(one, text)
+
+
+def parse_line(raw: bytes) -> ParsedLine | str:
+    """A parsed line, or the message saying what was expected."""
+    text = raw.decode("utf-8", "surrogateescape").rstrip("\r")
+    stamp, sep, rest = text.partition(" [")
+    close = rest.find("] ")
+    sec_text, dot, usec_text = stamp.partition(".")
+    if not sep or close < 0 or not dot or not sec_text.isdigit() or not usec_text.isdigit():
+        return f"{EXPECTED}; got {text[:80]!r}"
+    body = rest[close + 2:]
+    if len(body) < 2 or body[0] != '"' or body[-1] != '"':
+        return f"{EXPECTED}; got {text[:80]!r}"
+    if "\\" not in body:
+        args = body[1:-1].split('" "')
+    else:
+        args = [_unescape(t) for t in _TOKEN.findall(body)]
+    usec = int(usec_text.ljust(6, "0")[:6])
+    return ParsedLine(int(sec_text), usec, rest[:close], args)
+
+
+def value_type(value: str) -> int:
+    """Redis's integer encoding test (``string2ll``): canonical decimal within int64."""
+    if len(value) > 20 or not _INT.fullmatch(value):
+        return VT_STRING
+    number = int(value)
+    if not -(2**63) <= number < 2**63:
+        return VT_STRING
+    return VT_SHARED_INT if 0 <= number < SHARED_INTEGERS else VT_INT
+
+
+def _ttl_options(options: list[str], now_ms: int) -> int | None:
+    """TTL in ms from SET's options (0 = none); None if they do not parse."""
+    ttl = 0
+    i = 0
+    while i < len(options):
+        word = options[i].upper()
+        if word in ("EX", "PX", "EXAT", "PXAT") and i + 1 < len(options):
+            try:
+                amount = int(options[i + 1])
+            except ValueError:
+                return None
+            ttl = {"EX": amount * 1000, "PX": amount, "EXAT": amount * 1000 - now_ms,
+                   "PXAT": amount - now_ms}[word]
+            ttl = max(ttl, 1)
+            i += 2
+        elif word in ("NX", "XX", "GET", "KEEPTTL"):
+            i += 1
+        else:
+            return None
+    return ttl
+
+
+def request_rows(p: ParsedLine, t0: tuple[int, int], rows, skipped: Counter) -> bool:
+    """Append the requests of one command to ``rows``; count it in ``skipped`` if it has none."""
+    cmd = p.args[0].upper() if p.args else ""
+    a = p.args[1:]
+    time = (p.sec - t0[0]) + (p.usec - t0[1]) / 1e6
+    now_ms = p.sec * 1000 + p.usec // 1000
+
+    def set_row(key: str, value: str, ttl: int | None) -> None:
+        # MONITOR escapes every non-printable byte as \xHH, so one char is one byte
+        rows.add(time, OP_SET, key, len(value), ttl or 0, value_type(value))
+
+    if cmd == "GET" and len(a) == 1 or cmd == "MGET" and a:
+        for key in a:
+            rows.add(time, OP_GET, key, 0, 0, VT_STRING)
+    elif cmd == "SET" and len(a) >= 2 and _ttl_options(a[2:], now_ms) is not None:
+        set_row(a[0], a[1], _ttl_options(a[2:], now_ms))
+    elif cmd in ("SETEX", "PSETEX") and len(a) == 3 and a[1].lstrip("-").isdigit():
+        set_row(a[0], a[2], int(a[1]) * (1000 if cmd == "SETEX" else 1))
+    elif cmd in ("SETNX", "GETSET") and len(a) == 2:
+        set_row(a[0], a[1], 0)
+    elif cmd == "MSET" and a and len(a) % 2 == 0:
+        for key, value in zip(a[::2], a[1::2]):
+            set_row(key, value, 0)
+    elif cmd in ("DEL", "UNLINK") and a:
+        for key in a:
+            rows.add(time, OP_DEL, key, 0, 0, VT_STRING)
+    else:
+        skipped[cmd or "(empty)"] += 1
+        return False
+    return True
+
+
+__all__ = ["ParsedLine", "parse_line", "request_rows", "value_type", "EXPECTED"]
