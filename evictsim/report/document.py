@@ -1,0 +1,123 @@
+"""``report.md`` and a self-contained ``report.html`` (plots embedded) for one experiment folder.
+
+Both are rendered from one :class:`ReportContent`: the configuration as written, the table of results
+(``aggregate.csv``), the plots, and, when maxmemory is swept, the capacity answer line.
+"""
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evictsim import atomic
+from evictsim.report.capacity import answer_line
+from evictsim.report.data import RESOLVED_AXES, ExperimentResults
+from evictsim.report.style import MIB
+
+
+@dataclass
+class ReportContent:
+    title: str
+    description: str
+    facts: list[str]
+    answer: str | None
+    config_text: str
+    header: list[str]
+    rows: list[list[str]]
+    plots: list[tuple[str, Path]] = field(default_factory=list)   # (caption, png path)
+
+
+def _pct(mean: str, half: str) -> str:
+    if not mean:
+        return ""
+    text = f"{float(mean) * 100:.2f}"
+    return text + (f" ± {float(half) * 100:.2f}" if half else "")
+
+
+def _num(mean: str, scale: float = 1.0, digits: int = 0) -> str:
+    return f"{float(mean) / scale:,.{digits}f}" if mean else ""
+
+
+def results_table(results: ExperimentResults) -> tuple[list[str], list[list[str]]]:
+    axes = [a for a in results.axes if a not in RESOLVED_AXES]
+    header = [*axes, "policy", "maxmemory (MiB)", "runs", "hit ratio (%, 95% CI)", "evicted keys",
+              "expired keys", "rejected writes", "peak used_memory (MiB)", "simulate (s)"]
+    rows = []
+    for c in results.configurations:
+        a = c.aggregate
+        rows.append([*(c.point[x] for x in axes), c.policy, f"{c.maxmemory / MIB:g}" if c.maxmemory else "no limit",
+                     a.get("replications", ""), _pct(a.get("hit_ratio_mean", ""), a.get("hit_ratio_ci95", "")),
+                     _num(a.get("evicted_keys_mean", "")), _num(a.get("expired_keys_mean", "")),
+                     _num(a.get("rejected_writes_mean", "")), _num(a.get("used_memory_peak_mean", ""), MIB, 2),
+                     _num(a.get("simulate_s_mean", ""), 1.0, 2)])
+    return header, rows
+
+
+def build_content(results: ExperimentResults, plot_paths: list[Path]) -> ReportContent:
+    meta = results.meta
+    target = float(meta.get("report", {}).get("target-hit-ratio", 0.95))
+    config_file = results.out_dir / "experiment.yaml"
+    header, rows = results_table(results)
+    n_runs = len(meta.get("runs", []))
+    facts = [f"{n_runs} runs: {len(results.configurations)} configurations finished × "
+             f"{meta.get('replications', 1)} replications, base seed {meta.get('seed', 0)}",
+             f"runs finished: {len(results.summary)} of {n_runs}"]
+    pngs = [p for p in plot_paths if p.suffix == ".png"]
+    return ReportContent(
+        title=f"Experiment: {results.name}", description=meta.get("description", ""), facts=facts,
+        answer=answer_line(results, target),
+        config_text=config_file.read_text() if config_file.exists() else "",
+        header=header, rows=rows,
+        plots=[(p.stem.replace("_", " "), p) for p in pngs])
+
+
+def render_markdown(content: ReportContent, out_dir: Path) -> str:
+    lines = [f"# {content.title}", ""]
+    if content.description:
+        lines += [content.description.strip(), ""]
+    if content.answer:
+        lines += [f"**Answer:** {content.answer}", ""]
+    lines += [f"- {fact}" for fact in content.facts] + ["", "## Results", ""]
+    lines.append("| " + " | ".join(content.header) + " |")
+    lines.append("|" + "---|" * len(content.header))
+    lines += ["| " + " | ".join(row) + " |" for row in content.rows]
+    lines += ["", "Tables: `summary.csv` (one row per run), `aggregate.csv` (mean and 95% CI per "
+              "configuration).", "", "## Plots", ""]
+    for caption, path in content.plots:
+        lines += [f"### {caption}", "", f"![{caption}]({path.relative_to(out_dir).as_posix()})", ""]
+    lines += ["## Configuration", "", "```yaml", content.config_text.rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+        "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 8px;"
+        "text-align:right}th{background:#f3f3f3}pre{background:#f6f6f6;padding:1em;overflow:auto}"
+        "img{max-width:100%}.answer{background:#eef6ee;border-left:4px solid #2ca02c;padding:.6em 1em}")
+
+
+def render_html(content: ReportContent) -> str:
+    e = html.escape
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(content.title)}</title>"
+             f"<style>{_CSS}</style></head><body>", f"<h1>{e(content.title)}</h1>"]
+    if content.description:
+        parts.append(f"<p>{e(content.description.strip())}</p>")
+    if content.answer:
+        parts.append(f"<p class='answer'><b>Answer:</b> {e(content.answer)}</p>")
+    parts.append("<ul>" + "".join(f"<li>{e(f)}</li>" for f in content.facts) + "</ul><h2>Results</h2>")
+    parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in content.header) + "</tr>")
+    parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in content.rows]
+    parts.append("</table><h2>Plots</h2>")
+    for caption, path in content.plots:
+        data = base64.b64encode(path.read_bytes()).decode()   # embedded: the file stands alone
+        parts.append(f"<h3>{e(caption)}</h3><img alt='{e(caption)}' src='data:image/png;base64,{data}'>")
+    parts.append(f"<h2>Configuration</h2><pre>{e(content.config_text)}</pre></body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(results: ExperimentResults, plot_paths: list[Path]) -> list[Path]:
+    content = build_content(results, plot_paths)
+    out = results.out_dir
+    atomic.write_text(out / "report.md", render_markdown(content, out))
+    atomic.write_text(out / "report.html", render_html(content))
+    return [out / "report.md", out / "report.html"]

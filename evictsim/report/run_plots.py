@@ -1,0 +1,64 @@
+"""Plots of one run folder (``summary.json`` + ``timeseries.csv``), as ``evictsim simulate`` draws
+them: ``memory.png`` (used_memory against maxmemory, stale-bytes band) and ``hit_ratio.png``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evictsim.results import read_timeseries
+from evictsim.report.style import MIB, new_figure, percent_axis, policy_colour
+from evictsim.units import format_bytes
+
+
+def plot_run(run_dir: str | Path) -> list[Path]:
+    """Draw ``memory.png`` and ``hit_ratio.png`` into ``run_dir`` from the files there."""
+    run_dir = Path(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    ts = read_timeseries(run_dir / "timeseries.csv")
+    config = summary.get("config", {})
+    policy = str(config.get("maxmemory-policy", "noeviction"))
+    maxmemory = int(config.get("maxmemory", 0) or 0)
+    title = f"{summary.get('trace', {}).get('name', run_dir.name)}: {policy}, " + (
+        f"maxmemory {format_bytes(maxmemory)}" if maxmemory else "no maxmemory")
+    return [_memory(run_dir, ts, policy, maxmemory, title), _hit_ratio(run_dir, ts, policy, title)]
+
+
+def _memory(run_dir: Path, ts, policy: str, maxmemory: int, title: str) -> Path:
+    fig, axes = new_figure(1, width=7.0, height=4.0)
+    ax = axes[0][0]
+    colour = policy_colour(policy)
+    used, stale = ts["used_memory"] / MIB, ts["stale_bytes"] / MIB
+    ax.plot(ts["time"], used, color=colour, linewidth=1.3, label="used_memory")
+    ax.fill_between(ts["time"], used - stale, used, color=colour, alpha=0.3, linewidth=0,
+                    label="stale bytes (expired, not yet deleted)")
+    if maxmemory:
+        ax.axhline(maxmemory / MIB, color="black", linestyle="--", linewidth=0.9, label="maxmemory")
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylabel("memory (MiB)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    ax.set_title(title, fontsize="medium")
+    return _save_png(fig, run_dir / "memory.png")
+
+
+def _hit_ratio(run_dir: Path, ts, policy: str, title: str) -> Path:
+    fig, axes = new_figure(1, width=7.0, height=4.0)
+    ax = axes[0][0]
+    ax.plot(ts["time"], ts["hit_ratio_interval"], color=policy_colour(policy), linewidth=1.3)
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    percent_axis(ax, "hit ratio per interval (%)")
+    ax.set_title(title, fontsize="medium")
+    return _save_png(fig, run_dir / "hit_ratio.png")
+
+
+def _save_png(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+    from evictsim import atomic
+    fig.tight_layout()
+    with atomic.atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return path

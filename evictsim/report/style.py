@@ -1,0 +1,80 @@
+"""One look for every plot: the Agg backend, a fixed colour per policy, units on every axis.
+
+A policy keeps its colour in every figure of every experiment (allkeys-lru is always blue), so plots
+can be compared side by side. Sizes are shown in MiB, ratios in %, time in s.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: never needs a display, works in workers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+matplotlib.rcParams["svg.hashsalt"] = "evictsim"   # stable SVG ids: same data, same file
+
+MIB = 1024 * 1024
+FORMATS = ("png", "svg")
+
+POLICY_COLOURS = {
+    "allkeys-lru": "#1f77b4", "allkeys-lfu": "#d62728", "allkeys-random": "#7f7f7f",
+    "volatile-lru": "#17becf", "volatile-lfu": "#ff7f0e", "volatile-random": "#bcbd22",
+    "volatile-ttl": "#2ca02c", "noeviction": "#000000",
+    "lru": "#aec7e8", "lfu": "#ff9896", "fifo": "#c49c94", "clock": "#c5b0d5", "arc": "#9467bd",
+    "2q": "#8c564b", "s3fifo": "#e377c2", "s3-fifo": "#e377c2", "sieve": "#98df8a", "belady": "#393b79",
+}
+# For experiments that vary something other than the policy (expiry mode, traffic): a second palette.
+VARIANT_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+                   "#17becf", "#bcbd22", "#7f7f7f")
+LINESTYLES = ("-", "--", ":", "-.")
+_FALLBACK = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354")
+
+
+def policy_colour(policy: str) -> str:
+    """The colour of ``policy``; unknown names get a stable colour from a hash of the name."""
+    if policy in POLICY_COLOURS:
+        return POLICY_COLOURS[policy]
+    digest = int(hashlib.sha1(policy.encode()).hexdigest(), 16)
+    return _FALLBACK[digest % len(_FALLBACK)]
+
+
+def new_figure(n_panels: int = 1, *, rows: int = 1, width: float = 5.2, height: float = 3.6,
+               sharey: bool = True):
+    """A figure of ``rows`` × ``n_panels`` axes, returned as a 2-D list [row][panel]."""
+    fig, axes = plt.subplots(rows, n_panels, figsize=(max(6.4, width * n_panels), height * rows),
+                             squeeze=False, sharey="row" if sharey else False, sharex=True)
+    return fig, [list(row) for row in axes]
+
+
+def save(fig, out_dir: Path, name: str) -> list[Path]:
+    """Write ``name.png`` and ``name.svg`` atomically; close the figure; return the paths."""
+    from evictsim import atomic
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    paths = []
+    for fmt in FORMATS:
+        path = out_dir / f"{name}.{fmt}"
+        with atomic.atomic_path(path) as tmp:
+            # fixed metadata so the same data gives the same file
+            meta = {"Date": None} if fmt == "svg" else {"Software": None}
+            fig.savefig(tmp, format=fmt, dpi=110, metadata=meta)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def percent_axis(ax, label: str = "hit ratio (%)") -> None:
+    ax.set_ylabel(label)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v * 100:.0f}"))
+
+
+def mib(values):
+    return values / MIB
+
+
+def legend(ax, **kw) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(fontsize="small", framealpha=0.85, **kw)
