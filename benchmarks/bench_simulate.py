@@ -1,0 +1,220 @@
+"""How fast is evictsim? Requests/s, peak memory and per-key state, beside libCacheSim's exact LRU.
+
+    .venv/bin/python benchmarks/bench_simulate.py                      # 10M requests, 1M keys
+    .venv/bin/python benchmarks/bench_simulate.py --requests 1000000   # quick smoke run
+
+Traces (see ``bench_simulate_trace.py``): Zipf 1.0 over 1M keys, lognormal values (median 300 B),
+Poisson arrivals at 100k req/s; ``zipf`` has no TTL, ``zipf_ttl`` gives half the keys a 10-60 s TTL
+(for ``volatile-ttl``). maxmemory is the reference runs' ``mm25``: baseline + 25% of what the
+trace's distinct keys cost in Redis (their footprint), measured by the simulator itself.
+
+Every measurement runs in its own Python process, so its peak RSS (``wait4``) is its own:
+
+* ``simulate-only``: arrays already in memory (loaded from ``.npz``), one ``evictsim.simulate`` call
+  on a ``RequestChunk``, timed after a warm-up call that pays numba's compilation;
+* ``end-to-end``: the whole process: start, imports, compilation, reading the gzip CSV, simulating,
+  writing ``summary.json`` + ``timeseries.csv`` (the public API, as the CLI does);
+* ``libCacheSim LRU``: ``libcachesim.LRU`` (exact LRU, C) on the same requests as an
+  ``oracleGeneral`` binary, same cache size in bytes (object size = key + value bytes; libCacheSim
+  has no per-key overhead, so it holds more keys than Redis at the same byte budget).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_simulate_trace import TraceSpec, cached_trace, load_arrays  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+CASES = (("allkeys-lru", "zipf"), ("allkeys-lfu", "zipf"), ("volatile-ttl", "zipf_ttl"))
+WARMUP_REQUESTS = 200_000
+
+
+# --- workers: each runs in a fresh process and prints one JSON line --------------------------------
+
+def worker_simulate(job: dict) -> dict:
+    import evictsim
+    chunk = load_arrays(Path(job["npz"]))
+    warm = chunk.slice(0, min(WARMUP_REQUESTS, len(chunk)))
+    t = time.perf_counter()
+    evictsim.simulate(warm, maxmemory=job["maxmemory"], policy=job["policy"])
+    compile_s = time.perf_counter() - t
+    t = time.perf_counter()
+    result = evictsim.simulate(chunk, maxmemory=job["maxmemory"], policy=job["policy"])
+    return {"seconds": time.perf_counter() - t, "warmup_s": compile_s, **result_fields(result)}
+
+
+def worker_end_to_end(job: dict) -> dict:
+    import evictsim
+    result = evictsim.simulate(job["csv"], maxmemory=job["maxmemory"], policy=job["policy"])
+    with tempfile.TemporaryDirectory() as out:
+        result.write(out)
+    return result_fields(result)
+
+
+def worker_libcachesim(job: dict) -> dict:
+    import libcachesim
+    reader = libcachesim.TraceReader(job["oracle"], libcachesim.TraceType.ORACLE_GENERAL_TRACE)
+    cache = libcachesim.LRU(job["maxmemory"])
+    t = time.perf_counter()
+    miss_ratio, _byte_miss_ratio = cache.process_trace(reader)
+    return {"seconds": time.perf_counter() - t, "hit_ratio": 1.0 - miss_ratio, "keys": cache.get_n_obj()}
+
+
+def worker_footprint(job: dict) -> dict:
+    """Redis bytes of every distinct key resident at once: each key's first request, at time 0."""
+    import evictsim
+    chunk = load_arrays(Path(job["npz"]))
+    _, first = np.unique(chunk.key, return_index=True)
+    idx = np.sort(first)
+    once = type(chunk)(time=np.zeros(len(idx)), op=chunk.op[idx], key=chunk.key[idx],
+                       key_len=chunk.key_len[idx], size=chunk.size[idx], ttl_ms=chunk.ttl_ms[idx])
+    result = evictsim.simulate(once, maxmemory=0, policy="noeviction")
+    return {"footprint": int(result.summary["used_memory"]), "keys": int(result.summary["keys"]),
+            "baseline": int(result.summary.get("baseline_memory", 0)) or None}
+
+
+def result_fields(result) -> dict:
+    extras = result.extras or {}
+    return {"hit_ratio": float(result.summary["get_hits"]) / max(1, result.summary["gets"]),
+            "evicted_keys": int(result.summary["evicted_keys"]),
+            "state_bytes_per_key": extras.get("state_bytes_per_key"),
+            "simpy_overhead_s": extras.get("simpy_overhead_s")}
+
+
+WORKERS = {"simulate": worker_simulate, "end_to_end": worker_end_to_end, "libcachesim": worker_libcachesim,
+           "footprint": worker_footprint}
+
+
+# --- the parent: one subprocess per measurement ------------------------------------------------------
+
+def measure(kind: str, job: dict) -> dict:
+    """Run one worker in a fresh interpreter; return its JSON plus wall time and peak RSS."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, __file__, "--worker", kind, json.dumps(job)], stdout=out)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode()
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} worker failed ({proc.returncode}) on {job}")
+    data = json.loads(text.strip().splitlines()[-1])
+    data["process_s"] = wall
+    data["peak_rss_mib"] = usage.ru_maxrss / 1024.0     # Linux reports KiB
+    return data
+
+
+def maxmemory_for(npz: Path) -> tuple[int, dict]:
+    from evictsim.config import RedisConfig
+    fp = measure("footprint", {"npz": str(npz)})
+    baseline = fp["baseline"] or RedisConfig().baseline_memory
+    return baseline + (fp["footprint"] - baseline) // 4, fp
+
+
+def run_all(args: argparse.Namespace) -> list[dict]:
+    specs = {"zipf": TraceSpec("zipf", args.requests, n_keys=args.keys),
+             "zipf_ttl": TraceSpec("zipf_ttl", args.requests, n_keys=args.keys, ttl_frac=0.5)}
+    rows = []
+    for name, spec in specs.items():
+        t = time.perf_counter()
+        paths = cached_trace(spec, Path(args.cache_dir))
+        print(f"{name}: trace ready in {time.perf_counter() - t:.1f} s ({paths['csv']})", file=sys.stderr)
+        maxmemory, fp = maxmemory_for(paths["npz"])
+        print(f"{name}: footprint {fp['footprint']:,} B for {fp['keys']:,} keys -> maxmemory {maxmemory:,}",
+              file=sys.stderr)
+        for policy, trace in CASES:
+            if trace != name:
+                continue
+            job = {"npz": str(paths["npz"]), "csv": str(paths["csv"]), "oracle": str(paths["oracle"]),
+                   "maxmemory": maxmemory, "policy": policy}
+            base = {"policy": policy, "trace": name, "requests": spec.requests, "maxmemory": maxmemory,
+                    "footprint": fp["footprint"]}
+            sim = measure("simulate", job)
+            rows.append({**base, "case": "simulate-only", **sim})
+            e2e = measure("end_to_end", job)
+            rows.append({**base, "case": "end-to-end", **e2e, "seconds": e2e["process_s"]})
+            print(f"{policy}: {spec.requests / sim['seconds']:,.0f} req/s simulate-only, "
+                  f"{spec.requests / e2e['process_s']:,.0f} end to end", file=sys.stderr)
+        if name == "zipf":
+            lcs = measure("libcachesim", {"oracle": str(paths["oracle"]), "maxmemory": maxmemory})
+            rows.append({"policy": "LRU (exact)", "trace": name, "requests": spec.requests,
+                         "maxmemory": maxmemory, "case": "libCacheSim 0.3.5", **lcs})
+    return rows
+
+
+def markdown(rows: list[dict], command: str) -> str:
+    head = ("| measurement | policy | trace | requests | seconds | requests/s | peak RSS (MiB) | hit ratio "
+            "| state B/key | SimPy overhead |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    lines = [head]
+    for r in rows:
+        state = "n/a (not reported)" if r.get("state_bytes_per_key") is None else f"{r['state_bytes_per_key']:.0f}"
+        if r["case"].startswith("libCacheSim"):
+            state = "-"
+        simpy = r.get("simpy_overhead_s")
+        simpy_txt = "-" if r["case"].startswith("libCacheSim") else (
+            "n/a (not reported)" if simpy is None else f"{simpy:.2f} s ({100 * simpy / r['seconds']:.1f}%)")
+        lines.append(f"| {r['case']} | {r['policy']} | {r['trace']} | {r['requests']:,} | {r['seconds']:.2f} "
+                     f"| {r['requests'] / r['seconds']:,.0f} | {r['peak_rss_mib']:,.0f} | {r['hit_ratio']:.4f} "
+                     f"| {state} | {simpy_txt} |")
+    mm = sorted({(r["trace"], r["maxmemory"], r.get("footprint")) for r in rows if r.get("footprint")})
+    sizes = "; ".join(f"`{t}`: maxmemory {m:,} B (footprint {f:,} B)" for t, m, f in mm)
+    return (f"## Simulator speed\n\nCommand: `{command}`\n\nMachine: {machine()}\n\n{sizes}.\n\n"
+            + "\n".join(lines) + "\n\n" + NOTES)
+
+
+NOTES = """Simulate-only times exclude numba compilation (a warm-up call on the first 200k requests
+pays it); end-to-end is the whole process (interpreter start, imports, compilation, gzip CSV parse,
+simulation, result files). Peak RSS is per process (`wait4`), so it includes the Python runtime and,
+for simulate-only, the trace arrays (~27 B per request). libCacheSim's exact LRU gets the same byte
+budget but counts only key + value bytes per object (no Redis overhead), so it keeps more keys and
+its hit ratio is not Redis's; it is here as a speed reference for a compiled exact simulator.
+"""
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import numba
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}, "
+            f"numba {numba.__version__}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--requests", type=int, default=10_000_000)
+    p.add_argument("--keys", type=int, default=1_000_000)
+    p.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "evictsim-bench"))
+    p.add_argument("--out", default=str(HERE / "README_simulate.md"), help="markdown table ('' to skip)")
+    p.add_argument("--worker", nargs=2, metavar=("KIND", "JOB"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        kind, job = args.worker
+        print(json.dumps(WORKERS[kind](json.loads(job))))
+        return 0
+    rows = run_all(args)
+    command = "python benchmarks/bench_simulate.py" + (f" --requests {args.requests}"
+                                                        if args.requests != 10_000_000 else "")
+    text = markdown(rows, command)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
