@@ -236,6 +236,8 @@ def _sweep_path(name: str, err, where: PathKey) -> tuple[str, ...]:
     if parts[0] not in SWEEPABLE_SECTIONS or len(parts) < 2 or not all(parts):
         raise err(f"expected a key path starting with {' or '.join(s + '.' for s in SWEEPABLE_SECTIONS)}"
                   f" (or a named group of them), got {name!r}", *where)
+    if parts[0] == "redis" and len(parts) != 2:
+        raise err(f"expected redis.NAME (redis settings are not nested), got {name!r}", *where)
     return parts
 
 
