@@ -47,7 +47,7 @@ class RedisConfig:
     latency_histogram_bytes: int = 24_720   # one hdr_histogram (latency-tracking) per command name
     connected_clients: int = 2              # feeds dynamic-hz (hz doubles per 200 clients)
     expire_key_cost_us: float = 1.0         # CPU per key the active expire cycle samples (MECHANICS §7)
-    evict_key_cost_us: float = 1.0          # CPU per evicted key, for the 500 µs eviction budget
+    evict_key_cost_us: float = 0.46         # CPU per evicted key: 1,088 keys used one 500 µs budget (§5.3)
     lazyfree_bytes_per_s: float = 1.0e9     # background free rate when lazyfree applies
     batch_interval: float = 0.005           # seconds: client batch (pipeline flush) granularity
     sample_interval: float = 1.0            # seconds between time-series samples

@@ -70,7 +70,7 @@ def workload_spec(exp: Experiment, mapping: dict, lines: dict) -> WorkloadSpec:
     if not isinstance(name, str):
         raise error(f"expected a generator name, got {name!r}", "generator")
     params = {k: v for k, v in mapping.items() if k != "generator"}
-    _check_generator(name, params, exp, where, error)
+    _check_generator(name, params, exp, lines, error)
     return WorkloadSpec(generator=name, params=params, source=str(exp.source))
 
 
@@ -102,28 +102,28 @@ def _trace_spec(exp: Experiment, mapping: dict, error) -> WorkloadSpec:
     return WorkloadSpec(trace=str(path), format=fmt, source=str(exp.source))
 
 
-def _check_generator(name: str, params: dict, exp: Experiment, where, error) -> None:
-    """Check the generator name (and its parameters, where the workload package can check them
-    without generating) so a bad value fails before the first run."""
+def _check_generator(name: str, params: dict, exp: Experiment, lines: dict, error) -> None:
+    """Build the generator once (generators are lazy: nothing is generated until ``chunks()``), so a
+    bad name or parameter fails before the first run, pointing at the line that set it."""
     try:
-        import evictsim.workloads as workloads
+        from evictsim.workloads import build_workload
     except ImportError:
-        workloads = None
-    if not hasattr(workloads, "build_workload"):
         raise error("workload generators are not available in this build; use 'trace: PATH'",
-                    "generator")
-    registry = getattr(workloads, "WORKLOADS", None) or getattr(workloads, "GENERATORS", None)
-    if registry is not None and name not in registry:
-        raise error(f"unknown generator {name!r}; expected one of: {', '.join(registry.names())}",
-                    "generator")
-    validate = getattr(workloads, "validate_workload", None)
-    if validate is None:
-        return
+                    "generator") from None
     try:
-        validate(name, params, source=str(exp.source))
+        build_workload(name, params, 0, source=str(exp.source))
     except UserInputError as exc:
-        key = (exc.key or "").removeprefix("workload.")
-        top = key.split(".")[0] if key else None
-        raise UserInputError(exc.message, source=str(exp.source),
-                             line=exc.line or (where(top) if top else exp.line("workload")),
-                             key=f"workload.{key}" if key else "workload") from None
+        key = exc.key or "workload"
+        if key == "workload" and exc.message.startswith("unknown workload"):
+            key = "workload.generator"
+        path = tuple(key.split("."))
+        raise UserInputError(exc.message, source=str(exp.source), line=_line_for(path, exp, lines),
+                             key=key) from None
+
+
+def _line_for(path: tuple[str, ...], exp: Experiment, lines: dict) -> int | None:
+    """The sweep value that set ``path`` (or a parent of it), else where the base file wrote it."""
+    for n in range(len(path), 0, -1):
+        if path[:n] in lines and lines[path[:n]]:
+            return lines[path[:n]]
+    return exp.line(*path)

@@ -1,0 +1,116 @@
+"""What one request does to the keyspace: GET (with the look-aside fill), SET and DEL, as Redis 7.0
+executes them (db.c lookupKey / setKey / delGenericCommand; MECHANICS §2.1, §4), compiled.
+
+Outcome codes are those of ``shared/reference`` (see :class:`evictsim.results.Result`), plus 11/12
+for a GET miss that is not filled (explicit traces, whose client issues its own SETs).
+"""
+from __future__ import annotations
+
+from numba import njit
+
+from evictsim.engine.expire import heap_compact, heap_push
+from evictsim.keyspace.clocks import lfu_minutes, lfu_new, lfu_touch
+from evictsim.keyspace.memory import key_bytes
+from evictsim.keyspace.ops import (MAIN, PRESENT, add_used, delete_key, dict_find_step, dict_insert,
+                                   expire_if_needed, remove_expire, set_expire)
+from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LFU_DECAY_TIME, C_LFU_LOG_FACTOR, C_MAXMEMORY,
+                                       C_POLICY, C_QUANTUM, C_SHARED_INT_OK, DELS, EXPIRY_EXACT,
+                                       FILLS, GET_HITS, GETS, HEAP_SIZE, KEYSPACE_HITS, KEYSPACE_MISSES,
+                                       LRU_CLOCK, REJECTED_WRITES, SETS)
+
+
+@njit(cache=True, inline="always")
+def uses_lfu(cfg):
+    p = cfg[C_POLICY]
+    return p == 2 or p == 5
+
+
+@njit(cache=True)
+def set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, expire, lru, nx, bk, ds,
+            heap_t, heap_k, rng, seed):
+    """``SET key value [PX ttl]``: add or overwrite. Returns True if a key (live or stale) was there."""
+    quantum = cfg[C_QUANTUM]
+    dict_find_step(bk, ds, nx, st, MAIN, seed)               # lookupKeyWrite
+    was_present = (flags[k] & PRESENT) != 0
+    live = was_present and not expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms,
+                                                 seed, quantum)
+    nbytes = key_bytes(key_len, size, vtype, quantum, cfg[C_SHARED_INT_OK])
+    lfu = uses_lfu(cfg)
+    if live:
+        if lfu:       # the write lookup touches the old object; dbOverwrite copies its LFU field
+            lru[k] = lfu_touch(lru[k], lfu_minutes(now_ms), cfg[C_LFU_DECAY_TIME], cfg[C_LFU_LOG_FACTOR],
+                               rng)
+        else:         # the new object carries its creation stamp
+            lru[k] = st[LRU_CLOCK]
+        add_used(st, nbytes - kbytes[k], 0)
+        kbytes[k] = nbytes
+    else:
+        dict_insert(bk, ds, nx, st, MAIN, k, seed, cfg[C_MAXMEMORY])
+        flags[k] = PRESENT
+        kbytes[k] = nbytes
+        add_used(st, nbytes, 0)
+        lru[k] = lfu_new(lfu_minutes(now_ms)) if lfu else st[LRU_CLOCK]
+    remove_expire(flags, nx, bk, ds, st, k, seed, quantum)  # SET without KEEPTTL
+    if ttl_ms > 0:
+        set_expire(flags, expire, nx, bk, ds, st, k, now_ms + ttl_ms, seed, cfg[C_MAXMEMORY], quantum)
+        if cfg[C_EXPIRY_MODE] == EXPIRY_EXACT:
+            if st[HEAP_SIZE] == len(heap_t):
+                heap_compact(heap_t, heap_k, st, flags, expire)
+            heap_push(heap_t, heap_k, st, now_ms + ttl_ms, k)
+    return was_present
+
+
+@njit(cache=True)
+def do_get(k, key_len, size, vtype, ttl_ms, now_ms, oom, fill, cfg, st, flags, kbytes, expire, lru, nx,
+           bk, ds, heap_t, heap_k, rng, seed):
+    """GET, then (look-aside) the fill SET on a miss unless the pre-command OOM state refuses it."""
+    st[GETS] += 1
+    dict_find_step(bk, ds, nx, st, MAIN, seed)
+    lazy = 0
+    if flags[k] & PRESENT:
+        if expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, cfg[C_QUANTUM]):
+            lazy = 1
+        else:
+            st[KEYSPACE_HITS] += 1
+            st[GET_HITS] += 1
+            if uses_lfu(cfg):
+                lru[k] = lfu_touch(lru[k], lfu_minutes(now_ms), cfg[C_LFU_DECAY_TIME],
+                                   cfg[C_LFU_LOG_FACTOR], rng)
+            else:
+                lru[k] = st[LRU_CLOCK]
+            return 1
+    st[KEYSPACE_MISSES] += 1
+    if not fill:
+        return 11 + lazy
+    if oom:
+        st[REJECTED_WRITES] += 1
+        return 3 + lazy
+    st[FILLS] += 1
+    set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, expire, lru, nx, bk, ds,
+            heap_t, heap_k, rng, seed)
+    return 2 * lazy
+
+
+@njit(cache=True)
+def do_set(k, key_len, size, vtype, ttl_ms, now_ms, oom, cfg, st, flags, kbytes, expire, lru, nx, bk, ds,
+           heap_t, heap_k, rng, seed):
+    st[SETS] += 1
+    if oom:
+        st[REJECTED_WRITES] += 1
+        return 7
+    existed = set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, expire, lru, nx,
+                      bk, ds, heap_t, heap_k, rng, seed)
+    return 6 if existed else 5
+
+
+@njit(cache=True)
+def do_del(k, now_ms, cfg, st, flags, kbytes, expire, nx, bk, ds, seed):
+    """DEL runs expireIfNeeded first: a stale key counts as expired and DEL returns 0."""
+    st[DELS] += 1
+    if (flags[k] & PRESENT) == 0:
+        return 10
+    dict_find_step(bk, ds, nx, st, MAIN, seed)
+    if expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, cfg[C_QUANTUM]):
+        return 9
+    delete_key(flags, kbytes, nx, bk, ds, st, k, seed, cfg[C_QUANTUM])
+    return 8

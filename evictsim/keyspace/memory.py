@@ -1,0 +1,96 @@
+"""Bytes as Redis counts them in ``used_memory`` (MECHANICS §10): jemalloc size classes and per-key cost.
+
+Per key (standalone, string values): a dictEntry in the main dict, the key sds, the value (embstr up
+to 44 bytes in one allocation, raw above: robj + sds, a private or shared integer), and for keys with a
+TTL a second dictEntry in the expires dict. Each allocation is rounded up to a jemalloc 5.3 size class;
+the quantum is 16 on Debian's system jemalloc (the reference build), 8 on Redis's bundled one. Bucket
+arrays (8 bytes per bucket) are accounted by the hash-table model, not here.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+DICT_ENTRY = 24          # sizeof(dictEntry) {key, v, next}
+ROBJ = 16                # sizeof(redisObject)
+EMBSTR_MAX = 44          # OBJ_ENCODING_EMBSTR_SIZE_LIMIT
+VT_STRING, VT_INT, VT_SHARED_INT = 0, 1, 2
+
+
+@njit(cache=True)
+def size_class(n, quantum):
+    """jemalloc 5 usable size for a request of ``n`` bytes (4 classes per doubling above 64)."""
+    if n <= 8:
+        return 8
+    if n <= 64:
+        return (n + quantum - 1) // quantum * quantum
+    k = 63
+    # 2^k < n <= 2^(k+1): find k as the bit length of n-1, minus one
+    m = n - 1
+    bits = 0
+    while m > 0:
+        m >>= 1
+        bits += 1
+    k = bits - 1
+    step = 1 << (k - 2)
+    return (n + step - 1) // step * step
+
+
+@njit(cache=True)
+def sds_header(length):
+    """sdsReqType: header bytes of an sds string of ``length`` bytes."""
+    if length < 32:
+        return 1
+    if length < 256:
+        return 3
+    if length < 65536:
+        return 5
+    if length < 4294967296:
+        return 9
+    return 17
+
+
+@njit(cache=True)
+def value_bytes(size, vtype, quantum, shared_ok):
+    """Bytes of a string value: embstr, raw, private int robj, or a shared integer (0)."""
+    if vtype == VT_SHARED_INT:
+        return 0 if shared_ok else ROBJ
+    if vtype == VT_INT:
+        return ROBJ
+    if size <= EMBSTR_MAX:
+        return size_class(ROBJ + 3 + size + 1, quantum)
+    return ROBJ + size_class(sds_header(size) + size + 1, quantum)
+
+
+@njit(cache=True)
+def key_bytes(key_len, size, vtype, quantum, shared_ok):
+    """Main-dict cost of one key: dictEntry + key sds + value (the TTL entry is separate)."""
+    return (size_class(DICT_ENTRY, quantum) + size_class(sds_header(key_len) + key_len + 1, quantum)
+            + value_bytes(size, vtype, quantum, shared_ok))
+
+
+@njit(cache=True)
+def expire_entry_bytes(quantum):
+    """The expires-dict dictEntry of a key with a TTL (it shares the key sds)."""
+    return size_class(DICT_ENTRY, quantum)
+
+
+def shared_integers_allowed(maxmemory: int, policy: str) -> bool:
+    """Shared integers 0..9999 are used unless maxmemory is set with an LRU or LFU policy."""
+    return maxmemory == 0 or not (policy.endswith("-lru") or policy.endswith("-lfu"))
+
+
+def key_bytes_array(key_len, size, has_ttl, vtype=None, quantum: int = 16, shared_ok: bool = True):
+    """Vectorised per-key bytes (main + expires entries) for trace statistics."""
+    key_len = np.asarray(key_len, dtype=np.int64)
+    size = np.asarray(size, dtype=np.int64)
+    vt = np.zeros(len(size), np.int64) if vtype is None else np.asarray(vtype, dtype=np.int64)
+    out = np.empty(len(size), np.int64)
+    _key_bytes_loop(key_len, size, vt, quantum, shared_ok, out)
+    return out + np.where(np.asarray(has_ttl, dtype=bool), size_class(DICT_ENTRY, quantum), 0)
+
+
+@njit(cache=True)
+def _key_bytes_loop(key_len, size, vt, quantum, shared_ok, out):
+    for i in range(len(size)):
+        out[i] = key_bytes(key_len[i], size[i], vt[i], quantum, shared_ok)

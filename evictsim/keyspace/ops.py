@@ -1,0 +1,116 @@
+"""The keyspace's one path for adding, overwriting, expiring and deleting keys (compiled).
+
+Everything that changes a key goes through here, so ``used_memory``, the two hash tables, the
+per-key arrays and the counters stay consistent: ``used_memory = overhead + key bytes + table bytes``
+at every step (checked at the end of each run). Per-key arrays (indexed by dense key id):
+``flags`` (PRESENT, HAS_TTL), ``kbytes`` (main-dict bytes charged: entry + key sds + value),
+``expire`` (absolute wall ms), ``lru`` (LRU stamp or LFU field, as Redis's 24-bit ``lru``).
+"""
+from __future__ import annotations
+
+from numba import njit
+
+from evictsim.keyspace import hashtable as ht
+from evictsim.keyspace.memory import expire_entry_bytes
+from evictsim.metrics.counters import (EXPIRED_KEYS_ACTIVE, EXPIRED_KEYS_LAZY, KEY_BYTES, TABLE_BYTES,
+                                       USED_MEMORY)
+
+PRESENT, HAS_TTL = 1, 2
+MAIN, EXPIRES = 0, 1
+
+
+@njit(cache=True, inline="always")
+def add_used(st, key_delta, table_delta):
+    st[KEY_BYTES] += key_delta
+    st[TABLE_BYTES] += table_delta
+    st[USED_MEMORY] += key_delta + table_delta
+
+
+@njit(cache=True)
+def dict_find_step(bk, ds, nx, st, d, seed):
+    """The rehash step a ``dictFind`` does on a non-empty rehashing dict."""
+    if ht.dict_size(ds, d) > 0 and ht.is_rehashing(ds, d):
+        add_used(st, 0, -ht.rehash_step(bk, ds, nx, d, seed))
+
+
+@njit(cache=True)
+def dict_insert(bk, ds, nx, st, d, k, seed, maxmemory):
+    """``dictAddRaw``: rehash step, expansion check (with the maxmemory veto), head insert."""
+    if ht.is_rehashing(ds, d):
+        add_used(st, 0, -ht.rehash_step(bk, ds, nx, d, seed))
+    add_used(st, 0, ht.expand_if_needed(bk, ds, d, st[USED_MEMORY], maxmemory))
+    ht.link(bk, ds, nx, d, k, seed)
+
+
+@njit(cache=True)
+def dict_remove(bk, ds, nx, st, d, k, seed):
+    """``dictDelete``/``dictUnlink``: rehash step, then unlink."""
+    if ht.dict_size(ds, d) == 0:
+        return False
+    if ht.is_rehashing(ds, d):
+        add_used(st, 0, -ht.rehash_step(bk, ds, nx, d, seed))
+    return ht.unlink(bk, ds, nx, d, k, seed)
+
+
+@njit(cache=True)
+def delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum):
+    """``dbSyncDelete``: drop the key from both dicts and free its bytes. Returns bytes freed.
+
+    String values are always freed synchronously, even with lazyfree on (their free effort is 1,
+    below LAZYFREE_THRESHOLD 64), so no deferred part exists for them.
+    """
+    freed = kbytes[k]
+    if flags[k] & HAS_TTL:
+        dict_remove(bk, ds, nx, st, EXPIRES, k, seed)
+        freed += expire_entry_bytes(quantum)
+    dict_remove(bk, ds, nx, st, MAIN, k, seed)
+    flags[k] = 0
+    kbytes[k] = 0
+    add_used(st, -freed, 0)
+    return freed
+
+
+@njit(cache=True)
+def is_stale(flags, expire, k, now_ms):
+    """``keyIsExpired``: strictly past its expire time (alive at T, dead at T+1 ms)."""
+    return (flags[k] & HAS_TTL) != 0 and now_ms > expire[k]
+
+
+@njit(cache=True)
+def expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, quantum):
+    """Lazy expiry on access (``expireIfNeeded``). Returns True if the key was deleted as expired."""
+    if (flags[k] & PRESENT) == 0:
+        return False
+    if ht.dict_size(ds, EXPIRES) > 0:
+        dict_find_step(bk, ds, nx, st, EXPIRES, seed)
+    if is_stale(flags, expire, k, now_ms):
+        delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum)
+        st[EXPIRED_KEYS_LAZY] += 1
+        return True
+    return False
+
+
+@njit(cache=True)
+def set_expire(flags, expire, nx, bk, ds, st, k, when_ms, seed, maxmemory, quantum):
+    """``setExpire``: add the expires entry if missing, store the absolute time."""
+    if (flags[k] & HAS_TTL) == 0:
+        dict_find_step(bk, ds, nx, st, MAIN, seed)
+        dict_insert(bk, ds, nx, st, EXPIRES, k, seed, maxmemory)
+        flags[k] |= HAS_TTL
+        add_used(st, expire_entry_bytes(quantum), 0)
+    expire[k] = when_ms
+
+
+@njit(cache=True)
+def remove_expire(flags, nx, bk, ds, st, k, seed, quantum):
+    """``removeExpire``: a SET without KEEPTTL drops the TTL."""
+    if ht.dict_size(ds, EXPIRES) == 0:
+        return
+    if dict_remove(bk, ds, nx, st, EXPIRES, k, seed):
+        flags[k] = flags[k] & (255 - HAS_TTL)
+        add_used(st, -expire_entry_bytes(quantum), 0)
+
+
+@njit(cache=True)
+def count_active_expired(st, n):
+    st[EXPIRED_KEYS_ACTIVE] += n

@@ -1,0 +1,1 @@
+"""Metrics: named counters (as Redis INFO names them) and the sampled time series."""

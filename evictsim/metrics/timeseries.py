@@ -1,0 +1,81 @@
+"""The sampled time series (one row per ``sample-interval``) and the run summary, named as Redis INFO
+names its fields. Rates and ratios are derived from cumulative counters, never stored."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from evictsim.keyspace import hashtable as ht
+from evictsim.metrics import counters as C
+from evictsim.results import TIMESERIES_COLUMNS
+
+
+class TimeSeries:
+    """Collects rows of counters; the first row (t=0) is the empty server, like INFO sample 0."""
+
+    def __init__(self, server, *, protocol_script: bool):
+        self.server = server
+        self.protocol_script = protocol_script
+        self.rows: list[tuple] = []
+        self.elapsed_s = 0.0
+        self._prev_gets = 0
+        self._prev_hits = 0
+
+    def sample(self, now_us: int, rel_us: int) -> None:
+        t0 = time.perf_counter()
+        s = self.server
+        st = s.st
+        if st[C.USED_MEMORY] > st[C.USED_MEMORY_PEAK]:
+            st[C.USED_MEMORY_PEAK] = st[C.USED_MEMORY]      # INFO refreshes the peak
+        stale_keys, stale_bytes = s.stale(now_us)
+        gets, hits = int(st[C.GETS]), int(st[C.GET_HITS])
+        d_gets = gets - self._prev_gets
+        interval = (hits - self._prev_hits) / d_gets if d_gets else float("nan")
+        self._prev_gets, self._prev_hits = gets, hits
+        lazy = int(st[C.EXPIRED_KEYS_LAZY])
+        active = int(st[C.EXPIRED_KEYS_ACTIVE] + st[C.EXPIRED_KEYS_EXACT])
+        self.rows.append((rel_us / 1e6, int(st[C.REQUESTS]), gets, hits, int(st[C.KEYSPACE_HITS]),
+                          int(st[C.KEYSPACE_MISSES]), int(st[C.EVICTED_KEYS]), lazy + active, lazy, active,
+                          int(st[C.REJECTED_WRITES]), int(st[C.USED_MEMORY]), int(st[C.USED_MEMORY_PEAK]),
+                          int(ht.dict_size(s.ks.ds, 0)), int(ht.dict_size(s.ks.ds, 1)), stale_keys,
+                          stale_bytes, interval))
+        if self.protocol_script and rel_us == 0:
+            s.note_info_command()     # the harness's INFO allocates its histogram after sample 0
+        self.elapsed_s += time.perf_counter() - t0
+
+    def columns(self) -> dict[str, np.ndarray]:
+        cols = list(zip(*self.rows)) if self.rows else [[] for _ in TIMESERIES_COLUMNS]
+        out = {}
+        for name, values in zip(TIMESERIES_COLUMNS, cols):
+            dtype = np.float64 if name in ("time", "hit_ratio_interval") else np.int64
+            out[name] = np.asarray(values, dtype=dtype)
+        return out
+
+    def last(self) -> dict[str, Any]:
+        return dict(zip(TIMESERIES_COLUMNS, self.rows[-1]))
+
+
+def summarize(server, series: TimeSeries, *, trace, seed: int, start_time: float,
+              timing: dict[str, float]) -> dict[str, Any]:
+    """summary.json: final counters (as of the last sample), derived ratios, the resolved config."""
+    last = series.last()
+    st = server.st
+    gets = last["gets"]
+    summary: dict[str, Any] = {k: last[k] for k in (
+        "requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys", "expired_keys",
+        "expired_keys_lazy", "expired_keys_active", "rejected_writes", "used_memory", "used_memory_peak",
+        "keys", "expires", "stale_keys", "stale_bytes")}
+    summary.update({
+        "hit_ratio": (last["get_hits"] / gets) if gets else None,
+        "sets": int(st[C.SETS]), "dels": int(st[C.DELS]), "fills": int(st[C.FILLS]),
+        "expired_stale_perc": round(float(server.fst[C.EXPIRED_STALE_PERC]) * 100, 6),
+        "expired_time_cap_reached_count": int(st[C.EXPIRED_TIME_CAP_REACHED_COUNT]),
+        "maxmemory": server.cfg.maxmemory, "maxmemory_policy": server.cfg.maxmemory_policy,
+        "seed": seed, "start_time": start_time, "hz_effective": server.hz,
+        "trace": {"name": getattr(trace, "name", ""), "fill": trace.fill},
+        "config": server.cfg.to_mapping(),
+        "timing": timing,
+    })
+    return summary
