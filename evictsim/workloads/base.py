@@ -76,6 +76,10 @@ class Workload:
     def start(self, rngs: dict[str, np.random.Generator]) -> None:
         """Reset per-pass state; called at the start of every ``chunks()`` pass."""
 
+    def mean_requests_per_arrival(self) -> float:
+        """How many requests one arrival becomes on average (sizes the blocks)."""
+        return 1.0
+
     def requests(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(times, ops, key ids) for requests arriving at ``times`` (a generator may expand one
         arrival into several requests, e.g. a YCSB scan)."""
@@ -138,7 +142,8 @@ class GeneratedTrace:
         mapper = self._mapper = TableKeyMapper(w.key_space())
         left = p["requests"]
         while left > 0:
-            times, ops, ids = w.requests(arrivals.next(min(BLOCK, left)))
+            arrivals_wanted = max(1, int(min(BLOCK, left) / w.mean_requests_per_arrival()))
+            times, ops, ids = w.requests(arrivals.next(arrivals_wanted))
             if p["duration"] is not None and len(times) and times[-1] >= p["duration"]:
                 cut = int(np.searchsorted(times, p["duration"], side="left"))
                 times, ops, ids, left = times[:cut], ops[:cut], ids[:cut], 0

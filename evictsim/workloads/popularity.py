@@ -1,12 +1,27 @@
 """Key popularity samplers: which rank each request asks for.
 
-Zipf(alpha) over ``n`` ranks by inverse CDF (``searchsorted`` over the cumulative weights, O(log n)
-per request in C, memory 8 bytes per key); uniform; hot/cold. Ranks are mapped to key ids by a random
+Zipf(alpha) over ``n`` ranks by inverse CDF with a guide table (Chen & Asau's cutpoint method: the
+search for u starts at the first rank whose CDF passes floor(u·n)/n, so it takes O(1) steps on
+average instead of a cache-missing binary search; memory 16 bytes per key); uniform; hot/cold. Ranks are mapped to key ids by a random
 permutation in the generators, so rank 0 is not key 0.
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def _cutpoint_sample(cdf: np.ndarray, guide: np.ndarray, u: np.ndarray) -> np.ndarray:
+    out = np.empty(len(u), np.int64)
+    m = len(guide) - 1
+    for i in range(len(u)):
+        x = u[i]
+        j = guide[int(x * m)]
+        while cdf[j] <= x:  # cdf[-1] == 1.0 > x stops it
+            j += 1
+        out[i] = j
+    return out
 
 
 class Zipf:
@@ -21,12 +36,14 @@ class Zipf:
             weights = np.arange(1, n + 1, dtype=np.float64) ** -alpha
             self.cdf = np.cumsum(weights)
             self.cdf /= self.cdf[-1]
+            self.cdf[-1] = 1.0
+            self.guide = np.searchsorted(self.cdf, np.arange(n + 1) / n, side="right")
+            self.guide = np.minimum(self.guide, n - 1).astype(np.int64)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         if self.cdf is None:
             return rng.integers(0, self.n, size)
-        ranks = np.searchsorted(self.cdf, rng.random(size), side="right")
-        return np.minimum(ranks, self.n - 1)
+        return _cutpoint_sample(self.cdf, self.guide, rng.random(size))
 
     def probability(self, ranks: np.ndarray) -> np.ndarray:
         if self.cdf is None:
