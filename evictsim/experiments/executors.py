@@ -97,7 +97,7 @@ def run_local(specs: list[RunSpec], workers: int, simulate_fn: SimulateFn | None
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     """On Ctrl-C (or any early exit) cancel queued runs and stop the running ones now."""
-    processes = list(getattr(pool, "_processes", {}).values())  # no public handle on the workers
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle on workers
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         if proc.is_alive():
