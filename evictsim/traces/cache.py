@@ -39,24 +39,41 @@ def cache_folder(path: Path, fmt: str, options: dict) -> Path:
 
 
 class CachingTrace:
-    """Wraps a parsing reader; its first complete pass also writes the column cache."""
+    """Wraps a parsing reader; its first complete pass also writes the column cache, and once the
+    cache exists every pass (and the key names, counts of skipped lines) comes from it."""
 
     def __init__(self, source, folder: Path):
         self.source = source
         self.folder = folder
         self.name = source.name
         self.fill = source.fill
+        self._column: ColumnTrace | None = None
+        if (folder / "meta.json").exists():
+            try:
+                self._column = ColumnTrace(folder, fill=self.fill, name=self.name)
+            except Exception:  # a damaged cache is just a miss
+                self._column = None
 
     @property
     def n_keys_hint(self) -> int | None:
-        return self.source.n_keys_hint
+        return self._column.n_keys_hint if self._column else self.source.n_keys_hint
 
-    def __getattr__(self, attr):  # key_namer, errors, skipped counters of the reader
-        return getattr(self.source, attr)
+    @property
+    def key_namer(self):
+        return getattr(self._column or self.source, "key_namer", None)
+
+    def skipped(self) -> dict:
+        """What the parse skipped: bad lines (count, first messages) and, for MONITOR, commands."""
+        if self._column is not None:
+            meta = self._column.meta
+            return {"bad_lines": meta.get("skipped", 0), "examples": meta.get("skipped_examples", []),
+                    **meta.get("extra", {})}
+        return skipped_of(self.source)
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
-        if (self.folder / "meta.json").exists():
-            yield from ColumnTrace(self.folder, fill=self.fill, name=self.name).chunks(chunk_size)
+        if self._column is not None:
+            self._column.fill = self.fill
+            yield from self._column.chunks(chunk_size)
             return
         tmp = self.folder.with_name(f".{self.folder.name}.{os.getpid()}.tmp")
         try:
@@ -81,13 +98,25 @@ class CachingTrace:
     def _commit(self, writer: ColumnWriter, tmp: Path, n_keys: int) -> None:
         namer = getattr(self.source, "key_namer", None)
         names = namer.names_for(np.arange(n_keys)) if namer is not None and n_keys else None
-        errors = getattr(self.source, "errors", None)
+        report = skipped_of(self.source)
         meta = {"name": self.name, "fill": self.source.fill, "n_keys": n_keys,
-                "skipped": errors.skipped if errors else 0,
-                "skipped_examples": errors.examples if errors else [],
-                "extra": getattr(self.source, "cache_extra", lambda: {})()}
+                "skipped": report.pop("bad_lines"), "skipped_examples": report.pop("examples"),
+                "extra": report}
         try:
             writer.close(meta, names)
             tmp.rename(self.folder)
         except OSError:  # another process committed the same cache first, or the disk is full
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def skipped_of(trace) -> dict:
+    """Bad lines and skipped commands of the last pass of any trace (empty figures if none)."""
+    if hasattr(trace, "skipped") and callable(trace.skipped):
+        return trace.skipped()
+    errors = getattr(trace, "errors", None)
+    out = {"bad_lines": errors.skipped if errors else int(getattr(trace, "skipped", 0) or 0),
+           "examples": list(errors.examples) if errors else []}
+    commands = getattr(trace, "skipped_commands", None)
+    if commands:
+        out["skipped_commands"] = dict(commands)
+    return out

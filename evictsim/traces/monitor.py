@@ -73,9 +73,6 @@ class MonitorTrace:
         yield from rows.flush(mapper, chunk_size, final=True)
         self.n_keys_hint = len(mapper)
 
-    def cache_extra(self) -> dict:
-        return {"skipped_commands": dict(self.skipped_commands)}
-
 
 class _Rows:
     """Column lists of parsed requests, turned into chunks once there are enough."""
