@@ -48,6 +48,28 @@ def new_figure(n_panels: int = 1, *, rows: int = 1, width: float = 5.2, height: 
     return fig, [list(row) for row in axes]
 
 
+def panel_grid(n_panels: int, *, max_cols: int = 3, width: float = 5.0, height: float = 3.4,
+               sharey: bool = True):
+    """``n_panels`` axes in rows of at most ``max_cols``; unused cells hidden."""
+    cols = max(1, min(max_cols, n_panels))
+    rows = -(-n_panels // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(6.4, width * cols), height * rows), squeeze=False,
+                             sharey=sharey, sharex=True)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[n_panels:]:
+        ax.set_visible(False)
+    for ax in flat[:n_panels]:
+        ax.tick_params(labelleft=True, labelbottom=True)   # every panel readable on its own
+    return fig, flat[:n_panels]
+
+
+def ratio_limits(ax, lowest: float) -> None:
+    """Hit-ratio axis from just under the lowest value to 100%, so close policies stay apart."""
+    import math
+    low = 0.0 if not math.isfinite(lowest) else max(0.0, math.floor(lowest * 10) / 10 - 0.05)
+    ax.set_ylim(low, 1.01)
+
+
 def save(fig, out_dir: Path, name: str) -> list[Path]:
     """Write ``name.png`` and ``name.svg`` atomically; close the figure; return the paths."""
     from evictsim import atomic

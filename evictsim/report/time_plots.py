@@ -9,7 +9,7 @@ import numpy as np
 from evictsim.report.data import ExperimentResults, mean_band
 from evictsim.report.layout import line_style, panels
 from evictsim.report.registry import PLOTS
-from evictsim.report.style import MIB, legend, new_figure, percent_axis, save
+from evictsim.report.style import MIB, legend, new_figure, panel_grid, percent_axis, ratio_limits, save
 
 
 def _series(results: ExperimentResults, run_ids: list[str], column: str, *, rate: bool = False):
@@ -27,7 +27,9 @@ def _series(results: ExperimentResults, run_ids: list[str], column: str, *, rate
     return out
 
 
-def _draw_lines(ax, results, configs, column, *, scale=1.0, rate=False, band=True) -> None:
+def _draw_lines(ax, results, configs, column, *, scale=1.0, rate=False, band=True) -> float:
+    """One mean line (and CI band) per configuration; returns the lowest value drawn."""
+    lowest = np.inf
     for config in configs:
         style = line_style(results, config)
         t, mean, half = mean_band(_series(results, config.run_ids, column, rate=rate))
@@ -36,20 +38,23 @@ def _draw_lines(ax, results, configs, column, *, scale=1.0, rate=False, band=Tru
         if band and half is not None:
             ax.fill_between(t, (mean - half) / scale, (mean + half) / scale, color=style.colour,
                             alpha=0.18, linewidth=0)
+        if np.isfinite(mean).any():
+            lowest = min(lowest, float(np.nanmin(mean)) / scale)
+    return lowest
 
 
 @PLOTS.register("hit_ratio_over_time")
 def hit_ratio_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
     groups = panels(results)
-    fig, axes = new_figure(len(groups))
-    for ax, (title, configs) in zip(axes[0], groups):
-        _draw_lines(ax, results, configs, "hit_ratio_interval")
+    fig, axes = panel_grid(len(groups))
+    lowest = min(_draw_lines(ax, results, configs, "hit_ratio_interval") for ax, (_, configs) in zip(axes, groups))
+    for ax, (title, _) in zip(axes, groups):
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel("simulated time (s)")
-        ax.set_ylim(0, 1.02)
+        ratio_limits(ax, lowest)
         ax.grid(alpha=0.3)
-    percent_axis(axes[0][0], "hit ratio per interval (%)")
-    legend(axes[0][-1], loc="lower right")
+        percent_axis(ax, "hit ratio per interval (%)")
+    legend(axes[-1], loc="lower right")
     fig.suptitle(f"{results.name}: hit ratio over time (mean, 95% CI over replications)", fontsize="medium")
     return save(fig, out_dir, "hit_ratio_over_time")
 
@@ -59,8 +64,8 @@ def memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
     """used_memory against maxmemory; the shaded band under each line is memory held by stale
     (expired but not yet deleted) keys."""
     groups = panels(results)
-    fig, axes = new_figure(len(groups))
-    for ax, (title, configs) in zip(axes[0], groups):
+    fig, axes = panel_grid(len(groups), sharey=False)   # each panel scaled to its own maxmemory
+    for ax, (title, configs) in zip(axes, groups):
         for config in configs:
             style = line_style(results, config)
             t, used, _ = mean_band(_series(results, config.run_ids, "used_memory"))
@@ -75,8 +80,8 @@ def memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
         ax.set_xlabel("simulated time (s)")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("used_memory (MiB)")
-    legend(axes[0][-1], loc="lower right")
+        ax.set_ylabel("used_memory (MiB)")
+    legend(axes[-1], loc="lower right")
     fig.suptitle(f"{results.name}: used_memory (line), stale bytes (band), maxmemory (dashed)",
                  fontsize="medium")
     return save(fig, out_dir, "memory_over_time")
@@ -84,18 +89,21 @@ def memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
 
 @PLOTS.register("evictions_over_time")
 def evictions_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
+    """One row per maxmemory: evictions per second (left), expirations per second (right)."""
     groups = panels(results)
-    fig, axes = new_figure(len(groups), rows=2, height=3.0)
-    for col, (title, configs) in enumerate(groups):
-        for row, (column, what) in enumerate((("evicted_keys", "evictions"), ("expired_keys", "expirations"))):
+    fig, axes = new_figure(2, rows=len(groups), width=5.0, height=2.8, sharey=False)
+    for row, (title, configs) in enumerate(groups):
+        for col, (column, what) in enumerate((("evicted_keys", "evictions"), ("expired_keys", "expirations"))):
             ax = axes[row][col]
             _draw_lines(ax, results, configs, column, rate=True)
-            ax.set_ylabel(f"{what} (keys/s)" if col == 0 else "")
+            ax.set_ylabel(f"{what} (keys/s)")
+            ax.set_title(f"{what}, {title}" if title else what, fontsize="medium")
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
-        axes[0][col].set_title(title, fontsize="medium")
-        axes[1][col].set_xlabel("simulated time (s)")
-    legend(axes[0][-1], loc="upper right")
+        axes[row][0].tick_params(labelbottom=True)
+    for ax in axes[-1]:
+        ax.set_xlabel("simulated time (s)")
+    legend(axes[0][0], loc="upper right")
     fig.suptitle(f"{results.name}: evictions and expirations per second", fontsize="medium")
     return save(fig, out_dir, "evictions_over_time")
 
@@ -104,14 +112,14 @@ def evictions_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]
 def stale_memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
     """Memory held by keys whose TTL has passed but that Redis has not deleted yet."""
     groups = panels(results)
-    fig, axes = new_figure(len(groups))
-    for ax, (title, configs) in zip(axes[0], groups):
+    fig, axes = panel_grid(len(groups))
+    for ax, (title, configs) in zip(axes, groups):
         _draw_lines(ax, results, configs, "stale_bytes", scale=MIB)
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel("simulated time (s)")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("stale memory (MiB)")
-    legend(axes[0][-1], loc="upper left")
+        ax.set_ylabel("stale memory (MiB)")
+    legend(axes[-1], loc="upper left")
     fig.suptitle(f"{results.name}: memory held by expired, not yet deleted keys", fontsize="medium")
     return save(fig, out_dir, "stale_memory_over_time")
