@@ -6,7 +6,7 @@ for a GET miss that is not filled (explicit traces, whose client issues its own 
 """
 from __future__ import annotations
 
-from numba import njit
+from evictsim.jit import kernel
 
 from evictsim.engine.expire import heap_compact, heap_push
 from evictsim.keyspace.clocks import lfu_minutes, lfu_new, lfu_touch
@@ -19,13 +19,13 @@ from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LFU_DECAY_TIME, C_LFU_LO
                                        LRU_CLOCK, REJECTED_WRITES, SETS)
 
 
-@njit(cache=True, inline="always")
+@kernel
 def uses_lfu(cfg):
     p = cfg[C_POLICY]
     return p == 2 or p == 5
 
 
-@njit(cache=True)
+@kernel
 def set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, expire, lru, nx, bk, ds,
             heap_t, heap_k, rng, seed):
     """``SET key value [PX ttl]``: add or overwrite. Returns True if a key (live or stale) was there."""
@@ -60,7 +60,7 @@ def set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, exp
     return was_present
 
 
-@njit(cache=True)
+@kernel
 def do_get(k, key_len, size, vtype, ttl_ms, now_ms, oom, fill, cfg, st, flags, kbytes, expire, lru, nx,
            bk, ds, heap_t, heap_k, rng, seed):
     """GET, then (look-aside) the fill SET on a miss unless the pre-command OOM state refuses it."""
@@ -91,7 +91,7 @@ def do_get(k, key_len, size, vtype, ttl_ms, now_ms, oom, fill, cfg, st, flags, k
     return 2 * lazy
 
 
-@njit(cache=True)
+@kernel
 def do_set(k, key_len, size, vtype, ttl_ms, now_ms, oom, cfg, st, flags, kbytes, expire, lru, nx, bk, ds,
            heap_t, heap_k, rng, seed):
     st[SETS] += 1
@@ -103,7 +103,7 @@ def do_set(k, key_len, size, vtype, ttl_ms, now_ms, oom, cfg, st, flags, kbytes,
     return 6 if existed else 5
 
 
-@njit(cache=True)
+@kernel
 def do_del(k, now_ms, cfg, st, flags, kbytes, expire, nx, bk, ds, seed):
     """DEL runs expireIfNeeded first: a stale key counts as expired and DEL returns 0."""
     st[DELS] += 1

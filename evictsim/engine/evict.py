@@ -8,7 +8,7 @@ Modelled CPU: ``evict_key_cost_us`` per victim.
 """
 from __future__ import annotations
 
-from numba import njit
+from evictsim.jit import kernel
 
 from evictsim.keyspace.ops import delete_key
 from evictsim.metrics.counters import (C_EVICT_LIMIT_US, C_LAZYFREE_EVICTION, C_LFU_DECAY_TIME,
@@ -20,7 +20,7 @@ from evictsim.policies.redis_pool import select_victim
 EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
 
 
-@njit(cache=True)
+@kernel
 def perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s,
                       samp, rng, seed):
     maxmemory = cfg[C_MAXMEMORY]

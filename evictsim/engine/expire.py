@@ -11,7 +11,7 @@ test compares a fraction with a percentage, so it never stops a fast cycle by it
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from evictsim.jit import kernel
 
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.ops import EXPIRES, HAS_TTL, delete_key
@@ -21,7 +21,7 @@ from evictsim.metrics.counters import (AVG_TTL, C_EFFORT, C_HZ, C_QUANTUM, CF_EX
                                        EXPIRES_CURSOR, HEAP_SIZE, LAST_FAST_CYCLE_US, TIMELIMIT_EXIT)
 
 
-@njit(cache=True)
+@kernel
 def _scan_loop(num, now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, quantum):
     """One loop of the cycle: visit buckets at the cursor until ``num`` keys were sampled.
 
@@ -55,7 +55,7 @@ def _scan_loop(num, now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, quantum
     return sampled, expired, ttl_sum, ttl_samples, checked
 
 
-@njit(cache=True)
+@kernel
 def active_expire_cycle(fast, now_us, cfg, cff, st, fst, flags, kbytes, expire, nx, bk, ds, seed):
     effort = cfg[C_EFFORT] - 1
     keys_per_loop = 20 + 5 * effort
@@ -111,7 +111,7 @@ def active_expire_cycle(fast, now_us, cfg, cff, st, fst, flags, kbytes, expire, 
 
 # --- exact mode: a binary min-heap of (expire_ms, key) with lazy invalidation ---------------------
 
-@njit(cache=True)
+@kernel
 def heap_push(heap_t, heap_k, st, t, k):
     n = st[HEAP_SIZE]
     i = n
@@ -127,7 +127,7 @@ def heap_push(heap_t, heap_k, st, t, k):
     st[HEAP_SIZE] = n + 1
 
 
-@njit(cache=True)
+@kernel
 def heap_pop(heap_t, heap_k, st):
     n = st[HEAP_SIZE] - 1
     st[HEAP_SIZE] = n
@@ -149,7 +149,7 @@ def heap_pop(heap_t, heap_k, st):
     heap_k[i] = k
 
 
-@njit(cache=True)
+@kernel
 def heap_compact(heap_t, heap_k, st, flags, expire):
     """Drop entries whose key no longer has that expire time, then re-heapify."""
     n = st[HEAP_SIZE]
@@ -165,7 +165,7 @@ def heap_compact(heap_t, heap_k, st, flags, expire):
         heap_push(heap_t, heap_k, st, heap_t[i], heap_k[i])
 
 
-@njit(cache=True)
+@kernel
 def expire_due_exact(now_ms, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed, quantum):
     """Delete every key whose expire time has passed (``now > when``), as if at that instant."""
     while st[HEAP_SIZE] > 0 and heap_t[0] < now_ms:

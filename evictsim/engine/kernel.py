@@ -9,7 +9,7 @@ tick: LRU clock, slow expire cycle, table shrink and incremental rehash. The Sim
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from evictsim.jit import kernel
 
 from evictsim.engine.commands import do_del, do_get, do_set
 from evictsim.engine.evict import EVICT_FAIL, EVICT_RUNNING, perform_evictions
@@ -28,13 +28,13 @@ from evictsim.metrics.counters import (C_BATCH_US, C_CLIENT_GROWTH, C_EXPIRY_MOD
 OP_GET, OP_SET, OP_DEL = 0, 1, 2
 
 
-@njit(cache=True, inline="always")
+@kernel
 def update_peak(st):
     if st[USED_MEMORY] > st[USED_MEMORY_PEAK]:
         st[USED_MEMORY_PEAK] = st[USED_MEMORY]
 
 
-@njit(cache=True)
+@kernel
 def note_commands(mask, cfg, st):
     """A latency histogram (``latency-tracking``) is allocated the first time a command name runs."""
     new = mask & ~st[COMMANDS_SEEN]
@@ -48,7 +48,7 @@ def note_commands(mask, cfg, st):
         st[USED_MEMORY] += n * cfg[C_HISTOGRAM_BYTES]
 
 
-@njit(cache=True)
+@kernel
 def event_loop_iteration(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s,
                          samp, rng, seed):
     """Between two client batches: the eviction time proc (if armed), then ``beforeSleep``."""
@@ -62,7 +62,7 @@ def event_loop_iteration(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, 
         active_expire_cycle(True, now_us, cfg, cff, st, fst, flags, kbytes, expire, nx, bk, ds, seed)
 
 
-@njit(cache=True)
+@kernel
 def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcomes, record,
                      cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
                      heap_t, heap_k, rng, seed):
@@ -111,7 +111,7 @@ def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcom
             outcomes[i] = code
 
 
-@njit(cache=True)
+@kernel
 def server_cron(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, seed):
     """One ``serverCron`` tick (MECHANICS §8)."""
     st[LRU_CLOCK] = lru_clock(now_us // 1000)
@@ -126,7 +126,7 @@ def server_cron(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, d
             break
 
 
-@njit(cache=True)
+@kernel
 def count_stale(flags, expire, n, now_ms, quantum, kbytes):
     """Keys logically expired but not yet reclaimed, and the bytes they hold."""
     keys = 0

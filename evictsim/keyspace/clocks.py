@@ -7,7 +7,7 @@ time 0 matters (which keys decay at which minute boundary).
 """
 from __future__ import annotations
 
-from numba import njit
+from evictsim.jit import kernel
 
 from evictsim.keyspace.rng import rng_double
 
@@ -16,13 +16,13 @@ LRU_CLOCK_RESOLUTION_MS = 1000
 LFU_INIT_VAL = 5
 
 
-@njit(cache=True, inline="always")
+@kernel
 def lru_clock(now_ms):
     """``getLRUClock``: whole seconds of the wall clock, wrapping every ~194 days."""
     return (now_ms // LRU_CLOCK_RESOLUTION_MS) & LRU_CLOCK_MAX
 
 
-@njit(cache=True, inline="always")
+@kernel
 def idle_ms(clock, lru):
     """``estimateObjectIdleTime`` (including its one-tick-short wrap quirk)."""
     if clock >= lru:
@@ -30,13 +30,13 @@ def idle_ms(clock, lru):
     return (clock + (LRU_CLOCK_MAX - lru)) * LRU_CLOCK_RESOLUTION_MS
 
 
-@njit(cache=True, inline="always")
+@kernel
 def lfu_minutes(now_ms):
     """``LFUGetTimeInMinutes``: (unixtime / 60) mod 2^16."""
     return ((now_ms // 1000) // 60) & 65535
 
 
-@njit(cache=True, inline="always")
+@kernel
 def lfu_decr(field, now_min, decay_time):
     """``LFUDecrAndReturn``: the counter less one per ``decay_time`` elapsed minutes (not stored)."""
     ldt = field >> 8
@@ -48,7 +48,7 @@ def lfu_decr(field, now_min, decay_time):
     return counter
 
 
-@njit(cache=True, inline="always")
+@kernel
 def lfu_log_incr(counter, log_factor, rng):
     """``LFULogIncr``: +1 with probability 1 / ((counter - 5) · factor + 1), saturating at 255."""
     if counter == 255:
@@ -63,7 +63,7 @@ def lfu_log_incr(counter, log_factor, rng):
     return counter
 
 
-@njit(cache=True, inline="always")
+@kernel
 def lfu_touch(field, now_min, decay_time, log_factor, rng):
     """``updateLFU``: decay, then a probabilistic increment, then stamp the current minute."""
     c = lfu_decr(field, now_min, decay_time)
@@ -71,6 +71,6 @@ def lfu_touch(field, now_min, decay_time, log_factor, rng):
     return (now_min << 8) | c
 
 
-@njit(cache=True, inline="always")
+@kernel
 def lfu_new(now_min):
     return (now_min << 8) | LFU_INIT_VAL

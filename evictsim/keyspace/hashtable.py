@@ -16,7 +16,7 @@ Table-memory changes are returned to the caller (bytes), which owns ``used_memor
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from evictsim.jit import kernel
 
 from evictsim.keyspace.rng import key_hash, rng_next
 
@@ -47,17 +47,17 @@ def new_dict_state() -> np.ndarray:
     return ds
 
 
-@njit(cache=True, inline="always")
+@kernel
 def dict_size(ds, d):
     return ds[d, USED0] + ds[d, USED1]
 
 
-@njit(cache=True, inline="always")
+@kernel
 def is_rehashing(ds, d):
     return ds[d, REHASHIDX] != -1
 
 
-@njit(cache=True, inline="always")
+@kernel
 def next_pow2(n):
     s = INITIAL_SIZE
     while s < n:
@@ -65,7 +65,7 @@ def next_pow2(n):
     return s
 
 
-@njit(cache=True)
+@kernel
 def expand(bk, ds, d, want):
     """``dictExpand``: allocate a table of ``next_pow2(want)`` buckets. Returns bytes allocated."""
     if is_rehashing(ds, d) or ds[d, USED0] > want:
@@ -84,7 +84,7 @@ def expand(bk, ds, d, want):
     return 8 * new
 
 
-@njit(cache=True)
+@kernel
 def rehash(bk, ds, nx, d, n, seed):
     """``dictRehash(d, n)``: move up to ``n`` buckets (visiting at most 10·n empty ones).
 
@@ -131,7 +131,7 @@ def rehash(bk, ds, nx, d, n, seed):
     return True, 0
 
 
-@njit(cache=True, inline="always")
+@kernel
 def rehash_step(bk, ds, nx, d, seed):
     """``_dictRehashStep``: what every find/add/delete/random-key does while rehashing."""
     if ds[d, REHASHIDX] != -1:
@@ -139,7 +139,7 @@ def rehash_step(bk, ds, nx, d, seed):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def expand_if_needed(bk, ds, d, used_memory, maxmemory):
     """``_dictExpandIfNeeded`` with ``dictExpandAllowed``'s veto near maxmemory. Returns bytes."""
     if is_rehashing(ds, d):
@@ -157,7 +157,7 @@ def expand_if_needed(bk, ds, d, used_memory, maxmemory):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def link(bk, ds, nx, d, k, seed):
     """Insert key ``k`` at the head of its chain (caller ran the rehash step and expansion)."""
     t = 1 if is_rehashing(ds, d) else 0
@@ -167,7 +167,7 @@ def link(bk, ds, nx, d, k, seed):
     ds[d, USED0 + t] += 1
 
 
-@njit(cache=True)
+@kernel
 def unlink(bk, ds, nx, d, k, seed):
     """Remove key ``k`` from its chain (table 0, then table 1 while rehashing)."""
     h = key_hash(k, seed)
@@ -193,7 +193,7 @@ def unlink(bk, ds, nx, d, k, seed):
     return False
 
 
-@njit(cache=True)
+@kernel
 def get_some_keys(bk, ds, nx, d, out, count, rng, seed):
     """``dictGetSomeKeys`` (7.0.12+, with reservoir sampling over chain tails).
 
@@ -252,7 +252,7 @@ def get_some_keys(bk, ds, nx, d, out, count, rng, seed):
     return (count if stored > count else stored), freed
 
 
-@njit(cache=True)
+@kernel
 def get_random_key(bk, ds, nx, d, rng, seed):
     """``dictGetRandomKey``: random non-empty bucket, then a uniform element of its chain.
 
@@ -288,7 +288,7 @@ def get_random_key(bk, ds, nx, d, rng, seed):
     return e, freed
 
 
-@njit(cache=True)
+@kernel
 def resize_if_sparse(bk, ds, d):
     """Cron's ``tryResizeHashTables``: shrink a table under 10% full. Returns bytes allocated."""
     size0 = ds[d, SIZE0]

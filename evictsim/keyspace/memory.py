@@ -9,7 +9,7 @@ arrays (8 bytes per bucket) are accounted by the hash-table model, not here.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from evictsim.jit import kernel
 
 DICT_ENTRY = 24          # sizeof(dictEntry) {key, v, next}
 ROBJ = 16                # sizeof(redisObject)
@@ -17,7 +17,7 @@ EMBSTR_MAX = 44          # OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 VT_STRING, VT_INT, VT_SHARED_INT = 0, 1, 2
 
 
-@njit(cache=True)
+@kernel
 def size_class(n, quantum):
     """jemalloc 5 usable size for a request of ``n`` bytes (4 classes per doubling above 64)."""
     if n <= 8:
@@ -36,7 +36,7 @@ def size_class(n, quantum):
     return (n + step - 1) // step * step
 
 
-@njit(cache=True)
+@kernel
 def sds_header(length):
     """sdsReqType: header bytes of an sds string of ``length`` bytes."""
     if length < 32:
@@ -50,7 +50,7 @@ def sds_header(length):
     return 17
 
 
-@njit(cache=True)
+@kernel
 def value_bytes(size, vtype, quantum, shared_ok):
     """Bytes of a string value: embstr, raw, private int robj, or a shared integer (0)."""
     if vtype == VT_SHARED_INT:
@@ -62,14 +62,14 @@ def value_bytes(size, vtype, quantum, shared_ok):
     return ROBJ + size_class(sds_header(size) + size + 1, quantum)
 
 
-@njit(cache=True)
+@kernel
 def key_bytes(key_len, size, vtype, quantum, shared_ok):
     """Main-dict cost of one key: dictEntry + key sds + value (the TTL entry is separate)."""
     return (size_class(DICT_ENTRY, quantum) + size_class(sds_header(key_len) + key_len + 1, quantum)
             + value_bytes(size, vtype, quantum, shared_ok))
 
 
-@njit(cache=True)
+@kernel
 def expire_entry_bytes(quantum):
     """The expires-dict dictEntry of a key with a TTL (it shares the key sds)."""
     return size_class(DICT_ENTRY, quantum)
@@ -90,7 +90,7 @@ def key_bytes_array(key_len, size, has_ttl, vtype=None, quantum: int = 16, share
     return out + np.where(np.asarray(has_ttl, dtype=bool), size_class(DICT_ENTRY, quantum), 0)
 
 
-@njit(cache=True)
+@kernel
 def _key_bytes_loop(key_len, size, vt, quantum, shared_ok, out):
     for i in range(len(size)):
         out[i] = key_bytes(key_len[i], size[i], vt[i], quantum, shared_ok)

@@ -8,7 +8,7 @@ at every step (checked at the end of each run). Per-key arrays (indexed by dense
 """
 from __future__ import annotations
 
-from numba import njit
+from evictsim.jit import kernel
 
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.memory import expire_entry_bytes
@@ -19,21 +19,21 @@ PRESENT, HAS_TTL = 1, 2
 MAIN, EXPIRES = 0, 1
 
 
-@njit(cache=True, inline="always")
+@kernel
 def add_used(st, key_delta, table_delta):
     st[KEY_BYTES] += key_delta
     st[TABLE_BYTES] += table_delta
     st[USED_MEMORY] += key_delta + table_delta
 
 
-@njit(cache=True)
+@kernel
 def dict_find_step(bk, ds, nx, st, d, seed):
     """The rehash step a ``dictFind`` does on a non-empty rehashing dict."""
     if ht.dict_size(ds, d) > 0 and ht.is_rehashing(ds, d):
         add_used(st, 0, -ht.rehash_step(bk, ds, nx, d, seed))
 
 
-@njit(cache=True)
+@kernel
 def dict_insert(bk, ds, nx, st, d, k, seed, maxmemory):
     """``dictAddRaw``: rehash step, expansion check (with the maxmemory veto), head insert."""
     if ht.is_rehashing(ds, d):
@@ -42,7 +42,7 @@ def dict_insert(bk, ds, nx, st, d, k, seed, maxmemory):
     ht.link(bk, ds, nx, d, k, seed)
 
 
-@njit(cache=True)
+@kernel
 def dict_remove(bk, ds, nx, st, d, k, seed):
     """``dictDelete``/``dictUnlink``: rehash step, then unlink."""
     if ht.dict_size(ds, d) == 0:
@@ -52,7 +52,7 @@ def dict_remove(bk, ds, nx, st, d, k, seed):
     return ht.unlink(bk, ds, nx, d, k, seed)
 
 
-@njit(cache=True)
+@kernel
 def delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum):
     """``dbSyncDelete``: drop the key from both dicts and free its bytes. Returns bytes freed.
 
@@ -70,13 +70,13 @@ def delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum):
     return freed
 
 
-@njit(cache=True)
+@kernel
 def is_stale(flags, expire, k, now_ms):
     """``keyIsExpired``: strictly past its expire time (alive at T, dead at T+1 ms)."""
     return (flags[k] & HAS_TTL) != 0 and now_ms > expire[k]
 
 
-@njit(cache=True)
+@kernel
 def expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, quantum):
     """Lazy expiry on access (``expireIfNeeded``). Returns True if the key was deleted as expired."""
     if (flags[k] & PRESENT) == 0:
@@ -90,7 +90,7 @@ def expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, qua
     return False
 
 
-@njit(cache=True)
+@kernel
 def set_expire(flags, expire, nx, bk, ds, st, k, when_ms, seed, maxmemory, quantum):
     """``setExpire``: add the expires entry if missing, store the absolute time."""
     if (flags[k] & HAS_TTL) == 0:
@@ -101,7 +101,7 @@ def set_expire(flags, expire, nx, bk, ds, st, k, when_ms, seed, maxmemory, quant
     expire[k] = when_ms
 
 
-@njit(cache=True)
+@kernel
 def remove_expire(flags, nx, bk, ds, st, k, seed, quantum):
     """``removeExpire``: a SET without KEEPTTL drops the TTL."""
     if ht.dict_size(ds, EXPIRES) == 0:
@@ -111,6 +111,6 @@ def remove_expire(flags, nx, bk, ds, st, k, seed, quantum):
         add_used(st, -expire_entry_bytes(quantum), 0)
 
 
-@njit(cache=True)
+@kernel
 def count_active_expired(st, n):
     st[EXPIRED_KEYS_ACTIVE] += n

@@ -8,7 +8,7 @@ matters is that bucket positions are pseudo-random and fixed per key until a res
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from evictsim.jit import kernel
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -16,14 +16,14 @@ M2 = np.uint64(0x94D049BB133111EB)
 MASK64 = (1 << 64) - 1
 
 
-@njit(cache=True, inline="always")
+@kernel
 def mix64(x):
     x = (x ^ (x >> np.uint64(30))) * M1
     x = (x ^ (x >> np.uint64(27))) * M2
     return x ^ (x >> np.uint64(31))
 
 
-@njit(cache=True, inline="always")
+@kernel
 def rng_next(rng):
     """Next 64-bit draw of the stream whose state is ``rng[0]``."""
     s = rng[0] + GOLDEN
@@ -31,13 +31,13 @@ def rng_next(rng):
     return mix64(s)
 
 
-@njit(cache=True, inline="always")
+@kernel
 def rng_double(rng):
     """Uniform in [0, 1) with 53 bits."""
     return np.float64(rng_next(rng) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True, inline="always")
+@kernel
 def key_hash(k, seed):
     """64-bit hash of key id ``k`` under the run's hash seed."""
     return mix64(np.uint64(k) ^ seed)

@@ -9,7 +9,7 @@ the hash-table model (``dictGetSomeKeys``/``dictGetRandomKey``), not uniform dra
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from evictsim.jit import kernel
 
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.clocks import idle_ms, lfu_decr, lfu_minutes
@@ -25,7 +25,7 @@ def new_pool() -> tuple[np.ndarray, np.ndarray]:
     return np.full(EVPOOL_SIZE, -1, np.int32), np.zeros(EVPOOL_SIZE, np.int64)
 
 
-@njit(cache=True, inline="always")
+@kernel
 def policy_rank(policy):
     if policy == 1 or policy == 4:
         return RANK_LRU
@@ -38,12 +38,12 @@ def policy_rank(policy):
     return 0
 
 
-@njit(cache=True, inline="always")
+@kernel
 def candidate_dict(policy):
     return EXPIRES if policy >= 4 else MAIN
 
 
-@njit(cache=True)
+@kernel
 def score(rank, k, lru, expire, st, now_ms, decay_time):
     """Higher = better victim: idle ms (LRU), 255 − decayed counter (LFU), earlier expiry (TTL)."""
     if rank == RANK_LRU:
@@ -53,7 +53,7 @@ def score(rank, k, lru, expire, st, now_ms, decay_time):
     return INT64_MAX - expire[k]
 
 
-@njit(cache=True)
+@kernel
 def pool_insert(pool_k, pool_s, k, s):
     """Insert (key, score) keeping the pool ascending; ties go left of equal scores."""
     i = 0
@@ -77,7 +77,7 @@ def pool_insert(pool_k, pool_s, k, s):
     pool_s[i] = s
 
 
-@njit(cache=True)
+@kernel
 def pool_populate(policy, samples, samp, pool_k, pool_s, flags, lru, expire, nx, bk, ds, st,
                   now_ms, decay_time, rng, seed):
     """``evictionPoolPopulate``: sample the candidate dict and merge the samples into the pool."""
@@ -92,7 +92,7 @@ def pool_populate(policy, samples, samp, pool_k, pool_s, flags, lru, expire, nx,
         pool_insert(pool_k, pool_s, k, score(rank, k, lru, expire, st, now_ms, decay_time))
 
 
-@njit(cache=True)
+@kernel
 def pool_pop_victim(policy, pool_k, pool_s, flags, nx, bk, ds, st, seed):
     """Scan the pool from the best slot; each popped slot is cleared; ghosts are skipped.
 
@@ -112,7 +112,7 @@ def pool_pop_victim(policy, pool_k, pool_s, flags, nx, bk, ds, st, seed):
     return -1
 
 
-@njit(cache=True)
+@kernel
 def select_victim(policy, samples, samp, pool_k, pool_s, flags, lru, expire, nx, bk, ds, st, now_ms,
                   decay_time, rng, seed):
     """One victim for ``performEvictions``, or -1 when the candidate dict is empty."""
