@@ -72,12 +72,13 @@ def worker_libcachesim(job: dict) -> dict:
 
 
 def worker_footprint(job: dict) -> dict:
-    """Redis bytes of every distinct key resident at once: each key's first request, at time 0."""
+    """Redis bytes of every distinct key resident at once: each key's first request, all within the
+    first half second (TTLs are >= 10 s, so nothing expires before the end)."""
     import evictsim
     chunk = load_arrays(Path(job["npz"]))
     _, first = np.unique(chunk.key, return_index=True)
     idx = np.sort(first)
-    once = type(chunk)(time=np.zeros(len(idx)), op=chunk.op[idx], key=chunk.key[idx],
+    once = type(chunk)(time=np.linspace(0.0, 0.5, len(idx)), op=chunk.op[idx], key=chunk.key[idx],
                        key_len=chunk.key_len[idx], size=chunk.size[idx], ttl_ms=chunk.ttl_ms[idx])
     result = evictsim.simulate(once, maxmemory=0, policy="noeviction")
     return {"footprint": int(result.summary["used_memory"]), "keys": int(result.summary["keys"]),
