@@ -59,4 +59,6 @@ def answer_line(results: ExperimentResults, target: float) -> str | None:
         return None
     parts = [a.text(target, first=(i == 0)) for i, a in enumerate(answers)]
     sizes = ", ".join(f"{s / MIB:g}" for s in results.sizes if s)
-    return "; ".join(parts) + f" (interpolated between the sizes run: {sizes} MiB)."
+    if all(a.needed is None for a in answers):
+        return "; ".join(parts) + f" (sizes run: {sizes} MiB)."
+    return "; ".join(parts) + f" (linear interpolation between the sizes run: {sizes} MiB)."

@@ -32,8 +32,9 @@ class Configuration:
     aggregate: dict[str, str] = field(default_factory=dict)
 
     def variant(self, axes: list[str]) -> str:
-        """The label of the swept values other than policy and maxmemory ('' when none)."""
-        return ", ".join(self.point[a] for a in axes)
+        """The label of the swept values other than policy and maxmemory ('' when none):
+        ``expiry-mode=lazy, hz=10`` (the last part of each key path)."""
+        return ", ".join(f"{a.split('.')[-1]}={self.point[a]}" for a in axes)
 
 
 @dataclass
