@@ -95,7 +95,7 @@ def request_rows(p: ParsedLine, t0: tuple[int, int], rows, skipped: Counter) -> 
     """Append the requests of one command to ``rows``; count it in ``skipped`` if it has none."""
     cmd = p.args[0].upper() if p.args else ""
     a = p.args[1:]
-    time = (p.sec - t0[0]) + (p.usec - t0[1]) / 1e6
+    time = ((p.sec - t0[0]) * 1_000_000 + (p.usec - t0[1])) / 1e6  # whole µs: exact round trips
     now_ms = p.sec * 1000 + p.usec // 1000
 
     def set_row(key: str, value: str, ttl: int | None) -> None:

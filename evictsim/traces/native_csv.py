@@ -130,7 +130,7 @@ def fixed_decimals(values_in_units: np.ndarray, decimals: int) -> pa.Array:
 def chunk_table(chunk: RequestChunk, keys: pa.Array) -> pa.Table:
     micros = np.rint(chunk.time * 1e6).astype(np.int64)
     ttl = fixed_decimals(chunk.ttl_ms, 3)
-    ttl = pc.if_else(pa.array(chunk.ttl_ms > 0), ttl, "")
+    ttl = pc.if_else(pa.array(chunk.ttl_ms > 0), ttl, pa.scalar(None, pa.string()))  # null: unquoted empty
     ops = pa.array(np.asarray(OP_NAMES, dtype=object)[chunk.op], type=pa.string())
     return pa.table({"time": fixed_decimals(micros, 6), "op": ops, "key": keys,
                      "size": pa.array(chunk.size.astype(np.int64)), "ttl": ttl})
