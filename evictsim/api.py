@@ -43,12 +43,23 @@ def resolve_config(maxmemory: Any = None, policy: str | None = None,
 
 def simulate(trace: Any, maxmemory: Any = None, policy: str | None = None, *, seed: int = 0,
              start_time: float | None = None, record_outcomes: bool = False, progress: bool = False,
-             config: Mapping[str, Any] | RedisConfig | None = None, **redis_config: Any) -> Result:
+             config: Mapping[str, Any] | RedisConfig | None = None, protocol: str = "script",
+             record_memory: bool = False, **redis_config: Any) -> Result:
     """Simulate a Redis server serving ``trace``; return counters, time series and (optionally)
-    per-request outcome codes. Same inputs and seed → identical result."""
+    per-request outcome codes. Same inputs and seed → identical result.
+
+    ``protocol="script"`` models the reference harness (each request one EVALSHA of a Lua script,
+    INFO read every second); ``"plain"`` models a client sending GET/SET/DEL directly. The difference
+    is which command names allocate latency histograms (~25 KB each). ``record_memory`` puts, per
+    request, used_memory after the eviction step and after the command into ``extras["memory"]``.
+    """
+    if protocol not in ("script", "plain"):
+        from evictsim.errors import UserInputError
+        raise UserInputError(f"expected script or plain, got {protocol!r}", key="protocol")
     from evictsim.engine.simulation import run_simulation
 
     cfg = resolve_config(maxmemory, policy, config, **redis_config)
     return run_simulation(resolve_trace(trace), cfg, seed=seed,
                           start_time=DEFAULT_START_TIME if start_time is None else float(start_time),
-                          record_outcomes=record_outcomes, progress=progress)
+                          record_outcomes=record_outcomes, progress=progress,
+                          protocol_script=protocol == "script", record_memory=record_memory)

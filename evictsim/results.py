@@ -50,10 +50,15 @@ class Result:
             return summary[name]
         raise AttributeError(name)
 
-    def write(self, out_dir: str | Path, *, parquet: bool = False) -> None:
-        """Write ``summary.json`` and ``timeseries.csv`` (and ``timeseries.parquet``) atomically."""
+    def write(self, out_dir: str | Path, *, parquet: bool = False, outcomes: bool = False) -> None:
+        """Write ``timeseries.csv`` (+ ``.parquet``, ``outcomes.npy``), then ``summary.json`` last, each
+        atomically: a folder with a summary.json holds a complete run."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
+        if outcomes and self.outcomes is not None:
+            with atomic.atomic_path(out / "outcomes.npy") as tmp:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, self.outcomes)
         atomic.write_text(out / "timeseries.csv", timeseries_to_csv(self.timeseries))
         if parquet:
             import pyarrow as pa

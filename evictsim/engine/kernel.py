@@ -63,10 +63,15 @@ def event_loop_iteration(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, 
 
 
 @kernel
-def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcomes, record,
-                     cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
-                     heap_t, heap_k, rng, seed):
-    """Serve requests ``lo..hi-1`` (times in absolute wall-clock µs)."""
+def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcomes, record, mem,
+                     record_mem, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s,
+                     samp, heap_t, heap_k, rng, seed):
+    """Serve requests ``lo..hi-1`` (times in absolute wall-clock µs).
+
+    With ``record``, ``outcomes[i]`` gets request i's outcome code; with ``record_mem``, ``mem[i]`` gets
+    (used_memory after the eviction step, used_memory after the command, eviction result) for the
+    invariant tests.
+    """
     maxmemory = cfg[C_MAXMEMORY]
     fill = cfg[C_FILL_LOOKASIDE] != 0
     script = cfg[C_SCRIPT_PROTOCOL] != 0
@@ -87,10 +92,14 @@ def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcom
             st[OVERHEAD_BYTES] += cfg[C_CLIENT_GROWTH]
             st[USED_MEMORY] += cfg[C_CLIENT_GROWTH]
         st[REQUESTS] += 1
-        oom = False
+        evict_result = 0
         if maxmemory > 0 and st[USED_MEMORY] > maxmemory:
-            oom = perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k,
-                                    pool_s, samp, rng, seed) == EVICT_FAIL
+            evict_result = perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds,
+                                             pool_k, pool_s, samp, rng, seed)
+        oom = evict_result == EVICT_FAIL
+        if record_mem:
+            mem[i, 0] = st[USED_MEMORY]
+            mem[i, 2] = evict_result
         k = key[i]
         o = op[i]
         if o == OP_GET:
@@ -109,12 +118,17 @@ def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcom
         note_commands(mask, cfg, st)
         if record:
             outcomes[i] = code
+        if record_mem:
+            mem[i, 1] = st[USED_MEMORY]
 
 
 @kernel
-def server_cron(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, seed):
+def server_cron(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, heap_t, heap_k, seed):
     """One ``serverCron`` tick (MECHANICS §8)."""
     st[LRU_CLOCK] = lru_clock(now_us // 1000)
+    if cfg[C_EXPIRY_MODE] == EXPIRY_EXACT:
+        expire_due_exact(now_us // 1000, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed,
+                         cfg[C_QUANTUM])
     update_peak(st)
     if cfg[C_EXPIRY_MODE] == EXPIRY_REDIS:
         active_expire_cycle(False, now_us, cfg, cff, st, fst, flags, kbytes, expire, nx, bk, ds, seed)
@@ -141,3 +155,7 @@ def count_stale(flags, expire, n, now_ms, quantum, kbytes):
 
 def empty_outcomes() -> np.ndarray:
     return np.zeros(1, np.uint8)
+
+
+def empty_memory_record() -> np.ndarray:
+    return np.zeros((1, 3), np.int64)

@@ -10,6 +10,7 @@ import numpy as np
 from evictsim.config import RedisConfig
 from evictsim.engine import kernel
 from evictsim.engine.evict import eviction_time_limit_us
+from evictsim.engine.expire import expire_due_exact
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import shared_integers_allowed
@@ -105,12 +106,14 @@ class ServerModel:
             self.heap_k = np.concatenate([self.heap_k, np.zeros(n - len(self.heap_k), np.int32)])
 
     def serve(self, t_us: np.ndarray, chunk: RequestChunk, lo: int, hi: int,
-              outcomes: np.ndarray | None) -> None:
+              outcomes: np.ndarray | None, memory: np.ndarray | None = None) -> None:
         ks = self.ks
         record = outcomes is not None
         kernel.process_requests(
             t_us, chunk.op, chunk.key, chunk.key_len, chunk.size, chunk.ttl_ms, chunk.vtype, lo, hi,
-            outcomes if record else kernel.empty_outcomes(), record, self.cfgv, self.cffv, self.st,
+            outcomes if record else kernel.empty_outcomes(), record,
+            memory if memory is not None else kernel.empty_memory_record(), memory is not None,
+            self.cfgv, self.cffv, self.st,
             self.fst, ks.flags, ks.kbytes, ks.expire, ks.lru, ks.nx, ks.bk, ks.ds, self.pool_k,
             self.pool_s, self.samp, self.heap_t, self.heap_k, self.rng, self.hash_seed)
 
@@ -118,7 +121,14 @@ class ServerModel:
     def cron(self, now_us: int) -> None:
         ks = self.ks
         kernel.server_cron(now_us, self.cfgv, self.cffv, self.st, self.fst, ks.flags, ks.kbytes,
-                           ks.expire, ks.lru, ks.nx, ks.bk, ks.ds, self.hash_seed)
+                           ks.expire, ks.lru, ks.nx, ks.bk, ks.ds, self.heap_t, self.heap_k, self.hash_seed)
+
+    def expire_exact(self, now_us: int) -> None:
+        """``expiry-mode exact``: delete every key whose time has passed, before a reading."""
+        if self.cfg.expiry_mode == "exact":
+            ks = self.ks
+            expire_due_exact(now_us // 1000, self.st, ks.flags, ks.kbytes, ks.expire, ks.nx, ks.bk, ks.ds,
+                             self.heap_t, self.heap_k, self.hash_seed, self.cfg.jemalloc_quantum)
 
     def stale(self, now_us: int) -> tuple[int, int]:
         n = self.max_key + 1

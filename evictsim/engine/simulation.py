@@ -33,11 +33,14 @@ CHUNK_SIZE = 1 << 20
 class _ChunkCursor:
     """Walks the trace's chunks; serves requests up to a time bound across chunk borders."""
 
-    def __init__(self, server: ServerModel, chunks: Iterator[RequestChunk], record: bool):
+    def __init__(self, server: ServerModel, chunks: Iterator[RequestChunk], record: bool,
+                 record_memory: bool = False):
         self.server = server
         self.chunks = chunks
         self.record = record
+        self.record_memory = record_memory
         self.outcomes: list[np.ndarray] = []
+        self.memory: list[np.ndarray] = []
         self.chunk: RequestChunk | None = None
         self.t_us = np.zeros(0, np.int64)
         self.pos = 0
@@ -61,6 +64,8 @@ class _ChunkCursor:
         self.pos = 0
         if self.record:
             self.outcomes.append(np.full(len(self.chunk), 255, np.uint8))
+        if self.record_memory:
+            self.memory.append(np.zeros((len(self.chunk), 3), np.int64))
         if len(self.chunk):
             self.last_time = float(self.chunk.time[-1])
 
@@ -78,7 +83,8 @@ class _ChunkCursor:
             if hi > self.pos:
                 t0 = time.perf_counter()
                 self.server.serve(self.t_us, self.chunk, self.pos, hi,
-                                  self.outcomes[-1] if self.record else None)
+                                  self.outcomes[-1] if self.record else None,
+                                  self.memory[-1] if self.record_memory else None)
                 self.kernel_s += time.perf_counter() - t0
                 self.served += hi - self.pos
                 self.pos = hi
@@ -88,12 +94,12 @@ class _ChunkCursor:
 
 def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: float,
                    record_outcomes: bool = False, progress: bool = False,
-                   protocol_script: bool = True) -> Result:
+                   protocol_script: bool = True, record_memory: bool = False) -> Result:
     """Run one simulation and return its :class:`Result`."""
     wall0 = time.perf_counter()
     server = ServerModel(cfg, seed=seed, start_time=start_time, fill=trace.fill,
                          n_keys_hint=getattr(trace, "n_keys_hint", None), protocol_script=protocol_script)
-    cursor = _ChunkCursor(server, iter(trace.chunks(CHUNK_SIZE)), record_outcomes)
+    cursor = _ChunkCursor(server, iter(trace.chunks(CHUNK_SIZE)), record_outcomes, record_memory)
     series = TimeSeries(server, protocol_script=protocol_script)
     tick_us = int(round(1e6 / server.hz))
     sample_us = int(round(cfg.sample_interval * 1e6))
@@ -148,6 +154,8 @@ def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: flo
               "kernel_s": cursor.kernel_s, "cron_s": cron_s[0], "sampler_s": series.elapsed_s,
               "simpy_overhead_s": max(0.0, loop_s - cursor.kernel_s - cron_s[0] - series.elapsed_s),
               "key_names": getattr(trace, "key_names", None)}
+    if record_memory:
+        extras["memory"] = np.concatenate(cursor.memory) if cursor.memory else np.zeros((0, 3), np.int64)
     return Result(summary=summary, timeseries=series.columns(), outcomes=outcomes, extras=extras)
 
 

@@ -26,6 +26,7 @@ class TimeSeries:
     def sample(self, now_us: int, rel_us: int) -> None:
         t0 = time.perf_counter()
         s = self.server
+        s.expire_exact(now_us)
         st = s.st
         if st[C.USED_MEMORY] > st[C.USED_MEMORY_PEAK]:
             st[C.USED_MEMORY_PEAK] = st[C.USED_MEMORY]      # INFO refreshes the peak
