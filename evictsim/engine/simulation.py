@@ -134,7 +134,9 @@ def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: flo
                 bar.update(cursor.served - before)
             yield env.timeout(tick_us)
         last_us = int(round(cursor.last_time * 1e6))
-        state["end_us"] = max(sample_us * math.ceil(last_us / sample_us), int(env.now))
+        # the last sample must come after the window that served the last request (a sample at
+        # time T runs before the window starting at T), so round (last + 1 µs) up to a sample time
+        state["end_us"] = max(sample_us * math.ceil((last_us + 1) / sample_us), int(env.now))
 
     env.process(server_cron())
     env.process(sampler())
