@@ -13,6 +13,7 @@ import time
 import traceback
 from collections import OrderedDict
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -85,14 +86,24 @@ def run_local(specs: list[RunSpec], workers: int, simulate_fn: SimulateFn | None
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
     try:
-        pending: set[Future] = {pool.submit(execute_run, spec, simulate_fn) for spec in specs}
+        futures = {pool.submit(execute_run, spec, simulate_fn): spec for spec in specs}
+        pending: set[Future] = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                yield fut.result()
+                yield _outcome(fut, futures[fut])
         pool.shutdown(wait=True)
     finally:
         _stop_pool(pool)
+
+
+def _outcome(fut: Future, spec: RunSpec) -> RunOutcome:
+    """A worker killed under a run (the OOM killer, a segfault) fails that run, not the sweep."""
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        return RunOutcome(spec, error="a worker process died (killed, or out of memory?); "
+                                      "rerun the same command to retry")
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:

@@ -23,10 +23,16 @@ class CapacityAnswer:
 
     def text(self, target: float, first: bool) -> str:
         if self.needed is None:
-            return (f"{self.label} does not reach {target:.0%} within {self.largest / MIB:g} MiB "
+            return (f"{self.label} does not reach {target:.0%} within {mib_text(self.largest)} MiB "
                     f"(best {self.best_ratio:.1%})")
         verb = "reaches {t} hit ratio at" if first else "needs"
-        return f"{self.label} {verb.format(t=f'{target:.0%}')} {self.needed / MIB:.0f} MiB"
+        return f"{self.label} {verb.format(t=f'{target:.0%}')} {mib_text(self.needed)} MiB"
+
+
+def mib_text(size: float) -> str:
+    """``22`` for 22.4 MiB, ``1.4`` for small sizes: as many digits as a capacity answer needs."""
+    mib = size / MIB
+    return f"{mib:.0f}" if mib >= 10 else f"{mib:.1f}" if mib >= 1 else f"{mib:.2f}"
 
 
 def capacity_answers(results: ExperimentResults, target: float) -> list[CapacityAnswer]:
@@ -58,7 +64,7 @@ def answer_line(results: ExperimentResults, target: float) -> str | None:
     if not answers:
         return None
     parts = [a.text(target, first=(i == 0)) for i, a in enumerate(answers)]
-    sizes = ", ".join(f"{s / MIB:g}" for s in results.sizes if s)
+    sizes = ", ".join(mib_text(s) for s in results.sizes if s)
     if all(a.needed is None for a in answers):
         return "; ".join(parts) + f" (sizes run: {sizes} MiB)."
     return "; ".join(parts) + f" (linear interpolation between the sizes run: {sizes} MiB)."
