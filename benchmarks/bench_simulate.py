@@ -94,7 +94,8 @@ def result_fields(result) -> dict:
     return {"hit_ratio": float(result.summary["get_hits"]) / max(1, result.summary["gets"]),
             "evicted_keys": int(result.summary["evicted_keys"]),
             "state_bytes_per_key": extras.get("state_bytes_per_key"),
-            "simpy_overhead_s": extras.get("simpy_overhead_s")}
+            "simpy_overhead_s": extras.get("simpy_overhead_s"),
+            "trace_read_s": (result.summary.get("timing") or {}).get("load_s")}
 
 
 WORKERS = {"simulate": worker_simulate, "end_to_end": worker_end_to_end, "libcachesim": worker_libcachesim,
@@ -173,8 +174,9 @@ def run_all(args: argparse.Namespace) -> list[dict]:
 
 
 def markdown(rows: list[dict], command: str) -> str:
-    head = ("| measurement | policy | trace | requests | seconds | requests/s | peak RSS (MiB) | hit ratio "
-            "| state B/key | SimPy overhead |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    head = ("| measurement | policy | trace | requests | seconds | of which trace read | requests/s "
+            "| peak RSS (MiB) | hit ratio | state B/key | SimPy overhead |\n"
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     lines = [head]
     for r in rows:
         state = "n/a (not reported)" if r.get("state_bytes_per_key") is None else f"{r['state_bytes_per_key']:.0f}"
@@ -183,8 +185,9 @@ def markdown(rows: list[dict], command: str) -> str:
         simpy = r.get("simpy_overhead_s")
         simpy_txt = "-" if r["case"].startswith("libCacheSim") else (
             "n/a (not reported)" if simpy is None else f"{simpy:.2f} s ({100 * simpy / r['seconds']:.1f}%)")
+        read = "-" if not r["case"].startswith("end-to-end") else f"{r.get('trace_read_s') or 0:.2f}"
         lines.append(f"| {r['case']} | {r['policy']} | {r['trace']} | {r['requests']:,} | {r['seconds']:.2f} "
-                     f"| {r['requests'] / r['seconds']:,.0f} | {r['peak_rss_mib']:,.0f} | {r['hit_ratio']:.4f} "
+                     f"| {read} | {r['requests'] / r['seconds']:,.0f} | {r['peak_rss_mib']:,.0f} | {r['hit_ratio']:.4f} "
                      f"| {state} | {simpy_txt} |")
     mm = sorted({(r["trace"], r["maxmemory"], r.get("footprint")) for r in rows if r.get("footprint")})
     sizes = "; ".join(f"`{t}`: maxmemory {m:,} B (footprint {f:,} B)" for t, m, f in mm)
@@ -195,7 +198,8 @@ def markdown(rows: list[dict], command: str) -> str:
 NOTES = """Simulate-only is the best of 3 runs after a warm-up call on the first 200k requests (numba
 compilation); the machine is shared with other work, so the best run is the least disturbed.
 End-to-end is the whole process: interpreter start, imports, numba (its on-disk cache warm), the gzip
-CSV parse (evictsim's parse cache off, except in the "parse cache" row), simulation, result files.
+CSV parse (evictsim's parse cache off, except in the "parse cache" row), simulation, result files;
+"of which trace read" is the time the engine waited for the reader's chunks (`summary.timing.load_s`).
 Peak RSS is each process's own `VmHWM`: the Python runtime and numba (~200 MiB) plus, for
 simulate-only, the trace arrays (27 B per request). "state B/key" and "SimPy overhead" are what the
 engine reports in `Result.extras` (`state_bytes_per_key`; `simpy_overhead_s` = simulation time not
