@@ -144,3 +144,15 @@ def test_unknown_executor_is_a_user_error(tmp_path):
     path = write_experiment(tmp_path, SWEEP)
     with pytest.raises(UserInputError, match="unknown executor 'slurm'"):
         run(path, tmp_path / "out", executor="slurm")
+
+
+def test_parquet_time_series_beside_the_csv(tmp_path):
+    import pyarrow.parquet as pq
+    from evictsim.results import read_timeseries
+    path = write_experiment(tmp_path, "  redis.hz: [10]\n", reps=1)
+    path.write_text(path.read_text() + "output:\n  timeseries: parquet\n")
+    run(path, tmp_path / "out")
+    (run_dir,) = (tmp_path / "out" / "runs").iterdir()
+    table = pq.read_table(run_dir / "timeseries.parquet").to_pydict()
+    csv_series = read_timeseries(run_dir / "timeseries.csv")
+    assert table["used_memory"] == csv_series["used_memory"].tolist()

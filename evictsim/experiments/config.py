@@ -66,11 +66,8 @@ class Experiment:
     document: YamlDocument
 
     def line(self, *path: Any) -> int | None:
+        """The line where ``path`` (or its nearest written parent) is in the file."""
         return self.document.line(tuple(path))
-
-    def error(self, message: str, *path: Any, line: int | None = None) -> UserInputError:
-        return UserInputError(message, source=str(self.source), line=line or self.line(*path),
-                              key=format_path(tuple(path)) or None)
 
 
 def load_experiment(path: str | Path) -> Experiment:

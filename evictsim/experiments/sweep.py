@@ -41,11 +41,6 @@ class RunSpec:
     redis: dict                             # resolved RedisConfig mapping (redis.conf names)
     config_hash: str
 
-    @property
-    def configuration(self) -> tuple[tuple[str, str], ...]:
-        """The point without the replication: runs with equal configurations are aggregated."""
-        return self.point
-
     def resolved(self) -> dict[str, Any]:
         """What ``runs/<run-id>/run.json`` records: enough to rerun this exact simulation."""
         return {"run_id": self.run_id, "config_hash": self.config_hash, "point": dict(self.point),
@@ -123,10 +118,6 @@ def _run_id(point: tuple[tuple[str, str], ...], replication: int, digest: str) -
     """Readable and unique: ``allkeys-lru_8mb_r0_1f3a9c2e`` (values, replication, hash prefix)."""
     parts = [_SLUG_RE.sub("-", label).strip("-")[:24] for _, label in point] or ["run"]
     return "_".join(parts + [f"r{replication}", digest[:8]])
-
-
-def describe_point(point: tuple[tuple[str, str], ...]) -> str:
-    return ", ".join(f"{name}={label}" for name, label in point) or "(single configuration)"
 
 
 def sweep_summary(runs: list[RunSpec]) -> str:
