@@ -45,5 +45,13 @@ class BadLines:
         self.skipped += extra
         return ~bad
 
+    def check_all(self, lines: np.ndarray, tests: list[tuple[np.ndarray, str, str, Any]]) -> np.ndarray:
+        """Run ``(bad, column, expected, values)`` tests in order; a row counts once, at its first
+        failing column. Returns the mask of rows to keep."""
+        keep = np.ones(len(lines), dtype=bool)
+        for bad, column, expected, values in tests:
+            keep &= self.check(np.asarray(bad, dtype=bool) & keep, lines, column, expected, values)
+        return keep
+
     def summary(self) -> str:
         return f"{self.skipped} bad line(s) skipped" if self.skipped else ""

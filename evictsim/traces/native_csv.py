@@ -89,12 +89,12 @@ class NativeCsvTrace:
         size = _numpy(table, "size", -1)
         ttl = _numpy(table, "ttl", 0.0)
         keys = table.column("key").combine_chunks()
-        keep = self.errors.check(op_codes == 255, lines, "op", "GET, SET or DEL", ops)
-        keep &= self.errors.check(~(time >= 0), lines, "time", "a number of seconds >= 0", table.column("time"))
-        keep &= self.errors.check(size < 0, lines, "size", "a non-negative integer", table.column("size"))
-        keep &= self.errors.check(ttl < 0, lines, "ttl", "seconds >= 0 or empty", table.column("ttl"))
-        keep &= self.errors.check(pc.equal(keys, "").to_numpy(zero_copy_only=False), lines, "key",
-                                  "a non-empty key", keys)
+        keep = self.errors.check_all(lines, [
+            (op_codes == 255, "op", "GET, SET or DEL", ops),
+            (~(time >= 0), "time", "a number of seconds >= 0", table.column("time")),
+            (size < 0, "size", "a non-negative integer", table.column("size")),
+            (ttl < 0, "ttl", "seconds >= 0 or empty", table.column("ttl")),
+            (pc.equal(keys, "").to_numpy(zero_copy_only=False), "key", "a non-empty key", keys)])
         if not keep.all():
             idx = np.flatnonzero(keep)
             time, op_codes, size, ttl, lines = time[idx], op_codes[idx], size[idx], ttl[idx], lines[idx]

@@ -80,16 +80,16 @@ class TwitterTrace:
         cols = {c: table.column(c).fill_null(-1).to_numpy() for c in ("timestamp", "key_size",
                                                                         "value_size", "ttl")}
         keys = table.column("key").combine_chunks()
-        check = self.errors.check
-        keep = check(op_codes == 255, lines, "op", f"one of {', '.join(OPS)}", ops)
-        for column in ("timestamp", "key_size", "value_size", "ttl"):
-            keep &= check(cols[column] < 0, lines, column, LAYOUT.expected[column], table.column(column))
-        keep &= check(cols["key_size"] > 65535, lines, "key_size", "a key length <= 65535", table.column("key_size"))
+        keep = self.errors.check_all(lines, [
+            (op_codes == 255, "op", f"one of {', '.join(OPS)}", ops),
+            *[(cols[c] < 0, c, LAYOUT.expected[c], table.column(c))
+              for c in ("timestamp", "key_size", "value_size", "ttl")],
+            (cols["key_size"] > 65535, "key_size", "a key length <= 65535", table.column("key_size"))])
         if state["t0"] is None and keep.any():
             state["t0"] = int(cols["timestamp"][np.argmax(keep)])
         running = np.maximum.accumulate(np.concatenate([[state["prev"]], np.where(keep, cols["timestamp"], 0)]))
-        keep &= check(keep & (cols["timestamp"] < running[:-1]), lines, "timestamp",
-                      "non-decreasing seconds", table.column("timestamp"))
+        keep &= self.errors.check(keep & (cols["timestamp"] < running[:-1]), lines, "timestamp",
+                                  "non-decreasing seconds", table.column("timestamp"))
         idx = np.flatnonzero(keep)
         if len(idx) < table.num_rows:
             cols = {c: v[idx] for c, v in cols.items()}
