@@ -1,0 +1,138 @@
+"""GET (with the look-aside fill), SET and DEL as Redis 7.0 runs them (db.c ``lookupKey``,
+t_string.c ``setGenericCommand``, ``delGenericCommand``; MECHANICS §2.1, §4), returning the
+outcome codes of :class:`evictsim.results.Result` (plus 11/12: a GET miss with no fill).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from evictsim.oracle.clocks import lfu_new_object, lfu_time_in_minutes, update_lfu
+from evictsim.oracle.db import (KeyRecord, Keyspace, db_add, db_generic_delete, expire_if_needed,
+                                remove_expire, set_expire)
+from evictsim.oracle.dict import dict_find
+from evictsim.oracle.memory import main_entry_bytes
+
+
+@dataclass
+class Request:
+    key: int
+    key_len: int
+    size: int
+    vtype: int
+    ttl_ms: int
+
+
+@dataclass
+class Context:
+    """What a command reads besides the keyspace: the clock, the policy family, the RNG."""
+
+    now_ms: int
+    lruclock: int            # server.lruclock, as of the last cron tick
+    lfu: bool                # the policy is *-lfu: the lru field holds LFU state
+    lfu_decay_time: int
+    lfu_log_factor: int
+    shared_ok: bool
+    rng: object
+    on_expire_set: Callable[[int, int], None] | None = None   # exact mode: schedule the deletion
+
+
+def touch(rec: KeyRecord, ctx: Context) -> None:
+    """The access-time update of a successful ``lookupKey`` (§2, §3)."""
+    if ctx.lfu:
+        rec.lru = update_lfu(rec.lru, lfu_time_in_minutes(ctx.now_ms), ctx.lfu_decay_time,
+                             ctx.lfu_log_factor, ctx.rng)
+    else:
+        rec.lru = ctx.lruclock
+
+
+def lookup_key(ks: Keyspace, key: int, ctx: Context, *, write: bool) -> KeyRecord | None:
+    """``lookupKey``: find in the main dict, lazily expire, touch a live key. Hits and misses are
+    counted by the caller for reads only (LOOKUP_WRITE counts neither)."""
+    if not dict_find(ks.main, key):
+        return None
+    if expire_if_needed(ks, key, ctx.now_ms):
+        return None
+    rec = ks.keys[key]
+    touch(rec, ctx)
+    return rec
+
+
+def set_key(ks: Keyspace, req: Request, ctx: Context) -> bool:
+    """``SET key value [PX ttl]``: ``lookupKeyWrite``, then ``dbOverwrite`` or ``dbAdd``,
+    ``removeExpire``, ``setExpire``. Returns True if a key (live or expired) was there."""
+    was_there = req.key in ks.keys
+    old = lookup_key(ks, req.key, ctx, write=True)
+    nbytes = main_entry_bytes(req.key_len, req.size, req.vtype, ks.quantum, ctx.shared_ok)
+    if old is not None:
+        db_overwrite(ks, req.key, old, nbytes, ctx)
+    else:
+        lru = lfu_new_object(lfu_time_in_minutes(ctx.now_ms)) if ctx.lfu else ctx.lruclock
+        db_add(ks, req.key, KeyRecord(nbytes, lru))
+    remove_expire(ks, req.key)
+    if req.ttl_ms > 0:
+        set_expire(ks, req.key, ctx.now_ms + req.ttl_ms)
+        if ctx.on_expire_set is not None:
+            ctx.on_expire_set(req.key, ctx.now_ms + req.ttl_ms)
+    return was_there
+
+
+def db_overwrite(ks: Keyspace, key: int, old: KeyRecord, nbytes: int, ctx: Context) -> None:
+    """``dbOverwrite``: the new value replaces the old one. Under LFU it inherits the old (just
+    touched) lru field; otherwise it keeps its creation stamp, i.e. the current LRU clock."""
+    if ks.fidelity.redis_lookups:
+        assert dict_find(ks.main, key)
+    if not ctx.lfu:
+        old.lru = ctx.lruclock
+    ks.key_bytes += nbytes - old.nbytes
+    old.nbytes = nbytes
+
+
+def get_command(ks: Keyspace, req: Request, ctx: Context, stats: dict, *, oom: bool, fill: bool) -> int:
+    """The reference client's GET: a read lookup; on a miss, the fill SET (refused if the
+    pre-command eviction failed: a deny-oom write inside an unflagged script, §5.1)."""
+    stats["gets"] += 1
+    expired_before = ks.expired_lazy
+    rec = lookup_key(ks, req.key, ctx, write=False)
+    lazy = ks.expired_lazy - expired_before
+    if rec is not None:
+        stats["keyspace_hits"] += 1
+        stats["get_hits"] += 1
+        return 1
+    stats["keyspace_misses"] += 1
+    if not fill:
+        return 11 + lazy
+    if oom:
+        stats["rejected_writes"] += 1
+        return 3 + lazy
+    stats["fills"] += 1
+    set_key(ks, req, ctx)
+    return 2 * lazy
+
+
+def set_command(ks: Keyspace, req: Request, ctx: Context, stats: dict, *, oom: bool) -> int:
+    stats["sets"] += 1
+    if oom:
+        stats["rejected_writes"] += 1
+        return 7
+    return 6 if set_key(ks, req, ctx) else 5
+
+
+def del_command(ks: Keyspace, req: Request, ctx: Context, stats: dict) -> int:
+    """``delGenericCommand``: ``expireIfNeeded`` first (a stale key counts as expired and DEL
+    returns 0), then ``dbSyncDelete``."""
+    stats["dels"] += 1
+    if ks.fidelity.redis_lookups:
+        if expire_if_needed(ks, req.key, ctx.now_ms):
+            db_generic_delete(ks, req.key)       # steps the dicts; the key is already gone
+            return 9
+        existed = req.key in ks.keys
+        db_generic_delete(ks, req.key)
+        return 8 if existed else 10
+    if req.key not in ks.keys:
+        return 10                                # the kernel does no lookup at all here
+    dict_find(ks.main, req.key)
+    if expire_if_needed(ks, req.key, ctx.now_ms):
+        return 9
+    db_generic_delete(ks, req.key)
+    return 8

@@ -1,0 +1,132 @@
+"""The keyspace of db 0 (db.c): the main dict, the expires dict, per-key records, and
+``used_memory`` = overhead + bytes of every key + 8 B per bucket of both dicts (MECHANICS §10.4).
+
+Every change to a key goes through the functions here, named after db.c: ``db_add``,
+``db_generic_delete``, ``set_expire``, ``remove_expire``, ``get_expire``, ``expire_if_needed``.
+Which dict lookups each makes (and so which incremental-rehash steps run) follows the kernel or
+Redis, as :class:`~evictsim.oracle.fidelity.Fidelity` says.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evictsim.oracle.dict import (HASHTABLE_MAX_LOAD_FACTOR, RedisDict, dict_add, dict_delete,
+                                  dict_find)
+from evictsim.oracle.fidelity import Fidelity
+from evictsim.oracle.memory import expire_entry_bytes
+
+
+@dataclass
+class KeyRecord:
+    """What Redis keeps for a key: its bytes in the main dict, the 24-bit ``lru`` field (LRU stamp
+    or LFU ldt<<8|counter), and the absolute expire time in ms (None: no TTL)."""
+
+    nbytes: int
+    lru: int
+    expire: int | None = None
+
+
+class Keyspace:
+    """db 0 plus the memory it costs."""
+
+    def __init__(self, hash_seed: int, *, maxmemory: int, quantum: int, overhead: int, fidelity: Fidelity):
+        self.main = RedisDict(hash_seed)
+        self.expires = RedisDict(hash_seed)
+        self.keys: dict[int, KeyRecord] = {}
+        self.maxmemory = maxmemory
+        self.quantum = quantum
+        self.overhead = overhead            # baseline + client buffers + latency histograms
+        self.key_bytes = 0                  # Σ main-entry bytes + TTL entries
+        self.fidelity = fidelity
+        self.expired_lazy = 0
+
+    @property
+    def table_bytes(self) -> int:
+        return 8 * (self.main.slots() + self.expires.slots())
+
+    @property
+    def used_memory(self) -> int:
+        return self.overhead + self.key_bytes + self.table_bytes
+
+    def recount_key_bytes(self) -> int:
+        """Σ over the records, from scratch (the incremental sum must equal it)."""
+        entry = expire_entry_bytes(self.quantum)
+        return sum(r.nbytes + (entry if r.expire is not None else 0) for r in self.keys.values())
+
+    def expand_allowed(self, more_mem: int, used_ratio: float) -> bool:
+        """server.c ``dictExpandAllowed``: below load 1.618 a doubling must fit under maxmemory."""
+        if used_ratio <= HASHTABLE_MAX_LOAD_FACTOR:
+            return not (self.maxmemory > 0 and self.used_memory + more_mem > self.maxmemory)
+        return True
+
+    def is_expired(self, key: int, now_ms: int) -> bool:
+        """``keyIsExpired`` without lookups: strictly past the expire time (§1)."""
+        rec = self.keys.get(key)
+        return rec is not None and rec.expire is not None and now_ms > rec.expire
+
+
+def db_add(ks: Keyspace, key: int, rec: KeyRecord) -> None:
+    """``dbAdd``: the entry goes into the main dict (``dictAddRaw``), then its bytes are counted."""
+    dict_add(ks.main, key, ks.expand_allowed)
+    ks.keys[key] = rec
+    ks.key_bytes += rec.nbytes
+
+
+def db_generic_delete(ks: Keyspace, key: int) -> int:
+    """``dbGenericDelete`` (sync): out of ``expires``, then out of the main dict. Returns the bytes
+    freed (entry, key, value, TTL entry; never bucket arrays)."""
+    rec = ks.keys.get(key)
+    if ks.fidelity.redis_lookups:
+        if len(ks.expires) > 0:
+            dict_delete(ks.expires, key)
+    elif rec is not None and rec.expire is not None:
+        dict_delete(ks.expires, key)
+    found = dict_delete(ks.main, key)
+    if rec is None:
+        assert not found
+        return 0
+    assert found, f"key {key} has a record but is not in the main dict"
+    del ks.keys[key]
+    freed = rec.nbytes + (expire_entry_bytes(ks.quantum) if rec.expire is not None else 0)
+    ks.key_bytes -= freed
+    return freed
+
+
+def get_expire(ks: Keyspace, key: int) -> int | None:
+    """``getExpire``: find the key in ``expires``; Redis then asserts it is in the main dict too
+    (an always-evaluated ``dictFind``)."""
+    if len(ks.expires) == 0:
+        return None
+    found = dict_find(ks.expires, key)
+    if found and ks.fidelity.redis_lookups:
+        assert dict_find(ks.main, key)
+    rec = ks.keys.get(key)
+    assert found == (rec is not None and rec.expire is not None)
+    return rec.expire if found else None
+
+
+def expire_if_needed(ks: Keyspace, key: int, now_ms: int) -> bool:
+    """``expireIfNeeded`` (lazy expiry, §4): delete the key if its time has passed; True if so."""
+    when = get_expire(ks, key)
+    if when is None or not now_ms > when:
+        return False
+    db_generic_delete(ks, key)
+    ks.expired_lazy += 1
+    return True
+
+
+def remove_expire(ks: Keyspace, key: int) -> None:
+    """``removeExpire`` (SET without KEEPTTL): ``dictDelete(expires)``."""
+    if dict_delete(ks.expires, key):
+        ks.keys[key].expire = None
+        ks.key_bytes -= expire_entry_bytes(ks.quantum)
+
+
+def set_expire(ks: Keyspace, key: int, when_ms: int) -> None:
+    """``setExpire``: find the key in the main dict, add it to ``expires``, store the time."""
+    rec = ks.keys[key]
+    assert dict_find(ks.main, key)
+    if rec.expire is None:
+        dict_add(ks.expires, key, ks.expand_allowed)
+        ks.key_bytes += expire_entry_bytes(ks.quantum)
+    rec.expire = when_ms

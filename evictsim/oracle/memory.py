@@ -1,0 +1,56 @@
+"""Bytes as Redis 7.0 counts them in ``used_memory`` (MECHANICS §10), in plain Python.
+
+Written independently of :mod:`evictsim.keyspace.memory` (which is compiled): jemalloc 5 size
+classes (§10.1), sds headers (§10.3), the per-key formula (§10.4).
+"""
+from __future__ import annotations
+
+DICT_ENTRY = 24          # sizeof(dictEntry) = {key, v, next}
+ROBJ = 16                # sizeof(redisObject)
+EMBSTR_MAX = 44          # OBJ_ENCODING_EMBSTR_SIZE_LIMIT
+VT_STRING, VT_INT, VT_SHARED_INT = 0, 1, 2
+
+
+def size_class(n: int, quantum: int = 16) -> int:
+    """jemalloc usable size C(n): 8; multiples of the quantum up to 64; 4 classes per doubling."""
+    if n <= 8:
+        return 8
+    if n <= 64:
+        return -(-n // quantum) * quantum
+    step = 1 << ((n - 1).bit_length() - 3)     # 2^k < n <= 2^(k+1)  ->  step 2^(k-2)
+    return -(-n // step) * step
+
+
+def sds_header(length: int) -> int:
+    """``sdsReqType``: sdshdr5 / 8 / 16 / 32 / 64 header bytes."""
+    for limit, header in ((32, 1), (256, 3), (65536, 5), (1 << 32, 9)):
+        if length < limit:
+            return header
+    return 17
+
+
+def value_bytes(size: int, vtype: int, quantum: int, shared_ok: bool) -> int:
+    """A string value: shared integer (0 B when sharing is allowed), private int robj, embstr, raw."""
+    if vtype == VT_SHARED_INT:
+        return 0 if shared_ok else ROBJ
+    if vtype == VT_INT:
+        return ROBJ
+    if size <= EMBSTR_MAX:
+        return size_class(ROBJ + 3 + size + 1, quantum)             # robj + sdshdr8 + value + NUL
+    return ROBJ + size_class(sds_header(size) + size + 1, quantum)
+
+
+def main_entry_bytes(key_len: int, size: int, vtype: int, quantum: int, shared_ok: bool) -> int:
+    """dictEntry in db->dict + the key's sds copy + the value (§10.4, without the TTL entry)."""
+    return (size_class(DICT_ENTRY, quantum) + size_class(sds_header(key_len) + key_len + 1, quantum)
+            + value_bytes(size, vtype, quantum, shared_ok))
+
+
+def expire_entry_bytes(quantum: int) -> int:
+    """The dictEntry in db->expires (it shares the key sds)."""
+    return size_class(DICT_ENTRY, quantum)
+
+
+def shared_integers_allowed(maxmemory: int, policy: str) -> bool:
+    """Shared integers are used unless maxmemory is set with an LRU or LFU policy (§10.3)."""
+    return maxmemory == 0 or not policy.endswith(("-lru", "-lfu"))
