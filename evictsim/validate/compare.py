@@ -21,7 +21,7 @@ from evictsim.validate.server import SERVER_DIRECTIVES, start_redis
 GET_CODES = (0, 1, 2, 3, 4)
 OOM_CODES = (3, 4, 7)
 LAZY_EXPIRY_CODES = (2, 4, 9)
-# (metric, where the simulated value comes from: "outcomes" or a summary counter)
+# Read from INFO on the live side and from the run summary on the simulated side.
 COUNTER_METRICS = ("evicted_keys", "expired_keys", "used_memory", "used_memory_peak", "keys", "expires")
 
 
@@ -105,7 +105,7 @@ def run_comparison(requests: RequestChunk, config: Mapping[str, Any], *,
     result = simulate(ArrayTrace(requests), config=sim_config, start_time=live.start_time,
                       record_outcomes=True, seed=seed)
     out = summarize(requests, live, result)
-    out["config"] = {k: v for k, v in sim_config.items()}
+    out["config"] = sim_config
     out["server_settings"] = server_settings
     return json_safe(out)
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from evictsim.errors import UserInputError
 from evictsim.traces.base import OP_DEL, OP_GET, OP_SET, VT_STRING, RequestChunk
-from evictsim.validate.resp import RespConnection, RespError, encode_command, parse_info
+from evictsim.validate.resp import encode_command, parse_info
 from evictsim.validate.server import RedisServer
 
 # GET (+ fill SET on nil) / SET / DEL, with DBSIZE before and after to see a lazy expiry happen at
