@@ -144,11 +144,12 @@ class GeneratedTrace:
         while left > 0:
             arrivals_wanted = max(1, int(min(BLOCK, left) / w.mean_requests_per_arrival()))
             times, ops, ids = w.requests(arrivals.next(arrivals_wanted))
-            if p["duration"] is not None and len(times) and times[-1] >= p["duration"]:
-                cut = int(np.searchsorted(times, p["duration"], side="left"))
-                times, ops, ids, left = times[:cut], ops[:cut], ids[:cut], 0
-            times, ops, ids = times[:left], ops[:left], ids[:left]
-            left -= len(times)
+            n, past_end = len(times), False
+            if p["duration"] is not None and n and times[-1] >= p["duration"]:
+                n, past_end = int(np.searchsorted(times, p["duration"], side="left")), True
+            n = min(n, left)
+            times, ops, ids = times[:n], ops[:n], ids[:n]
+            left = 0 if past_end else left - n
             mapper.grow(int(ids.max()) + 1 if len(ids) else 0)
             klen, size, ttl = w.attributes(ids)
             chunk = RequestChunk(time=times, op=ops, key=mapper.map(ids), key_len=klen,
