@@ -18,7 +18,7 @@ from evictsim.traces.base import (ArrayTrace, RequestChunk, Trace, FILL_EXPLICIT
 # name -> TraceFormat: an object with name, matches(path), open(path, **options), optional write()
 TRACE_FORMATS: Registry = Registry("trace format")
 FILLS = (FILL_LOOK_ASIDE, FILL_EXPLICIT)
-_PARSED = ("native", "twitter", "monitor", "oracle")  # formats worth caching as columns
+_PARSED = ("native", "twitter", "monitor", "oracle-general")  # formats worth caching as columns
 
 
 def _load_builtin_formats() -> None:

@@ -153,7 +153,7 @@ def write(trace_or_chunks, path: Path, **_) -> list[str]:
 class OracleGeneralFormat:
     """Registry entry: names containing ``oracleGeneral`` (any compression)."""
 
-    name = "oracle"
+    name = "oracle-general"
 
     def matches(self, path: Path) -> bool:
         return "oraclegeneral" in path.name.lower()
@@ -164,4 +164,4 @@ class OracleGeneralFormat:
     write = staticmethod(write)
 
 
-TRACE_FORMATS.add("oracle", OracleGeneralFormat())
+TRACE_FORMATS.add("oracle-general", OracleGeneralFormat())

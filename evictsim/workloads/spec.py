@@ -1,8 +1,9 @@
 """Workload spec files (``workloads/*.yaml``) and ``--set key=value`` overrides.
 
-A spec is ``workload: NAME``, optional ``seed: N`` and ``params: {...}`` (hyphen spelling, as
-:func:`evictsim.workloads.build_workload` takes them). A bare name instead of a file means that
-workload with its defaults.
+A spec has the shape of an experiment's ``workload:`` section, so one can be pasted into the other:
+``generator: NAME``, the generator's parameters beside it (hyphen spelling, as
+:func:`evictsim.workloads.build_workload` takes them), and optionally ``seed: N`` and
+``description``. A bare name instead of a file means that workload with its defaults.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import yaml
 from evictsim.errors import UserInputError
 
 DEFAULT_SEED = 1
+NOT_PARAMS = ("generator", "seed", "description")
 
 
 def load_spec(name_or_path: str) -> tuple[str, dict, int, str | None]:
@@ -26,22 +28,17 @@ def load_spec(name_or_path: str) -> tuple[str, dict, int, str | None]:
     try:
         doc = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        mark = getattr(exc, "problem_mark", None)
         raise UserInputError(f"expected YAML ({getattr(exc, 'problem', exc)})", source=str(path),
-                             line=None if line is None else line + 1) from None
-    if not isinstance(doc, dict) or "workload" not in doc:
-        raise UserInputError("expected a mapping with workload: NAME", source=str(path))
-    unknown = set(doc) - {"workload", "seed", "params", "description"}
-    if unknown:
-        raise UserInputError("unknown key; expected workload, seed, params, description",
-                             source=str(path), key=sorted(unknown)[0])
-    params = doc.get("params") or {}
-    if not isinstance(params, dict):
-        raise UserInputError("expected a mapping of parameters", source=str(path), key="params")
+                             line=None if mark is None else mark.line + 1) from None
+    if not isinstance(doc, dict) or "generator" not in doc:
+        raise UserInputError("expected a mapping with generator: NAME and its parameters",
+                             source=str(path))
     seed = doc.get("seed", DEFAULT_SEED)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise UserInputError(f"expected an integer seed, got {seed!r}", source=str(path), key="seed")
-    return str(doc["workload"]), params, seed, str(path)
+    params = {k: v for k, v in doc.items() if k not in NOT_PARAMS}
+    return str(doc["generator"]), params, seed, str(path)
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
@@ -49,7 +46,7 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise UserInputError(f"expected KEY=VALUE, got {item!r}", source="--set")
         try:
             out[key.strip()] = yaml.safe_load(text)
