@@ -23,11 +23,25 @@ def open_binary(path: Path, mode: str = "rb", named: Path | None = None) -> Bina
     (or by ``named``'s: a writer writes a temp file that is renamed to ``named`` at the end)."""
     name = (named or path).name.lower()
     if name.endswith(".gz"):
-        return gzip.open(path, mode, compresslevel=6) if "w" in mode else gzip.open(path, mode)
+        return _ReproducibleGzip(path) if "w" in mode else gzip.open(path, mode)
     if name.endswith(".zst"):
         import zstandard
         return zstandard.open(path, mode)  # type: ignore[return-value]
     return open(path, mode)
+
+
+class _ReproducibleGzip(gzip.GzipFile):
+    """A gzip writer whose header holds no file name and no time: same requests, same bytes."""
+
+    def __init__(self, path: Path):
+        self._raw = open(path, "wb")
+        super().__init__(filename="", mode="wb", fileobj=self._raw, compresslevel=6, mtime=0)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
 
 
 def strip_compression(name: str) -> str:
