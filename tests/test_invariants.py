@@ -75,7 +75,8 @@ def test_an_expired_key_is_never_a_hit(seed, policy, mode):
     chunk = make_chunk(4000, 300, seed=seed, ttl_frac=0.7, p_set=0.2, p_del=0.05, ttl_ms=(1, 400),
                        rate=4000)
     res = _run(chunk, policy, BASE + 400_000, mode)
-    t_ms = ((1_700_000_000.0 + chunk.time) * 1000).astype(np.int64)   # the API's default start time
+    # the engine's clock: absolute µs from the API's default start time, then whole ms
+    t_ms = (1_700_000_000 * 1_000_000 + np.rint(chunk.time * 1e6).astype(np.int64)) // 1000
     expire_at: dict[int, int | None] = {}
     for i, code in enumerate(res.outcomes):
         k = int(chunk.key[i])

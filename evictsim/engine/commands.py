@@ -10,13 +10,15 @@ from evictsim.jit import kernel
 
 from evictsim.engine.expire import heap_compact, heap_push
 from evictsim.keyspace.clocks import lfu_minutes, lfu_new, lfu_touch
-from evictsim.keyspace.memory import key_bytes
+from evictsim.keyspace.memory import deferrable_bytes, key_bytes
 from evictsim.keyspace.ops import (MAIN, PRESENT, add_used, delete_key, dict_find_step, dict_insert,
                                    expire_if_needed, remove_expire, set_expire)
-from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LFU_DECAY_TIME, C_LFU_LOG_FACTOR, C_MAXMEMORY,
+from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LAZYFREE_EXPIRE, C_LAZYFREE_SERVER_DEL,
+                                       C_LAZYFREE_USER_DEL, C_LFU_DECAY_TIME, C_LFU_LOG_FACTOR, C_MAXMEMORY,
                                        C_POLICY, C_QUANTUM, C_SHARED_INT_OK, DELS, EXPIRY_EXACT,
                                        FILLS, GET_HITS, GETS, HEAP_SIZE, KEYSPACE_HITS, KEYSPACE_MISSES,
-                                       LRU_CLOCK, REJECTED_WRITES, SETS)
+                                       LAZYFREE_PENDING_BYTES, LAZYFREE_PENDING_OBJECTS, LRU_CLOCK,
+                                       REJECTED_WRITES, SETS, USED_MEMORY)
 
 
 @kernel
@@ -33,7 +35,7 @@ def set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, exp
     dict_find_step(bk, ds, nx, st, MAIN, seed)               # lookupKeyWrite
     was_present = (flags[k] & PRESENT) != 0
     live = was_present and not expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms,
-                                                 seed, quantum)
+                                                 seed, quantum, cfg[C_LAZYFREE_EXPIRE] != 0)
     nbytes = key_bytes(key_len, size, vtype, quantum, cfg[C_SHARED_INT_OK])
     lfu = uses_lfu(cfg)
     if live:
@@ -42,12 +44,23 @@ def set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, exp
                                rng)
         else:         # the new object carries its creation stamp
             lru[k] = st[LRU_CLOCK]
-        add_used(st, nbytes - kbytes[k], 0)
-        kbytes[k] = nbytes
+        deferred = 0
+        if kbytes.shape[0] > 1:           # the old value: a background free with lazyfree-server-del
+            if cfg[C_LAZYFREE_SERVER_DEL]:
+                deferred = kbytes[1, k]
+            kbytes[1, k] = deferrable_bytes(size, vtype, quantum)
+        add_used(st, nbytes - kbytes[0, k], 0)
+        kbytes[0, k] = nbytes
+        if deferred > 0:
+            st[USED_MEMORY] += deferred
+            st[LAZYFREE_PENDING_BYTES] += deferred
+            st[LAZYFREE_PENDING_OBJECTS] += 1
     else:
         dict_insert(bk, ds, nx, st, MAIN, k, seed, cfg[C_MAXMEMORY])
         flags[k] = PRESENT
-        kbytes[k] = nbytes
+        kbytes[0, k] = nbytes
+        if kbytes.shape[0] > 1:
+            kbytes[1, k] = deferrable_bytes(size, vtype, quantum)
         add_used(st, nbytes, 0)
         lru[k] = lfu_new(lfu_minutes(now_ms)) if lfu else st[LRU_CLOCK]
     remove_expire(flags, nx, bk, ds, st, k, seed, quantum)  # SET without KEEPTTL
@@ -68,7 +81,8 @@ def do_get(k, key_len, size, vtype, ttl_ms, now_ms, oom, fill, cfg, st, flags, k
     dict_find_step(bk, ds, nx, st, MAIN, seed)
     lazy = 0
     if flags[k] & PRESENT:
-        if expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, cfg[C_QUANTUM]):
+        if expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, cfg[C_QUANTUM],
+                            cfg[C_LAZYFREE_EXPIRE] != 0):
             lazy = 1
         else:
             st[KEYSPACE_HITS] += 1
@@ -110,7 +124,8 @@ def do_del(k, now_ms, cfg, st, flags, kbytes, expire, nx, bk, ds, seed):
     if (flags[k] & PRESENT) == 0:
         return 10
     dict_find_step(bk, ds, nx, st, MAIN, seed)
-    if expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, cfg[C_QUANTUM]):
+    if expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, cfg[C_QUANTUM],
+                        cfg[C_LAZYFREE_EXPIRE] != 0):
         return 9
-    delete_key(flags, kbytes, nx, bk, ds, st, k, seed, cfg[C_QUANTUM])
+    delete_key(flags, kbytes, nx, bk, ds, st, k, seed, cfg[C_QUANTUM], cfg[C_LAZYFREE_USER_DEL] != 0)
     return 8

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from evictsim.jit import kernel
 
-from evictsim.keyspace.ops import delete_key
+from evictsim.keyspace.ops import delete_key, lazyfree_progress
 from evictsim.metrics.counters import (C_EVICT_LIMIT_US, C_LAZYFREE_EVICTION, C_LFU_DECAY_TIME,
                                        C_MAXMEMORY, C_POLICY, C_QUANTUM, C_SAMPLES,
-                                       CF_EVICT_KEY_COST_US, EVICT_CALLS, EVICT_PROC_ACTIVE,
-                                       EVICTED_KEYS, USED_MEMORY)
+                                       CF_EVICT_KEY_COST_US, CF_LAZYFREE_BYTES_PER_US, EVICT_CALLS,
+                                       EVICT_PROC_ACTIVE, EVICTED_KEYS, LAZYFREE_LAST_US,
+                                       LAZYFREE_PENDING_BYTES, USED_MEMORY)
 from evictsim.policies.redis_pool import select_victim
 
 EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
@@ -28,7 +29,7 @@ def perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, 
         return EVICT_OK
     policy = cfg[C_POLICY]
     if policy == 0:
-        return EVICT_FAIL
+        return _wait_for_lazyfree(cfg, cff, st, maxmemory)
     st[EVICT_CALLS] += 1
     tofree = st[USED_MEMORY] - maxmemory
     limit_us = cfg[C_EVICT_LIMIT_US]
@@ -39,8 +40,9 @@ def perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, 
         k = select_victim(policy, cfg[C_SAMPLES], samp, pool_k, pool_s, flags, lru, expire, nx, bk, ds,
                           st, now_ms, cfg[C_LFU_DECAY_TIME], rng, seed)
         if k == -1:
-            return EVICT_FAIL
-        freed += delete_key(flags, kbytes, nx, bk, ds, st, k, seed, cfg[C_QUANTUM])
+            return _wait_for_lazyfree(cfg, cff, st, maxmemory)
+        freed += delete_key(flags, kbytes, nx, bk, ds, st, k, seed, cfg[C_QUANTUM],
+                            cfg[C_LAZYFREE_EVICTION] != 0)
         st[EVICTED_KEYS] += 1
         keys_freed += 1
         if keys_freed % 16 == 0:
@@ -50,6 +52,18 @@ def perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, 
                 st[EVICT_PROC_ACTIVE] = 1
                 break
     return EVICT_RUNNING if st[EVICT_PROC_ACTIVE] else EVICT_OK
+
+
+@kernel
+def _wait_for_lazyfree(cfg, cff, st, maxmemory):
+    """Nothing left to evict: while background frees are pending, wait up to the time budget for
+    them (§5.3 step 6); OK if that brings used_memory under maxmemory, else FAIL."""
+    limit_us = cfg[C_EVICT_LIMIT_US]
+    if st[LAZYFREE_PENDING_BYTES] > 0 and limit_us > 0:
+        lazyfree_progress(st, st[LAZYFREE_LAST_US] + limit_us, cff[CF_LAZYFREE_BYTES_PER_US])
+        if st[USED_MEMORY] <= maxmemory:
+            return EVICT_OK
+    return EVICT_FAIL
 
 
 def eviction_time_limit_us(tenacity: int) -> int:

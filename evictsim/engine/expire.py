@@ -15,14 +15,15 @@ from evictsim.jit import kernel
 
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.ops import EXPIRES, HAS_TTL, delete_key
-from evictsim.metrics.counters import (AVG_TTL, C_EFFORT, C_HZ, C_QUANTUM, CF_EXPIRE_KEY_COST_US,
+from evictsim.metrics.counters import (AVG_TTL, C_EFFORT, C_HZ, C_LAZYFREE_EXPIRE, C_QUANTUM,
+                                       CF_EXPIRE_KEY_COST_US,
                                        EXPIRE_CYCLE_CPU_US, EXPIRED_KEYS_ACTIVE,
                                        EXPIRED_KEYS_EXACT, EXPIRED_STALE_PERC, EXPIRED_TIME_CAP_REACHED_COUNT,
                                        EXPIRES_CURSOR, HEAP_SIZE, LAST_FAST_CYCLE_US, TIMELIMIT_EXIT)
 
 
 @kernel
-def _scan_loop(num, now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, quantum):
+def _scan_loop(num, now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, quantum, lazy):
     """One loop of the cycle: visit buckets at the cursor until ``num`` keys were sampled.
 
     Returns (sampled, expired, ttl_sum, ttl_samples, buckets_checked).
@@ -43,7 +44,7 @@ def _scan_loop(num, now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, quantum
                 nxt = nx[EXPIRES, e]
                 ttl = expire[e] - now_ms
                 if now_ms > expire[e]:
-                    delete_key(flags, kbytes, nx, bk, ds, st, e, seed, quantum)
+                    delete_key(flags, kbytes, nx, bk, ds, st, e, seed, quantum, lazy)
                     st[EXPIRED_KEYS_ACTIVE] += 1
                     expired += 1
                 if ttl > 0:
@@ -89,7 +90,8 @@ def active_expire_cycle(fast, now_us, cfg, cff, st, fst, flags, kbytes, expire, 
             break                                   # too sparse: wait for the cron shrink
         now_ms = (now_us + np.int64(elapsed)) // 1000
         sampled, expired, ttl_sum, ttl_samples, checked = _scan_loop(
-            min(num, keys_per_loop), now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, cfg[C_QUANTUM])
+            min(num, keys_per_loop), now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, cfg[C_QUANTUM],
+            cfg[C_LAZYFREE_EXPIRE] != 0)
         total_expired += expired
         total_sampled += sampled
         if ttl_samples:
@@ -166,12 +168,12 @@ def heap_compact(heap_t, heap_k, st, flags, expire):
 
 
 @kernel
-def expire_due_exact(now_ms, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed, quantum):
+def expire_due_exact(now_ms, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed, quantum, lazy):
     """Delete every key whose expire time has passed (``now > when``), as if at that instant."""
     while st[HEAP_SIZE] > 0 and heap_t[0] < now_ms:
         t = heap_t[0]
         k = heap_k[0]
         heap_pop(heap_t, heap_k, st)
         if (flags[k] & HAS_TTL) and expire[k] == t:
-            delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum)
+            delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy)
             st[EXPIRED_KEYS_EXACT] += 1

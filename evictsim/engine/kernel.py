@@ -17,8 +17,9 @@ from evictsim.engine.expire import active_expire_cycle, expire_due_exact
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import expire_entry_bytes
-from evictsim.keyspace.ops import EXPIRES, MAIN, add_used
+from evictsim.keyspace.ops import EXPIRES, MAIN, add_used, lazyfree_progress
 from evictsim.metrics.counters import (C_BATCH_US, C_CLIENT_GROWTH, C_EXPIRY_MODE, C_FILL_LOOKASIDE,
+                                       C_LAZYFREE_EXPIRE, CF_LAZYFREE_BYTES_PER_US, LAZYFREE_PENDING_BYTES,
                                        C_HISTOGRAM_BYTES, C_MAXMEMORY, C_QUANTUM, C_REHASH_BUCKETS_PER_CRON,
                                        C_SCRIPT_PROTOCOL, CLIENT_STARTED, CMD_DBSIZE, CMD_DEL, CMD_EVALSHA,
                                        CMD_GET, CMD_SET, COMMANDS_SEEN, EVICT_PROC_ACTIVE, EXPIRY_EXACT,
@@ -86,7 +87,10 @@ def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcom
                                  pool_s, samp, rng, seed)
             st[NEXT_LOOP_US] = now_us - now_us % batch_us + batch_us
         if exact:
-            expire_due_exact(now_ms, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed, quantum)
+            expire_due_exact(now_ms, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed, quantum,
+                             cfg[C_LAZYFREE_EXPIRE] != 0)
+        if st[LAZYFREE_PENDING_BYTES] > 0:      # the lazyfree thread works alongside the main thread
+            lazyfree_progress(st, now_us, cff[CF_LAZYFREE_BYTES_PER_US])
         if st[CLIENT_STARTED] == 0:       # the client's buffers grow with its first pipelined batch
             st[CLIENT_STARTED] = 1
             st[OVERHEAD_BYTES] += cfg[C_CLIENT_GROWTH]
@@ -128,7 +132,8 @@ def server_cron(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, d
     st[LRU_CLOCK] = lru_clock(now_us // 1000)
     if cfg[C_EXPIRY_MODE] == EXPIRY_EXACT:
         expire_due_exact(now_us // 1000, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed,
-                         cfg[C_QUANTUM])
+                         cfg[C_QUANTUM], cfg[C_LAZYFREE_EXPIRE] != 0)
+    lazyfree_progress(st, now_us, cff[CF_LAZYFREE_BYTES_PER_US])
     update_peak(st)
     if cfg[C_EXPIRY_MODE] == EXPIRY_REDIS:
         active_expire_cycle(False, now_us, cfg, cff, st, fst, flags, kbytes, expire, nx, bk, ds, seed)
@@ -149,7 +154,7 @@ def count_stale(flags, expire, n, now_ms, quantum, kbytes):
     for k in range(n):
         if (flags[k] & 2) and now_ms > expire[k]:
             keys += 1
-            nbytes += kbytes[k] + entry
+            nbytes += kbytes[0, k] + entry
     return keys, nbytes
 
 

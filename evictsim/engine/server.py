@@ -74,7 +74,9 @@ class ServerModel:
         self.start_us = int(round(start_time * 1e6))
         self.hz = effective_hz(cfg)
         self.cfgv, self.cffv = config_vectors(cfg, fill, protocol_script)
-        self.ks = KeyspaceArrays(n_keys_hint or 1024)
+        lazyfree = (cfg.lazyfree_lazy_eviction or cfg.lazyfree_lazy_expire or cfg.lazyfree_lazy_server_del
+                    or cfg.lazyfree_lazy_user_del)
+        self.ks = KeyspaceArrays(n_keys_hint or 1024, deferred_row=lazyfree)
         self.st, self.fst = C.new_state()
         self.pool_k, self.pool_s = new_pool()
         self.samp = np.zeros(64, np.int32)
@@ -87,6 +89,7 @@ class ServerModel:
         self.st[C.USED_MEMORY_PEAK] = cfg.baseline_memory
         self.st[C.LRU_CLOCK] = lru_clock(self.start_us // 1000)
         self.st[C.NEXT_LOOP_US] = self.start_us
+        self.st[C.LAZYFREE_LAST_US] = self.start_us
         self.max_key = -1
 
     # --- requests ------------------------------------------------------------------------------
@@ -128,7 +131,8 @@ class ServerModel:
         if self.cfg.expiry_mode == "exact":
             ks = self.ks
             expire_due_exact(now_us // 1000, self.st, ks.flags, ks.kbytes, ks.expire, ks.nx, ks.bk, ks.ds,
-                             self.heap_t, self.heap_k, self.hash_seed, self.cfg.jemalloc_quantum)
+                             self.heap_t, self.heap_k, self.hash_seed, self.cfg.jemalloc_quantum,
+                             self.cfg.lazyfree_lazy_expire)
 
     def stale(self, now_us: int) -> tuple[int, int]:
         n = self.max_key + 1
@@ -149,7 +153,7 @@ class ServerModel:
         present = int(np.count_nonzero(flags & 1))
         with_ttl = int(np.count_nonzero(flags & 2))
         entry = 32 if self.cfg.jemalloc_quantum == 16 else 24
-        key_bytes = int(ks.kbytes[:n].sum(dtype=np.int64)) + with_ttl * entry
+        key_bytes = int(ks.kbytes[0, :n].sum(dtype=np.int64)) + with_ttl * entry
         tables = ht.table_bytes(ks.ds)
         problems = []
         if ht.dict_size(ks.ds, 0) != present:
@@ -160,7 +164,7 @@ class ServerModel:
             problems.append(f"key bytes {st[C.KEY_BYTES]} != recomputed {key_bytes}")
         if st[C.TABLE_BYTES] != tables:
             problems.append(f"table bytes {st[C.TABLE_BYTES]} != recomputed {tables}")
-        if st[C.USED_MEMORY] != st[C.OVERHEAD_BYTES] + key_bytes + tables:
-            problems.append("used_memory != overhead + key bytes + table bytes")
+        if st[C.USED_MEMORY] != st[C.OVERHEAD_BYTES] + key_bytes + tables + st[C.LAZYFREE_PENDING_BYTES]:
+            problems.append("used_memory != overhead + key bytes + table bytes + pending lazy frees")
         if problems:
             raise AssertionError("keyspace invariant broken: " + "; ".join(problems))

@@ -14,7 +14,9 @@ from evictsim.jit import kernel
 DICT_ENTRY = 24          # sizeof(dictEntry) {key, v, next}
 ROBJ = 16                # sizeof(redisObject)
 EMBSTR_MAX = 44          # OBJ_ENCODING_EMBSTR_SIZE_LIMIT
-VT_STRING, VT_INT, VT_SHARED_INT = 0, 1, 2
+VT_STRING, VT_INT, VT_SHARED_INT, VT_AGGREGATE = 0, 1, 2, 3
+LAZYFREE_THRESHOLD = 64   # lazyfree.c: values whose free effort exceeds this are freed in the background
+AGGREGATE_ELEMENT_BYTES = 64   # an aggregate value (hash, set, list...) is modelled as elements of ~64 B
 
 
 @kernel
@@ -57,9 +59,20 @@ def value_bytes(size, vtype, quantum, shared_ok):
         return 0 if shared_ok else ROBJ
     if vtype == VT_INT:
         return ROBJ
+    if vtype == VT_AGGREGATE:     # robj + its elements' allocations, modelled as one payload of `size`
+        return ROBJ + size_class(size, quantum)
     if size <= EMBSTR_MAX:
         return size_class(ROBJ + 3 + size + 1, quantum)
     return ROBJ + size_class(sds_header(size) + size + 1, quantum)
+
+
+@kernel
+def deferrable_bytes(size, vtype, quantum):
+    """Bytes a lazyfree setting frees in the background: an aggregate value whose free effort
+    (elements) exceeds LAZYFREE_THRESHOLD. Strings have effort 1: always freed synchronously."""
+    if vtype == VT_AGGREGATE and size // AGGREGATE_ELEMENT_BYTES > LAZYFREE_THRESHOLD:
+        return size_class(size, quantum)
+    return 0
 
 
 @kernel

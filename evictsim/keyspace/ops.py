@@ -3,7 +3,8 @@
 Everything that changes a key goes through here, so ``used_memory``, the two hash tables, the
 per-key arrays and the counters stay consistent: ``used_memory = overhead + key bytes + table bytes``
 at every step (checked at the end of each run). Per-key arrays (indexed by dense key id):
-``flags`` (PRESENT, HAS_TTL), ``kbytes`` (main-dict bytes charged: entry + key sds + value),
+``flags`` (PRESENT, HAS_TTL), ``kbytes[0]`` (main-dict bytes charged: entry + key sds + value; a second
+row ``kbytes[1]``, present only when a lazyfree setting is on, holds the part a lazy free defers),
 ``expire`` (absolute wall ms), ``lru`` (LRU stamp or LFU field, as Redis's 24-bit ``lru``).
 """
 from __future__ import annotations
@@ -12,8 +13,9 @@ from evictsim.jit import kernel
 
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.memory import expire_entry_bytes
-from evictsim.metrics.counters import (EXPIRED_KEYS_ACTIVE, EXPIRED_KEYS_LAZY, KEY_BYTES, TABLE_BYTES,
-                                       USED_MEMORY)
+from evictsim.metrics.counters import (EXPIRED_KEYS_ACTIVE, EXPIRED_KEYS_LAZY, KEY_BYTES,
+                                       LAZYFREE_LAST_US, LAZYFREE_PENDING_BYTES, LAZYFREE_PENDING_OBJECTS,
+                                       LAZYFREED_BYTES, LAZYFREED_OBJECTS, TABLE_BYTES, USED_MEMORY)
 
 PRESENT, HAS_TTL = 1, 2
 MAIN, EXPIRES = 0, 1
@@ -53,21 +55,49 @@ def dict_remove(bk, ds, nx, st, d, k, seed):
 
 
 @kernel
-def delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum):
-    """``dbSyncDelete``: drop the key from both dicts and free its bytes. Returns bytes freed.
+def delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy):
+    """``dbSyncDelete`` / ``dbAsyncDelete``: drop the key from both dicts and free its bytes.
 
-    String values are always freed synchronously, even with lazyfree on (their free effort is 1,
-    below LAZYFREE_THRESHOLD 64), so no deferred part exists for them.
+    Returns the bytes freed now. With ``lazy`` (the lazyfree setting of this kind of delete) a big
+    aggregate value goes to the background free queue instead: it stays in used_memory until the
+    lazyfree thread gets to it. String values are always freed synchronously (free effort 1, below
+    LAZYFREE_THRESHOLD 64), so for them the settings change nothing, as in Redis.
     """
-    freed = kbytes[k]
+    total = kbytes[0, k]
+    deferred = 0
+    if lazy and kbytes.shape[0] > 1:
+        deferred = kbytes[1, k]
+        kbytes[1, k] = 0
+    freed = total - deferred
     if flags[k] & HAS_TTL:
         dict_remove(bk, ds, nx, st, EXPIRES, k, seed)
         freed += expire_entry_bytes(quantum)
+        total += expire_entry_bytes(quantum)
     dict_remove(bk, ds, nx, st, MAIN, k, seed)
     flags[k] = 0
-    kbytes[k] = 0
-    add_used(st, -freed, 0)
+    kbytes[0, k] = 0
+    add_used(st, -total, 0)
+    if deferred > 0:
+        st[USED_MEMORY] += deferred
+        st[LAZYFREE_PENDING_BYTES] += deferred
+        st[LAZYFREE_PENDING_OBJECTS] += 1
     return freed
+
+
+@kernel
+def lazyfree_progress(st, now_us, bytes_per_us):
+    """The lazyfree (bio) thread frees queued values at ``bytes_per_us`` since it last ran."""
+    pending = st[LAZYFREE_PENDING_BYTES]
+    if pending > 0 and now_us > st[LAZYFREE_LAST_US]:
+        done = min(pending, int((now_us - st[LAZYFREE_LAST_US]) * bytes_per_us))
+        if done > 0:
+            st[LAZYFREE_PENDING_BYTES] -= done
+            st[USED_MEMORY] -= done
+            st[LAZYFREED_BYTES] += done
+            if st[LAZYFREE_PENDING_BYTES] == 0:
+                st[LAZYFREED_OBJECTS] += st[LAZYFREE_PENDING_OBJECTS]
+                st[LAZYFREE_PENDING_OBJECTS] = 0
+    st[LAZYFREE_LAST_US] = now_us
 
 
 @kernel
@@ -77,14 +107,14 @@ def is_stale(flags, expire, k, now_ms):
 
 
 @kernel
-def expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, quantum):
+def expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, quantum, lazy):
     """Lazy expiry on access (``expireIfNeeded``). Returns True if the key was deleted as expired."""
     if (flags[k] & PRESENT) == 0:
         return False
     if ht.dict_size(ds, EXPIRES) > 0:
         dict_find_step(bk, ds, nx, st, EXPIRES, seed)
     if is_stale(flags, expire, k, now_ms):
-        delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum)
+        delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy)
         st[EXPIRED_KEYS_LAZY] += 1
         return True
     return False

@@ -26,10 +26,11 @@ def _grow(arr: np.ndarray, n: int, fill, axis: int = 0) -> np.ndarray:
 class KeyspaceArrays:
     """The keyspace's arrays. Capacity is in key ids; bucket rows hold the largest possible table."""
 
-    def __init__(self, capacity: int = 1024):
+    def __init__(self, capacity: int = 1024, *, deferred_row: bool = False):
         capacity = max(int(capacity), 16)
         self.flags = np.zeros(capacity, np.uint8)
-        self.kbytes = np.zeros(capacity, np.int32)
+        # row 0: bytes charged; row 1 (only with a lazyfree setting on): the part a lazy free defers
+        self.kbytes = np.zeros((2 if deferred_row else 1, capacity), np.int32)
         self.expire = np.zeros(capacity, np.int64)
         self.lru = np.zeros(capacity, np.int32)
         self.nx = np.full((2, capacity), -1, np.int32)
@@ -46,7 +47,7 @@ class KeyspaceArrays:
             return
         n = max(max_key + 1, int(self.capacity * 1.5))
         self.flags = _grow(self.flags, n, 0)
-        self.kbytes = _grow(self.kbytes, n, 0)
+        self.kbytes = _grow(self.kbytes, n, 0, axis=1)
         self.expire = _grow(self.expire, n, 0)
         self.lru = _grow(self.lru, n, 0)
         self.nx = _grow(self.nx, n, -1, axis=1)

@@ -20,6 +20,8 @@ OP_NAMES = ("GET", "SET", "DEL")
 VT_STRING = 0        # embstr (<= 44 B) or raw, decided by size
 VT_INT = 1           # integer-like, outside the shared range: private 16-B robj
 VT_SHARED_INT = 2    # integer in [0, 10000): shared object (0 B) unless maxmemory + LRU/LFU policy
+VT_AGGREGATE = 3     # a hash/set/list/zset of `size` bytes: big ones are freed in the background
+                     # when the matching lazyfree-lazy-* setting is on
 
 FILL_LOOK_ASIDE = "look-aside"   # a missed GET is followed by a fill SET the simulator issues itself
 FILL_EXPLICIT = "explicit"       # the client's own SETs are in the trace; the simulator never fills
