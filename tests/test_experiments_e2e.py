@@ -128,6 +128,14 @@ def test_dask_local_cluster_matches_local_pool(experiment, reference, tmp_path):
     assert deterministic_summary(tmp_path / "dask") == deterministic_summary(reference)
 
 
+def test_dask_without_a_scheduler_starts_its_own_local_cluster(experiment, reference, tmp_path):
+    pytest.importorskip("dask.distributed")
+    report = run_experiment(experiment, tmp_path / "own", executor="dask", workers=2, progress=False,
+                            report=False)
+    assert report.ok and report.completed == 8
+    assert deterministic_summary(tmp_path / "own") == deterministic_summary(reference)
+
+
 def test_cli_run_writes_plots_and_report_then_plot_redraws(experiment, reference, tmp_path):
     out = tmp_path / "cli"
     proc = subprocess.run([sys.executable, "-m", "evictsim", "run", str(experiment), "--out", str(out),

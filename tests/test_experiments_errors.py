@@ -20,9 +20,12 @@ def expected_message(name: str) -> str:
     first = (CORPUS / name).read_text().splitlines()[0]
     assert first.startswith("# expect: "), f"{name} must start with '# expect: MESSAGE'"
     from evictsim.traces import TRACE_FORMATS, _load_builtin_formats
+    from evictsim.workloads import WORKLOADS, workload_class
     _load_builtin_formats()
-    # the list of trace formats grows as formats are added; the message must list all of them
-    return first.removeprefix("# expect: ").replace("FORMATS", ", ".join(TRACE_FORMATS.names()))
+    zipf_params = sorted(p.name for p in workload_class("zipf").PARAMS)
+    # registries grow as formats and generators are added; the messages must list all of them
+    return (first.removeprefix("# expect: ").replace("FORMATS", ", ".join(TRACE_FORMATS.names()))
+            .replace("GENERATORS", ", ".join(WORKLOADS.names())).replace("ZIPF_PARAMS", ", ".join(zipf_params)))
 
 
 def validate(name: str) -> None:
