@@ -22,6 +22,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_simulate.py
+	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/fidelity.py
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache
