@@ -23,28 +23,50 @@ class KeyMapper:
     has seen so far.
     """
 
+    # Up to this many known keys, a chunk's distinct keys are looked up in C++ (Arrow ``index_in``
+    # rebuilds its hash set of the known keys per chunk: cheap while the key set is small); beyond
+    # it, a Python dict lookup per distinct key of the chunk costs less.
+    ARROW_LOOKUP_MAX_KEYS = 1 << 20
+
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.names: list[str] = []
+        self._known_chunks: list[pa.Array] = []
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def _lookup(self, dictionary: pa.Array) -> np.ndarray:
+        """Known id of each dictionary entry, -1 where new."""
+        if not self.names:
+            return np.full(len(dictionary), -1, dtype=np.int32)
+        if len(self.names) <= self.ARROW_LOOKUP_MAX_KEYS:
+            if len(self._known_chunks) > 1:
+                self._known_chunks = [pa.concat_arrays(self._known_chunks)]
+            found = pc.index_in(dictionary, value_set=self._known_chunks[0])
+            return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+        ids = self.ids
+        return np.asarray([ids.get(name, -1) for name in dictionary.to_pylist()], dtype=np.int32)
 
     def map_arrow(self, keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         """Return (dense ids int32, key byte lengths uint16) for an Arrow string array."""
         if isinstance(keys, pa.ChunkedArray):
             keys = keys.combine_chunks()
         enc = keys if isinstance(keys, pa.DictionaryArray) else keys.dictionary_encode()
-        dictionary = enc.dictionary.to_pylist()
-        lut = np.empty(len(dictionary), dtype=np.int32)
-        ids, names = self.ids, self.names
-        for j, name in enumerate(dictionary):
-            k = ids.get(name)
-            if k is None:
-                k = len(names)
-                ids[name] = k
-                names.append(name)
-            lut[j] = k
+        lut = self._lookup(enc.dictionary)
+        new = np.flatnonzero(lut < 0)
+        if len(new):
+            # Arrow numbers a dictionary in order of first appearance, so new keys keep that order.
+            start = len(self.names)
+            fresh_arrow = enc.dictionary.take(pa.array(new))
+            fresh = fresh_arrow.to_pylist()
+            self.ids.update(zip(fresh, range(start, start + len(fresh))))
+            self.names.extend(fresh)
+            if len(self.names) <= self.ARROW_LOOKUP_MAX_KEYS:
+                self._known_chunks.append(fresh_arrow)
+            else:
+                self._known_chunks = []
+            lut[new] = np.arange(start, start + len(fresh), dtype=np.int32)
         lens_dict = pc.binary_length(enc.dictionary).to_numpy(zero_copy_only=False)
         codes = enc.indices.to_numpy(zero_copy_only=False)
         return lut[codes], np.minimum(lens_dict, 65535).astype(np.uint16)[codes]

@@ -23,11 +23,20 @@ def open_binary(path: Path, mode: str = "rb", named: Path | None = None) -> Bina
     (or by ``named``'s: a writer writes a temp file that is renamed to ``named`` at the end)."""
     name = (named or path).name.lower()
     if name.endswith(".gz"):
-        return _ReproducibleGzip(path) if "w" in mode else gzip.open(path, mode)
+        return _ReproducibleGzip(path) if "w" in mode else _gzip_reader(path)
     if name.endswith(".zst"):
         import zstandard
         return zstandard.open(path, mode)  # type: ignore[return-value]
     return open(path, mode)
+
+
+def _gzip_reader(path: Path) -> BinaryIO:
+    """gzip via ISA-L when ``isal`` is installed (3-4x faster inflate, same output), else zlib."""
+    try:
+        from isal import igzip
+    except ImportError:
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return igzip.open(path, "rb")  # type: ignore[return-value]
 
 
 class _ReproducibleGzip(gzip.GzipFile):
