@@ -160,6 +160,12 @@ def test_final_used_memory_matches_redis(comparison):
 
 
 @pytest.mark.live
+def test_used_memory_tracks_redis_every_second(comparison):
+    # Before memory fills both sides replay the same misses; after, both sit at maxmemory.
+    assert comparison["agreement"]["per_second_used_memory_max_abs_diff"] <= USED_MEMORY_REL * MAXMEMORY
+
+
+@pytest.mark.live
 def test_oom_rejections_match_redis(comparison):
     row = metric(comparison, "oom_rejections")
     assert abs(row["diff"]) <= max(OOM_ABS, OOM_REL * row["redis"])

@@ -55,6 +55,25 @@ def agreement(requests: RequestChunk, live: np.ndarray, sim: np.ndarray) -> dict
     return {"get_outcome_agreement": float(same.mean()), "get_hit_agreement": float(same_hit.mean())}
 
 
+SERIES_PAIRS = (("used_memory", "used_memory"), ("evicted_keys", "evicted_keys"),
+                ("expired_keys", "expired_keys"), ("db0_keys", "keys"))   # (INFO field, simulated column)
+
+
+def series_gaps(live: LiveRun, result: Result) -> dict[str, float | None]:
+    """Largest per-second gap of each INFO counter, on the whole seconds both sides sampled."""
+    sim_t = np.asarray(result.timeseries.get("time", []), np.float64)
+    live_t = np.asarray(live.series["t_nominal"], np.float64)
+    common, li, si = np.intersect1d(live_t, sim_t, return_indices=True)
+    out: dict[str, float | None] = {}
+    for info_name, sim_name in SERIES_PAIRS:
+        if not len(common) or sim_name not in result.timeseries:
+            out[f"per_second_{sim_name}_max_abs_diff"] = None
+            continue
+        diff = np.abs(np.asarray(result.timeseries[sim_name])[si] - live.series[info_name][li])
+        out[f"per_second_{sim_name}_max_abs_diff"] = float(diff.max())
+    return out
+
+
 def metric_row(name: str, live: float, sim: float) -> dict[str, Any]:
     diff = sim - live
     rel = diff / live if live else (0.0 if diff == 0 else float("inf"))
@@ -81,7 +100,8 @@ def summarize(requests: RequestChunk, live: LiveRun, result: Result) -> dict[str
         "requests": len(requests), "metrics": rows,
         "agreement": {**agreement(requests, live.outcomes, sim_out),
                       "per_second_hit_ratio_abs_diff_max": _finite_max(ps_diff),
-                      "per_second_hit_ratio_abs_diff_mean": _finite_mean(ps_diff)},
+                      "per_second_hit_ratio_abs_diff_mean": _finite_mean(ps_diff),
+                      **series_gaps(live, result)},
         "live": {**live_stats, **live_counters, "start_time": live.start_time,
                  "baseline_memory": live.baseline_memory, "lag": live.lag, "errors": live.errors,
                  "error_count": live.error_count, "redis_version": live.redis_version,
@@ -89,6 +109,9 @@ def summarize(requests: RequestChunk, live: LiveRun, result: Result) -> dict[str
                  "per_second_hit_ratio": _nan_to_none(live_ps)},
         "evictsim": {**sim_stats, **{k: result.summary.get(k) for k in COUNTER_METRICS},
                      "per_second_hit_ratio": _nan_to_none(sim_ps),
+                     "series": {c: np.asarray(result.timeseries[c]).tolist() for c in
+                                ("time", "requests", "used_memory", "evicted_keys", "expired_keys", "keys")
+                                if c in result.timeseries},
                      "extras": {k: v for k, v in result.extras.items() if isinstance(v, (int, float, str))}},
     }
 
@@ -120,6 +143,9 @@ def markdown_table(comparison: Mapping[str, Any]) -> str:
     lines.append(f"| GETs with the same hit/miss | | | {_pct(agree['get_hit_agreement'])} |")
     lines.append(f"| per-second hit ratio, max abs diff | | | "
                  f"{100 * (agree['per_second_hit_ratio_abs_diff_max'] or 0):.2f} pp |")
+    gap = agree.get("per_second_used_memory_max_abs_diff")
+    if gap is not None:
+        lines.append(f"| per-second used_memory, max abs diff | | | {gap:,.0f} B |")
     return "\n".join(lines) + "\n"
 
 
