@@ -23,10 +23,10 @@ import numpy as np
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
 from evictsim.traces.badlines import BadLines
-from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, OP_SET, VT_INT, VT_SHARED_INT,
+from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, VT_INT, VT_SHARED_INT,
                                   VT_STRING, RequestChunk)
 from evictsim.traces.keymap import KeyMapper
-from evictsim.traces.monitor_parse import ParsedLine, parse_line, request_rows
+from evictsim.traces.monitor_parse import parse_line, request_rows
 from evictsim.traces.names import ListNamer, key_names
 from evictsim.traces.textio import head_bytes, line_blocks, open_binary, strip_compression
 from evictsim.traces.writing import as_trace
@@ -66,8 +66,7 @@ class MonitorTrace:
                         self.errors.bad(line, parsed)
                     continue
                 t0 = t0 or (parsed.sec, parsed.usec)
-                if not request_rows(parsed, t0, rows, self.skipped_commands):
-                    continue
+                request_rows(parsed, t0, rows, self.skipped_commands)
             if len(rows) >= chunk_size:
                 yield from rows.flush(mapper, chunk_size)
         yield from rows.flush(mapper, chunk_size, final=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from evictsim.workloads.distributions import hash_uniform
+from evictsim.traces.hashing import hash_uniform
 
 BINS = 48  # log2 bins: bin b holds values in [2^(b-1), 2^b), bin 0 holds 0
 

@@ -15,7 +15,7 @@ import numpy as np
 from evictsim.errors import UserInputError
 from evictsim.traces.base import RequestChunk
 from evictsim.traces.keymap import TableKeyMapper
-from evictsim.workloads.distributions import hash_uniform
+from evictsim.traces.hashing import hash_uniform
 
 DEFAULT_SALT = 0x53484152  # "SHAR"
 

@@ -18,7 +18,7 @@ from evictsim.traces.keymap import TableKeyMapper
 from evictsim.traces.names import padded_names
 from evictsim.workloads.arrivals import Arrivals
 from evictsim.workloads.distributions import hash_uniform, parse_size_dist, parse_ttl
-from evictsim.workloads.params import (BadValue, Param, choice, fraction, non_negative, number_list,
+from evictsim.workloads.params import (BadValue, Param, choice, fraction, number_list,
                                        positive, positive_int, text)
 
 BLOCK = 1 << 18

@@ -18,21 +18,8 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtri
 
+from evictsim.traces.hashing import hash_uniform  # noqa: F401  (re-exported for generators)
 from evictsim.workloads.params import BadValue, non_negative, positive
-
-_MASK53 = float(2**-53)
-
-
-def hash_uniform(ids: np.ndarray, salt: int) -> np.ndarray:
-    """splitmix64(id + salt) → float64 uniform in [0, 1), vectorised."""
-    with np.errstate(over="ignore"):
-        z = np.asarray(ids, dtype=np.uint64) + np.uint64(salt & 0xFFFFFFFFFFFFFFFF)
-        z = z + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * _MASK53
-
 
 @dataclass(frozen=True)
 class SizeDist:
