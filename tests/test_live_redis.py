@@ -106,6 +106,28 @@ def test_validate_rejects_unknown_setting_before_starting_a_server(tmp_path, cap
     assert not (tmp_path / "out").exists()
 
 
+def test_missing_redis_without_root_is_a_clear_error(monkeypatch):
+    from evictsim.validate import server
+    monkeypatch.setattr(server.shutil, "which", lambda name: None)
+    monkeypatch.setattr(server.os, "geteuid", lambda: 1000)
+    with pytest.raises(server.RedisUnavailable, match="apt-get install -y redis-server"):
+        server.find_redis_server()
+
+
+def test_validate_reports_missing_redis_in_one_line(tmp_path, capsys, monkeypatch):
+    from evictsim.validate import server
+
+    def unavailable(**_):
+        raise server.RedisUnavailable("redis-server is not on PATH")
+    monkeypatch.setattr(server, "find_redis_server", unavailable)
+    path = tmp_path / "t.csv"
+    write_native(make_trace(duration=0.1), path)
+    status = main(["validate", "--trace", str(path), "--maxmemory", "1mb", "--maxmemory-policy",
+                   "allkeys-lru", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and "redis-server is not on PATH" in err[0]
+
+
 # --- live ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
