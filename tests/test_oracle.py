@@ -102,6 +102,45 @@ def test_larger_workloads_match(policy, mode):
     assert summary["evicted_keys"] > 1000
 
 
+@pytest.mark.parametrize("policy", POLICY_NAMES)
+def test_idle_gaps_match(policy):
+    # Sparse traffic: the client jumps over idle cron windows, so at the instant it wakes it runs
+    # *before* that instant's cron tick (its wake-up was scheduled first): the LRU clock, the slow
+    # expire cycle and the rehash step all come after the window's first requests.
+    chunk = workload(600, 40, 21, rate=8.0, ttl_ms=(50, 5000), p_del=0.1)
+    assert_same_run(chunk, policy, BASE + 30_000, "redis", seed=2)
+
+
+def _chunk(times, ops, keys, ttls, size=20, key_len=6):
+    n = len(times)
+    ops = np.array(ops, np.uint8)
+    return RequestChunk(time=np.array(times, np.float64), op=ops, key=np.array(keys, np.int32),
+                        key_len=np.full(n, key_len, np.uint16), size=np.where(ops == 2, 0, size).astype(np.int32),
+                        ttl_ms=np.array(ttls, np.int64))
+
+
+def test_client_runs_before_the_cron_tick_it_jumped_to():
+    # Found by searching for inputs where running cron first at equal times changes the result
+    # (here: one more eviction, one fewer active expiry). The kernel, like SimPy, runs the client first.
+    chunk = _chunk([0.8092674604496156, 1.0952734326256595, 1.1, 1.2169201996444112, 1.33646094834236, 2.4,
+                    2.740419132544472], [2, 1, 1, 0, 2, 1, 0], [0, 1, 0, 2, 2, 0, 2],
+                   [0, 63, 1226, 566, 0, 837, 1241])
+    summary = assert_same_run(chunk, "allkeys-lru", 1_124_468, "redis", seed=54)
+    assert summary["evicted_keys"] == 3 and summary["expired_keys_active"] == 0
+
+
+def test_expire_cycle_walks_chains_by_next_pointer_across_a_rehash_step():
+    # Found by searching for inputs where the cycle walking a snapshot of each chain (instead of
+    # following de->next after each delete, whose rehash step can move the rest of the chain into
+    # table 1) changes the result: expired_stale_perc is 6.742075 with a snapshot, 6.61956 following
+    # the pointers as Redis does.
+    chunk = _chunk([0.0337, 0.1286, 0.1337, 0.1535, 0.1726, 0.233, 0.2767, 0.2772, 0.2785, 0.2852, 0.3282, 0.3452],
+                   [1, 0, 2, 1, 2, 0, 1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 2, 3, 1, 2, 4, 5, 1, 0],
+                   [0, 53, 0, 0, 0, 104, 341, 162, 106, 0, 258, 128])
+    summary = assert_same_run(chunk, "noeviction", 0, "redis", seed=653)
+    assert summary["expired_stale_perc"] == pytest.approx(6.61956)
+
+
 @pytest.mark.parametrize("config", [
     {"maxmemory-eviction-tenacity": 0},                                  # budget gone at 16 keys
     {"evict-key-cost-us": 60.0},                                         # the eviction time proc runs
@@ -132,7 +171,7 @@ def test_integer_values_explicit_fill_and_plain_protocol_match():
        policy=st.sampled_from(POLICY_NAMES), mode=st.sampled_from(MODES),
        budget=st.sampled_from([0, 500, 5_000, 40_000, 10**6]), p_set=st.floats(0, 0.6),
        p_del=st.floats(0, 0.3), ttl_frac=st.floats(0, 1), ttl_lo=st.integers(1, 50),
-       ttl_hi=st.integers(50, 5000), rate=st.sampled_from([50.0, 2000.0, 50_000.0]),
+       ttl_hi=st.integers(50, 5000), rate=st.sampled_from([5.0, 50.0, 2000.0, 50_000.0]),
        samples=st.integers(1, 16), hz=st.sampled_from([1, 10, 100]), tenacity=st.integers(0, 100))
 def test_generated_workloads_match(seed, n, n_keys, policy, mode, budget, p_set, p_del, ttl_frac, ttl_lo,
                                    ttl_hi, rate, samples, hz, tenacity):
