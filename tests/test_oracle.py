@@ -114,9 +114,9 @@ def test_idle_gaps_match(policy):
 def _chunk(times, ops, keys, ttls, size=20, key_len=6):
     n = len(times)
     ops = np.array(ops, np.uint8)
+    sizes = np.where(ops == 2, 0, size).astype(np.int32)
     return RequestChunk(time=np.array(times, np.float64), op=ops, key=np.array(keys, np.int32),
-                        key_len=np.full(n, key_len, np.uint16), size=np.where(ops == 2, 0, size).astype(np.int32),
-                        ttl_ms=np.array(ttls, np.int64))
+                        key_len=np.full(n, key_len, np.uint16), size=sizes, ttl_ms=np.array(ttls, np.int64))
 
 
 def test_client_runs_before_the_cron_tick_it_jumped_to():
@@ -134,7 +134,8 @@ def test_expire_cycle_walks_chains_by_next_pointer_across_a_rehash_step():
     # following de->next after each delete, whose rehash step can move the rest of the chain into
     # table 1) changes the result: expired_stale_perc is 6.742075 with a snapshot, 6.61956 following
     # the pointers as Redis does.
-    chunk = _chunk([0.0337, 0.1286, 0.1337, 0.1535, 0.1726, 0.233, 0.2767, 0.2772, 0.2785, 0.2852, 0.3282, 0.3452],
+    chunk = _chunk([0.0337, 0.1286, 0.1337, 0.1535, 0.1726, 0.233, 0.2767, 0.2772, 0.2785, 0.2852, 0.3282,
+                    0.3452],
                    [1, 0, 2, 1, 2, 0, 1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 2, 3, 1, 2, 4, 5, 1, 0],
                    [0, 53, 0, 0, 0, 104, 341, 162, 106, 0, 258, 128])
     summary = assert_same_run(chunk, "noeviction", 0, "redis", seed=653)
@@ -215,13 +216,6 @@ def test_get_some_keys_returns_members_and_at_most_count():
 
 # --- where the kernel departs from Redis 7.0 --------------------------------------------------
 
-def _requests(ops, keys, sizes, ttls=None, *, t0=0.001, dt=0.001):
-    n = len(ops)
-    return RequestChunk(time=t0 + dt * np.arange(n), op=np.array(ops, np.uint8), key=np.array(keys, np.int32),
-                        key_len=np.full(n, 8, np.uint16), size=np.array(sizes, np.int32),
-                        ttl_ms=np.array(ttls if ttls is not None else [0] * n, np.int64))
-
-
 @pytest.mark.xfail(strict=True, reason="kernel makes fewer dict lookups (rehash steps) than Redis: "
                    "DEL of an absent key steps nothing, getExpire's and dbOverwrite's main-dict finds "
                    "and dbGenericDelete's expires delete for persistent keys are missing (Fidelity doc)")
@@ -229,7 +223,7 @@ def test_rehash_steps_per_command_follow_redis():
     # 5 SETs grow the main dict 4 -> 8 buckets (rehashing starts); then DELs of a missing key.
     # Redis: each DEL's dictUnlink moves one bucket, so the old 32-B table is freed by the 4th DEL
     # (well before the next cron tick). The kernel's DELs do nothing, so used_memory stays 32 B higher.
-    chunk = _requests([1] * 5 + [2] * 5, [0, 1, 2, 3, 4] + [5] * 5, [10] * 5 + [0] * 5)
+    chunk = _chunk(0.001 * np.arange(1, 11), [1] * 5 + [2] * 5, [0, 1, 2, 3, 4] + [5] * 5, [0] * 10)
     assert_same_run(chunk, "noeviction", 0, "lazy", fidelity=REDIS)
 
 
@@ -237,7 +231,7 @@ def test_rehash_steps_per_command_follow_redis():
 def test_activerehashing_off_leaves_rehash_to_commands():
     # 5 SETs start a 4 -> 8 rehash; with activerehashing no, nothing moves until commands run, so at
     # the 1-s reading both tables (12 buckets) are still allocated.
-    chunk = _requests([1] * 5, [0, 1, 2, 3, 4], [10] * 5)
+    chunk = _chunk(0.001 * np.arange(1, 6), [1] * 5, [0, 1, 2, 3, 4], [0] * 5)
     on = evictsim.simulate(chunk, seed=1, config={"activerehashing": True})
     off = evictsim.simulate(chunk, seed=1, config={"activerehashing": False})
     assert off.summary["used_memory"] == on.summary["used_memory"] + 8 * 4
@@ -246,12 +240,17 @@ def test_activerehashing_off_leaves_rehash_to_commands():
 @pytest.mark.xfail(strict=True, reason="kernel runs the eviction time proc only when a request arrives; "
                    "Redis re-arms it at 0 ms, so it keeps running every event-loop iteration while idle")
 def test_eviction_time_proc_finishes_while_idle():
-    # 3000 small keys, then one 600 KB SET: > 1,088 victims needed, more than one 500-µs budget, so
-    # the last command leaves the eviction proc armed (EVICT_RUNNING). No request follows. In Redis
-    # the proc drains memory within milliseconds; at the reading 1 s later used_memory <= maxmemory.
+    # 3000 small keys, then (2 s later, so they are the LRU victims) one 600 KB SET and a GET of it.
+    # The GET's eviction step needs > 1,088 victims, more than one 500-µs budget, so it returns
+    # EVICT_RUNNING with the eviction time proc armed. No request follows. In Redis the proc keeps
+    # running (0-ms timer) and drains memory within milliseconds: at the reading 1 s later,
+    # used_memory <= maxmemory. The kernel runs the proc only before a request, so it stays over.
     n = 3000
-    chunk = _requests([1] * n + [1], list(range(n + 1)), [100] * n + [600_000], dt=0.0002)
+    times = list(0.001 + 0.0002 * np.arange(n)) + [2.0, 2.001]
+    chunk = _chunk(times, [1] * (n + 1) + [0], list(range(n + 1)) + [n], [0] * (n + 2), size=100)
+    chunk.size[n] = 600_000
     maxmemory = BASE + 700_000
-    res = evictsim.simulate(chunk, maxmemory=maxmemory, policy="allkeys-lru", seed=1, record_memory=True)
-    assert res.extras["memory"][-1, 2] == 1                     # EVICT_RUNNING at the last command
+    res = evictsim.simulate(chunk, maxmemory=maxmemory, policy="allkeys-lru", seed=1, record_memory=True,
+                            record_outcomes=True)
+    assert res.outcomes[-1] == 1 and res.extras["memory"][-1, 2] == 1    # a hit; EVICT_RUNNING
     assert res.summary["used_memory"] <= maxmemory

@@ -46,9 +46,9 @@ def touch(rec: KeyRecord, ctx: Context) -> None:
         rec.lru = ctx.lruclock
 
 
-def lookup_key(ks: Keyspace, key: int, ctx: Context, *, write: bool) -> KeyRecord | None:
-    """``lookupKey``: find in the main dict, lazily expire, touch a live key. Hits and misses are
-    counted by the caller for reads only (LOOKUP_WRITE counts neither)."""
+def lookup_key(ks: Keyspace, key: int, ctx: Context) -> KeyRecord | None:
+    """``lookupKey``: find in the main dict, lazily expire, touch a live key. Reads and writes
+    look up alike; hits and misses are counted by the caller, for reads only (§2.1)."""
     if not dict_find(ks.main, key):
         return None
     if expire_if_needed(ks, key, ctx.now_ms):
@@ -62,7 +62,7 @@ def set_key(ks: Keyspace, req: Request, ctx: Context) -> bool:
     """``SET key value [PX ttl]``: ``lookupKeyWrite``, then ``dbOverwrite`` or ``dbAdd``,
     ``removeExpire``, ``setExpire``. Returns True if a key (live or expired) was there."""
     was_there = req.key in ks.keys
-    old = lookup_key(ks, req.key, ctx, write=True)
+    old = lookup_key(ks, req.key, ctx)
     nbytes = main_entry_bytes(req.key_len, req.size, req.vtype, ks.quantum, ctx.shared_ok)
     if old is not None:
         db_overwrite(ks, req.key, old, nbytes, ctx)
@@ -93,7 +93,7 @@ def get_command(ks: Keyspace, req: Request, ctx: Context, stats: dict, *, oom: b
     pre-command eviction failed: a deny-oom write inside an unflagged script, §5.1)."""
     stats["gets"] += 1
     expired_before = ks.expired_lazy
-    rec = lookup_key(ks, req.key, ctx, write=False)
+    rec = lookup_key(ks, req.key, ctx)
     lazy = ks.expired_lazy - expired_before
     if rec is not None:
         stats["keyspace_hits"] += 1
