@@ -45,6 +45,8 @@ class RedisConfig:
     baseline_memory: int = 977_024          # used_memory of the empty server (script + 2 clients)
     client_buffer_growth: int = 23_544      # client buffers that grow when pipelined traffic starts
     latency_histogram_bytes: int = 24_720   # one hdr_histogram (latency-tracking) per command name
+    info_after_baseline: bool = True        # the baseline was read by the first INFO ever run, so INFO's
+                                            # own histogram appears after it (the reference harness)
     connected_clients: int = 2              # feeds dynamic-hz (hz doubles per 200 clients)
     expire_key_cost_us: float = 1.0         # CPU per key the active expire cycle samples (MECHANICS §7)
     evict_key_cost_us: float = 0.46         # CPU per evicted key: 1,088 keys used one 500 µs budget (§5.3)
@@ -151,6 +153,7 @@ _CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
     "baseline-memory": _size,
     "client-buffer-growth": _size,
     "latency-histogram-bytes": _size,
+    "info-after-baseline": _bool,
     "connected-clients": _int_range(0, 1_000_000),
     "expire-key-cost-us": _float_min(0.0),
     "evict-key-cost-us": _float_min(0.0),

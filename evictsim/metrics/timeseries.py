@@ -42,8 +42,8 @@ class TimeSeries:
                           int(st[C.REJECTED_WRITES]), int(st[C.USED_MEMORY]), int(st[C.USED_MEMORY_PEAK]),
                           int(ht.dict_size(s.ks.ds, 0)), int(ht.dict_size(s.ks.ds, 1)), stale_keys,
                           stale_bytes, interval))
-        if self.protocol_script and rel_us == 0:
-            s.note_info_command()     # the harness's INFO allocates its histogram after sample 0
+        if self.protocol_script and rel_us == 0 and s.cfg.info_after_baseline:
+            s.note_info_command()     # the harness's first INFO allocates its histogram after sample 0
         self.elapsed_s += time.perf_counter() - t0
 
     def columns(self) -> dict[str, np.ndarray]:

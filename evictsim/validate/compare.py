@@ -124,7 +124,9 @@ def run_comparison(requests: RequestChunk, config: Mapping[str, Any], *,
     server_settings = {k: v for k, v in resolved.to_mapping().items() if k in SERVER_DIRECTIVES}
     with start_redis(server_settings) as server:
         live = replay(server, requests, key_names)
-    sim_config = {**resolved.to_mapping(), "baseline-memory": live.baseline_memory}
+    # the live baseline is read after INFO already ran once, so INFO's histogram is in it
+    sim_config = {**resolved.to_mapping(), "baseline-memory": live.baseline_memory,
+                  "info-after-baseline": "no"}
     result = simulate(ArrayTrace(requests), config=sim_config, start_time=live.start_time,
                       record_outcomes=True, seed=seed)
     out = summarize(requests, live, result)
