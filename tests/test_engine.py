@@ -44,6 +44,7 @@ def test_volatile_policy_without_volatile_keys_refuses_writes():
     assert res.summary["evicted_keys"] == 0
     assert res.summary["rejected_writes"] > 0 == res.summary["evicted_keys"]
     assert res.summary["used_memory"] <= 1_200_000 + 20_000
+    assert "volatile-lru can only evict keys with a TTL" in res.summary["warnings"][0]
 
 
 def test_lfu_decay_follows_the_wall_clock_minute():

@@ -103,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{s['requests']} requests: hit ratio {hr}, evicted {s['evicted_keys']}, expired "
           f"{s['expired_keys']} (lazy {s['expired_keys_lazy']}), OOM {s['rejected_writes']}, used_memory "
           f"{s['used_memory']} (peak {s['used_memory_peak']}); {s['timing']['total_s']:.2f} s → {out}")
+    for warning in s.get("warnings", []):
+        sys.stderr.write(f"evictsim: warning: {warning}\n")
     skipped = getattr(trace, "skipped_lines", None)
     if skipped:
         print(f"skipped {skipped} bad trace line(s) (--on-error skip)")

@@ -49,6 +49,7 @@ class _ChunkCursor:
         self.load_s = 0.0
         self.kernel_s = 0.0
         self.last_time = 0.0
+        self.any_ttl = False
         self._next_chunk()
 
     def _next_chunk(self) -> None:
@@ -68,6 +69,7 @@ class _ChunkCursor:
             self.memory.append(np.zeros((len(self.chunk), 3), np.int64))
         if len(self.chunk):
             self.last_time = float(self.chunk.time[-1])
+            self.any_ttl = self.any_ttl or bool((self.chunk.ttl_ms > 0).any())
 
     def next_time_us(self) -> int | None:
         while not self.done and self.pos >= len(self.chunk):
@@ -151,6 +153,7 @@ def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: flo
     summary = summarize(server, series, trace=trace, seed=seed, start_time=start_time,
                         timing={"load_s": round(cursor.load_s, 6), "simulate_s": round(loop_s, 6),
                                 "total_s": round(total_s, 6)})
+    summary["warnings"] = run_warnings(cfg, summary, any_ttl=cursor.any_ttl)
     extras = {"state_bytes_per_key": server.ks.per_key_bytes(),
               "table_row_bytes_per_key": server.ks.bk.nbytes / max(1, server.ks.capacity),
               "kernel_s": cursor.kernel_s, "cron_s": cron_s[0], "sampler_s": series.elapsed_s,
@@ -159,6 +162,15 @@ def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: flo
     if record_memory:
         extras["memory"] = np.concatenate(cursor.memory) if cursor.memory else np.zeros((0, 3), np.int64)
     return Result(summary=summary, timeseries=series.columns(), outcomes=outcomes, extras=extras)
+
+
+def run_warnings(cfg: RedisConfig, summary: dict, *, any_ttl: bool) -> list[str]:
+    """Things a user would want pointed out: a configuration that could not do what it says."""
+    out = []
+    if cfg.maxmemory_policy.startswith("volatile-") and not any_ttl and cfg.maxmemory:
+        out.append(f"{cfg.maxmemory_policy} can only evict keys with a TTL and no request set one: once "
+                   f"memory was full every write was refused ({summary['rejected_writes']} rejected)")
+    return out
 
 
 def _progress_bar(progress: bool, trace: Trace):
