@@ -196,3 +196,19 @@ def test_cli_convert_sample_stats_json(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["trace", "sample", str(out), str(tmp_path / "s2.csv"), "--rate", "1.5"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("name,text,bad_line", [
+    ("t.csv", "time,op,key,size,ttl\n0.1,GET,a,1,\n0.2,GET,a,x,\n0.3,GET,b,1,\n", 3),
+    ("t.twr", "1,a,1,10,0,get,0\n2,a,1,10,0,got,0\n3,b,1,10,0,get,0\n", 2),
+    ("t.monitor", '1.000001 [0 c] "GET" "a"\n1.000002 [0 c] GET a\n1.000003 [0 c] "GET" "b"\n', 2),
+])
+def test_cli_bad_line_in_every_text_format(tmp_path, capsys, name, text, bad_line):
+    path = tmp_path / name
+    path.write_text(text)
+    assert main(["trace", "convert", str(path), str(tmp_path / "out.evtrace")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"evictsim: error: {path}:{bad_line}: ") and "expected" in err
+    assert main(["trace", "convert", "--on-error", "skip", str(path), str(tmp_path / "out.evtrace")]) == 0
+    assert "skipped 1 bad line" in capsys.readouterr().err
+    assert len(open_trace(tmp_path / "out.evtrace")) == 2
