@@ -143,3 +143,29 @@ def test_what_a_format_cannot_hold_is_reported(tmp_path):
     assert {"DEL requests", "TTLs", "sub-second times", "key names and key lengths"} <= set(dropped)
     dropped = write_trace(case, tmp_path / "x.twr")
     assert any("sub-second" in d for d in dropped) and any("millisecond TTLs" in d for d in dropped)
+
+
+@pytest.mark.parametrize("workload,params", [
+    ("zipf", {"ttl": {"dist": "uniform", "min": 1, "max": 90}, "ttl-fraction": 0.5, "set-fraction": 0.1,
+              "del-fraction": 0.05}),
+    ("namespaces", {}),
+    ("ycsb", {"workload": "F"}),
+])
+@pytest.mark.parametrize("target", ["t.csv.gz", "t.evtrace", "t.monitor.zst"])
+def test_generated_workload_round_trip(tmp_path, workload, params, target):
+    from evictsim.workloads import build_workload
+    explicit = target.startswith("t.monitor")
+    trace = build_workload(workload, {"requests": 3000, **params, **({"fill": "explicit"} if explicit else {})},
+                           seed=3)
+    want = RequestChunk.concat(list(trace.chunks()))
+    dropped = write_trace(trace, tmp_path / target)
+    got_trace, got = _read_back(tmp_path / target)
+    same = ("time", "op", "key", "key_len") + (() if explicit else ("size", "ttl_ms"))
+    for col in same:
+        assert np.array_equal(getattr(got, col), getattr(want, col)), col
+    if explicit:  # MONITOR shows sizes and TTLs of SETs only, and says so
+        sets = want.op == OP_SET
+        assert np.array_equal(got.size[sets], want.size[sets]) and np.array_equal(got.ttl_ms[sets], want.ttl_ms[sets])
+        assert (dropped == [] if not (want.op == OP_GET).any() else any("GET sizes" in d for d in dropped))
+    assert (got_trace.key_namer.names_for(got.key[:500]).to_pylist()
+            == trace.key_namer.names_for(want.key[:500]).to_pylist())
