@@ -98,7 +98,10 @@ class _Rows:
     def flush(self, mapper: KeyMapper, chunk_size: int, final: bool = False) -> Iterator[RequestChunk]:
         while len(self) >= chunk_size or (final and len(self)):
             n = min(chunk_size, len(self))
-            ids, key_len = mapper.map_list(self.key[:n])
+            keys = self.key[:n]
+            ids, key_len = mapper.map_list(keys)
+            if not all(k.isascii() for k in keys):  # \xHH escapes: one char is one byte of the key
+                key_len = np.asarray([min(len(k), 65535) for k in keys], np.uint16)
             yield RequestChunk(time=np.asarray(self.time[:n], np.float64), op=np.asarray(self.op[:n], np.uint8),
                                key=ids, key_len=key_len, size=np.asarray(self.size[:n], np.int32),
                                ttl_ms=np.asarray(self.ttl[:n], np.int64),

@@ -16,16 +16,30 @@ EXPECTED = 'expected a MONITOR line: TIMESTAMP [DB CLIENT] "COMMAND" "ARG" ...'
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _ESCAPE = re.compile(r'\\(x[0-9a-fA-F]{2}|.)')
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", '"': '"', "\\": "\\"}
+_LINE = re.compile(r'(\d+)\.(\d+) \[([^\]]*)\] "')
 _INT = re.compile(r"-?[1-9][0-9]{0,18}|0")
 SHARED_INTEGERS = 10000  # OBJ_SHARED_INTEGERS in server.h
 
 
 @dataclass
 class ParsedLine:
+    """One MONITOR line. ``args`` (command included) are split and unescaped only when asked for,
+    so the many lines that are skipped (``DBSIZE``, ``EVALSHA``...) cost little."""
+
     sec: int
     usec: int
     client: str
-    args: list[str]
+    command: str      # upper case, unescaped
+    rest: str         # the raw text after the command's closing quote
+
+    @property
+    def args(self) -> list[str]:
+        if not self.rest:
+            return [self.command]
+        body = self.rest[1:]  # drop the space before the next opening quote
+        if "\\" not in body:
+            return [self.command] + body[1:-1].split('" "')
+        return [self.command] + [_unescape(t) for t in _TOKEN.findall(body)]
 
 
 def _unescape(text: str) -> str:
@@ -43,20 +57,27 @@ def _unescape(text: str) -> str:
 def parse_line(raw: bytes) -> ParsedLine | str:
     """A parsed line, or the message saying what was expected."""
     text = raw.decode("utf-8", "surrogateescape").rstrip("\r")
-    stamp, sep, rest = text.partition(" [")
-    close = rest.find("] ")
-    sec_text, dot, usec_text = stamp.partition(".")
-    if not sep or close < 0 or not dot or not sec_text.isdigit() or not usec_text.isdigit():
+    m = _LINE.match(text)
+    if m is None:
         return f"{EXPECTED}; got {text[:80]!r}"
-    body = rest[close + 2:]
-    if len(body) < 2 or body[0] != '"' or body[-1] != '"':
+    body = text[m.end():]
+    if "\\" in body[: body.find('"') + 1] or not body.endswith('"'):
+        return _parse_escaped_command(text, m, body)
+    close = body.find('"')
+    rest = body[close + 1:]
+    if rest and not rest.startswith(' "'):
         return f"{EXPECTED}; got {text[:80]!r}"
-    if "\\" not in body:
-        args = body[1:-1].split('" "')
-    else:
-        args = [_unescape(t) for t in _TOKEN.findall(body)]
-    usec = int(usec_text.ljust(6, "0")[:6])
-    return ParsedLine(int(sec_text), usec, rest[:close], args)
+    return ParsedLine(int(m.group(1)), int(m.group(2).ljust(6, "0")[:6]), m.group(3), body[:close].upper(), rest)
+
+
+def _parse_escaped_command(text: str, m: re.Match, body: str) -> ParsedLine | str:
+    """Slow path: the command name itself holds an escape (or the line is cut)."""
+    tokens = _TOKEN.findall('"' + body)
+    if not tokens or not body.endswith('"'):
+        return f"{EXPECTED}; got {text[:80]!r}"
+    rest = "".join(f' "{t}"' for t in tokens[1:])
+    return ParsedLine(int(m.group(1)), int(m.group(2).ljust(6, "0")[:6]), m.group(3),
+                      _unescape(tokens[0]).upper(), rest)
 
 
 def value_type(value: str) -> int:
@@ -91,9 +112,15 @@ def _ttl_options(options: list[str], now_ms: int) -> int | None:
     return ttl
 
 
+_HANDLED = frozenset(("GET", "MGET", "SET", "SETEX", "PSETEX", "SETNX", "GETSET", "MSET", "DEL", "UNLINK"))
+
+
 def request_rows(p: ParsedLine, t0: tuple[int, int], rows, skipped: Counter) -> bool:
     """Append the requests of one command to ``rows``; count it in ``skipped`` if it has none."""
-    cmd = p.args[0].upper() if p.args else ""
+    cmd = p.command
+    if cmd not in _HANDLED:
+        skipped[cmd or "(empty)"] += 1
+        return False
     a = p.args[1:]
     time = ((p.sec - t0[0]) * 1_000_000 + (p.usec - t0[1])) / 1e6  # whole µs: exact round trips
     now_ms = p.sec * 1000 + p.usec // 1000
@@ -117,8 +144,8 @@ def request_rows(p: ParsedLine, t0: tuple[int, int], rows, skipped: Counter) -> 
     elif cmd in ("DEL", "UNLINK") and a:
         for key in a:
             rows.add(time, OP_DEL, key, 0, 0, VT_STRING)
-    else:
-        skipped[cmd or "(empty)"] += 1
+    else:  # a request command with arguments the model cannot read
+        skipped[f"{cmd} (unreadable arguments)"] += 1
         return False
     return True
 
