@@ -11,7 +11,7 @@ from evictsim.oracle.clocks import lfu_new_object, lfu_time_in_minutes, update_l
 from evictsim.oracle.db import (KeyRecord, Keyspace, db_add, db_generic_delete, expire_if_needed,
                                 remove_expire, set_expire)
 from evictsim.oracle.dict import dict_find
-from evictsim.oracle.memory import main_entry_bytes
+from evictsim.oracle.memory import lazyfree_deferrable_bytes, main_entry_bytes
 
 
 @dataclass
@@ -64,11 +64,12 @@ def set_key(ks: Keyspace, req: Request, ctx: Context) -> bool:
     was_there = req.key in ks.keys
     old = lookup_key(ks, req.key, ctx)
     nbytes = main_entry_bytes(req.key_len, req.size, req.vtype, ks.quantum, ctx.shared_ok)
+    deferrable = lazyfree_deferrable_bytes(req.size, req.vtype, ks.quantum)
     if old is not None:
-        db_overwrite(ks, req.key, old, nbytes, ctx)
+        db_overwrite(ks, req.key, old, nbytes, deferrable, ctx)
     else:
         lru = lfu_new_object(lfu_time_in_minutes(ctx.now_ms)) if ctx.lfu else ctx.lruclock
-        db_add(ks, req.key, KeyRecord(nbytes, lru))
+        db_add(ks, req.key, KeyRecord(nbytes, lru, deferrable=deferrable))
     remove_expire(ks, req.key)
     if req.ttl_ms > 0:
         set_expire(ks, req.key, ctx.now_ms + req.ttl_ms)
@@ -77,15 +78,18 @@ def set_key(ks: Keyspace, req: Request, ctx: Context) -> bool:
     return was_there
 
 
-def db_overwrite(ks: Keyspace, key: int, old: KeyRecord, nbytes: int, ctx: Context) -> None:
+def db_overwrite(ks: Keyspace, key: int, old: KeyRecord, nbytes: int, deferrable: int, ctx: Context) -> None:
     """``dbOverwrite``: the new value replaces the old one. Under LFU it inherits the old (just
-    touched) lru field; otherwise it keeps its creation stamp, i.e. the current LRU clock."""
+    touched) lru field; otherwise it keeps its creation stamp, i.e. the current LRU clock. The old
+    value is freed like a server-side delete (``lazyfree-lazy-server-del``)."""
     if ks.fidelity.redis_lookups:
         assert dict_find(ks.main, key)
     if not ctx.lfu:
         old.lru = ctx.lruclock
     ks.key_bytes += nbytes - old.nbytes
+    ks.lazyfree.free_async(old.deferrable if ks.lazy["server_del"] else 0, ks.now_us)
     old.nbytes = nbytes
+    old.deferrable = deferrable
 
 
 def get_command(ks: Keyspace, req: Request, ctx: Context, stats: dict, *, oom: bool, fill: bool) -> int:
@@ -127,12 +131,12 @@ def del_command(ks: Keyspace, req: Request, ctx: Context, stats: dict) -> int:
             db_generic_delete(ks, req.key)       # steps the dicts; the key is already gone
             return 9
         existed = req.key in ks.keys
-        db_generic_delete(ks, req.key)
+        db_generic_delete(ks, req.key, "user_del")
         return 8 if existed else 10
     if req.key not in ks.keys:
         return 10                                # the kernel does no lookup at all here
     dict_find(ks.main, req.key)
     if expire_if_needed(ks, req.key, ctx.now_ms):
         return 9
-    db_generic_delete(ks, req.key)
+    db_generic_delete(ks, req.key, "user_del")
     return 8

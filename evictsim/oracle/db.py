@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from evictsim.oracle.dict import (HASHTABLE_MAX_LOAD_FACTOR, RedisDict, dict_add, dict_delete,
                                   dict_find)
 from evictsim.oracle.fidelity import Fidelity
+from evictsim.oracle.lazyfree import LazyFreeQueue
 from evictsim.oracle.memory import expire_entry_bytes
 
 
@@ -24,12 +25,14 @@ class KeyRecord:
     nbytes: int
     lru: int
     expire: int | None = None
+    deferrable: int = 0          # the part a lazy free would leave to the lazyfree thread
 
 
 class Keyspace:
     """db 0 plus the memory it costs."""
 
-    def __init__(self, hash_seed: int, *, maxmemory: int, quantum: int, overhead: int, fidelity: Fidelity):
+    def __init__(self, hash_seed: int, *, maxmemory: int, quantum: int, overhead: int, fidelity: Fidelity,
+                 lazyfree: LazyFreeQueue, lazy: dict[str, bool]):
         self.main = RedisDict(hash_seed)
         self.expires = RedisDict(hash_seed)
         self.keys: dict[int, KeyRecord] = {}
@@ -38,7 +41,10 @@ class Keyspace:
         self.overhead = overhead            # baseline + client buffers + latency histograms
         self.key_bytes = 0                  # Σ main-entry bytes + TTL entries
         self.fidelity = fidelity
+        self.lazyfree = lazyfree
+        self.lazy = lazy                    # lazyfree-lazy-{eviction,expire,server-del,user-del}
         self.expired_lazy = 0
+        self.now_us = 0                     # the simulated time of the event being processed
 
     @property
     def table_bytes(self) -> int:
@@ -46,7 +52,7 @@ class Keyspace:
 
     @property
     def used_memory(self) -> int:
-        return self.overhead + self.key_bytes + self.table_bytes
+        return self.overhead + self.key_bytes + self.table_bytes + self.lazyfree.pending_bytes
 
     def recount_key_bytes(self) -> int:
         """Σ over the records, from scratch (the incremental sum must equal it)."""
@@ -72,9 +78,10 @@ def db_add(ks: Keyspace, key: int, rec: KeyRecord) -> None:
     ks.key_bytes += rec.nbytes
 
 
-def db_generic_delete(ks: Keyspace, key: int) -> int:
-    """``dbGenericDelete`` (sync): out of ``expires``, then out of the main dict. Returns the bytes
-    freed (entry, key, value, TTL entry; never bucket arrays)."""
+def db_generic_delete(ks: Keyspace, key: int, kind: str | None = None) -> int:
+    """``dbGenericDelete``: out of ``expires``, then out of the main dict. With the lazyfree setting
+    of this ``kind`` of delete on (``dbAsyncDelete``), a big aggregate value goes to the lazyfree
+    thread. Returns the bytes freed now (entry, key, value, TTL entry; never bucket arrays)."""
     rec = ks.keys.get(key)
     if ks.fidelity.redis_lookups:
         if len(ks.expires) > 0:
@@ -87,9 +94,11 @@ def db_generic_delete(ks: Keyspace, key: int) -> int:
         return 0
     assert found, f"key {key} has a record but is not in the main dict"
     del ks.keys[key]
-    freed = rec.nbytes + (expire_entry_bytes(ks.quantum) if rec.expire is not None else 0)
-    ks.key_bytes -= freed
-    return freed
+    total = rec.nbytes + (expire_entry_bytes(ks.quantum) if rec.expire is not None else 0)
+    ks.key_bytes -= total
+    deferred = rec.deferrable if kind is not None and ks.lazy[kind] else 0
+    ks.lazyfree.free_async(deferred, ks.now_us)
+    return total - deferred
 
 
 def get_expire(ks: Keyspace, key: int) -> int | None:
@@ -110,7 +119,7 @@ def expire_if_needed(ks: Keyspace, key: int, now_ms: int) -> bool:
     when = get_expire(ks, key)
     if when is None or not now_ms > when:
         return False
-    db_generic_delete(ks, key)
+    db_generic_delete(ks, key, "expire")
     ks.expired_lazy += 1
     return True
 

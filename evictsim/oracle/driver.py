@@ -80,7 +80,7 @@ def run_oracle(chunk: RequestChunk, cfg: RedisConfig, *, seed: int, start_time: 
     def sampler(now) -> Generator[int, None, None]:
         while running(now):
             state["last_info"] = server.info(start_us + now())
-            if server.protocol_script and now() == 0:
+            if server.protocol_script and now() == 0 and getattr(cfg, "info_after_baseline", True):
                 server.note_commands(["INFO"])     # the harness's INFO, after the baseline reading
             yield sample_us
 
@@ -108,4 +108,7 @@ def run_oracle(chunk: RequestChunk, cfg: RedisConfig, *, seed: int, start_time: 
     counters.update({k: server.stats[k] for k in ("sets", "dels", "fills")})
     counters["expired_stale_perc"] = round(server.es.stale_perc * 100, 6)
     counters["expired_time_cap_reached_count"] = server.es.time_cap_reached_count
+    counters.update(lazyfree_pending_objects=server.lazyfree.pending_objects,
+                    lazyfreed_objects=server.lazyfree.freed_objects,
+                    lazyfree_pending_bytes=server.lazyfree.pending_bytes)
     return outcomes, counters, memory

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from evictsim.oracle.clocks import estimate_object_idle_time, lfu_decr_and_return, lfu_time_in_minutes
 from evictsim.oracle.db import Keyspace, db_generic_delete
 from evictsim.oracle.dict import RedisDict, dict_find, dict_get_random_key, dict_get_some_keys
+from evictsim.oracle.lazyfree import lazyfree_progress
 
 EVPOOL_SIZE = 16
 EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
@@ -123,14 +124,14 @@ def perform_evictions(ev: Evictor, ks: Keyspace, now_ms: int, lruclock: int) -> 
     if ks.maxmemory <= 0 or ks.used_memory <= ks.maxmemory:
         return EVICT_OK
     if ev.policy == "noeviction":
-        return EVICT_FAIL
+        return EVICT_FAIL if ks.fidelity.noeviction_skips_lazyfree_wait else wait_for_lazyfree(ev, ks)
     tofree = ks.used_memory - ks.maxmemory
     freed = keys_freed = 0
     while freed < tofree:
         key = select_victim(ev, ks, now_ms, lruclock)
         if key is None:
-            return EVICT_FAIL
-        freed += db_generic_delete(ks, key)
+            return wait_for_lazyfree(ev, ks)
+        freed += db_generic_delete(ks, key, "eviction")
         ev.evicted_keys += 1
         keys_freed += 1
         if keys_freed % 16 == 0:
@@ -140,3 +141,13 @@ def perform_evictions(ev: Evictor, ks: Keyspace, now_ms: int, lruclock: int) -> 
                 ev.proc_running = True           # startEvictionTimeProc
                 break
     return EVICT_RUNNING if ev.proc_running else EVICT_OK
+
+
+def wait_for_lazyfree(ev: Evictor, ks: Keyspace) -> int:
+    """Nothing left to evict (§5.3 step 6): while lazy frees are pending, wait up to the time
+    budget for the lazyfree thread; EVICT_OK if that brings used_memory under maxmemory."""
+    if ks.lazyfree.pending_bytes > 0 and ev.limit_us > 0:
+        lazyfree_progress(ks.lazyfree, ks.lazyfree.last_us + ev.limit_us)
+        if ks.used_memory <= ks.maxmemory:
+            return EVICT_OK
+    return EVICT_FAIL

@@ -59,7 +59,7 @@ def scan_expires_bucket_run(es: ExpireState, ks: Keyspace, num: int, now_ms: int
                 when = ks.keys[key].expire
                 ttl = when - now_ms
                 if now_ms > when:                # activeExpireCycleTryExpire
-                    db_generic_delete(ks, key)
+                    db_generic_delete(ks, key, "expire")
                     es.expired_active += 1
                     expired += 1
                 if ttl > 0:
@@ -133,5 +133,5 @@ def expire_due_exact(es: ExpireState, ks: Keyspace, now_ms: int) -> None:
         when, key = heapq.heappop(heap)
         rec = ks.keys.get(key)
         if rec is not None and rec.expire == when:
-            db_generic_delete(ks, key)
+            db_generic_delete(ks, key, "expire")
             es.expired_exact += 1

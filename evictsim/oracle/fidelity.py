@@ -25,10 +25,24 @@ class Fidelity:
 
     The kernel makes one main find per command, finds ``expires`` only for present keys, deletes
     from ``expires`` only keys with a TTL, and does nothing at all for DEL of an absent key.
+
+    ``noeviction_skips_lazyfree_wait``: under ``noeviction`` Redis 7.0's ``performEvictions``
+    returns EVICT_FAIL at once (``goto update_metrics``, MECHANICS §5.3 step 2); only a policy that
+    ran out of victims waits up to its time budget for pending lazy frees (step 6). The kernel waits
+    under noeviction too, so a pending background free can turn the FAIL into OK.
+
+    ``lazyfree_thread_clock``: the lazyfree thread starts on a value when it is queued (bio.c) and
+    its clock never goes back. The kernel moves the thread's clock only in cron, in an eviction's
+    wait and when a request finds work pending, so (a) a value queued after an idle stretch is
+    credited with the time before it was queued (up to a cron period: 100 MB at 1 GB/s), and (b)
+    after a wait credited ``last + budget`` the next call resets the clock to an earlier ``now``
+    and credits that stretch again. Either way pending frees finish early.
     """
 
     redis_lookups: bool = False
+    noeviction_skips_lazyfree_wait: bool = False
+    lazyfree_thread_clock: bool = False
 
 
 KERNEL = Fidelity()
-REDIS = Fidelity(redis_lookups=True)
+REDIS = Fidelity(redis_lookups=True, noeviction_skips_lazyfree_wait=True, lazyfree_thread_clock=True)

@@ -5,10 +5,13 @@ classes (§10.1), sds headers (§10.3), the per-key formula (§10.4).
 """
 from __future__ import annotations
 
+from evictsim.keyspace.memory import AGGREGATE_ELEMENT_BYTES   # a modelling constant, not a Redis fact
+
 DICT_ENTRY = 24          # sizeof(dictEntry) = {key, v, next}
 ROBJ = 16                # sizeof(redisObject)
 EMBSTR_MAX = 44          # OBJ_ENCODING_EMBSTR_SIZE_LIMIT
-VT_STRING, VT_INT, VT_SHARED_INT = 0, 1, 2
+LAZYFREE_THRESHOLD = 64  # lazyfree.c: a free effort above this goes to the background thread (§12)
+VT_STRING, VT_INT, VT_SHARED_INT, VT_AGGREGATE = 0, 1, 2, 3
 
 
 def size_class(n: int, quantum: int = 16) -> int:
@@ -35,9 +38,20 @@ def value_bytes(size: int, vtype: int, quantum: int, shared_ok: bool) -> int:
         return 0 if shared_ok else ROBJ
     if vtype == VT_INT:
         return ROBJ
+    if vtype == VT_AGGREGATE:            # evictsim's aggregate: a robj plus one payload of `size` bytes
+        return ROBJ + size_class(size, quantum)
     if size <= EMBSTR_MAX:
         return size_class(ROBJ + 3 + size + 1, quantum)             # robj + sdshdr8 + value + NUL
     return ROBJ + size_class(sds_header(size) + size + 1, quantum)
+
+
+def lazyfree_deferrable_bytes(size: int, vtype: int, quantum: int) -> int:
+    """What ``freeObjAsync`` hands to the lazyfree thread: an aggregate whose free effort (its
+    element count, modelled as size / AGGREGATE_ELEMENT_BYTES) exceeds LAZYFREE_THRESHOLD.
+    Strings have effort 1 and are always freed synchronously (§12)."""
+    if vtype == VT_AGGREGATE and size // AGGREGATE_ELEMENT_BYTES > LAZYFREE_THRESHOLD:
+        return size_class(size, quantum)
+    return 0
 
 
 def main_entry_bytes(key_len: int, size: int, vtype: int, quantum: int, shared_ok: bool) -> int:

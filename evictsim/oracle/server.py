@@ -17,6 +17,7 @@ from evictsim.oracle.evict import EVICT_FAIL, EVICT_OK, EVICT_RUNNING, Evictor, 
 from evictsim.oracle.evict import perform_evictions
 from evictsim.oracle.expire import ExpireState, active_expire_cycle, exact_schedule, expire_due_exact
 from evictsim.oracle.fidelity import Fidelity
+from evictsim.oracle.lazyfree import LazyFreeQueue, lazyfree_progress
 from evictsim.oracle.memory import expire_entry_bytes, shared_integers_allowed
 
 OP_GET, OP_SET, OP_DEL = 0, 1, 2
@@ -41,8 +42,13 @@ class OracleServer:
         self.protocol_script = protocol_script
         self.mode = cfg.expiry_mode
         self.rng = PyRng(derive_seed(seed, "server-rng"))
+        self.lazyfree = LazyFreeQueue(cfg.lazyfree_bytes_per_s / 1e6, start_us,
+                                      thread_clock=fidelity.lazyfree_thread_clock)
+        lazy = {"eviction": cfg.lazyfree_lazy_eviction, "expire": cfg.lazyfree_lazy_expire,
+                "server_del": cfg.lazyfree_lazy_server_del, "user_del": cfg.lazyfree_lazy_user_del}
         self.ks = Keyspace(derive_seed(seed, "hash-seed"), maxmemory=cfg.maxmemory,
-                           quantum=cfg.jemalloc_quantum, overhead=cfg.baseline_memory, fidelity=fidelity)
+                           quantum=cfg.jemalloc_quantum, overhead=cfg.baseline_memory, fidelity=fidelity,
+                           lazyfree=self.lazyfree, lazy=lazy)
         self.ev = Evictor(cfg.maxmemory_policy, cfg.maxmemory_samples,
                           eviction_time_limit_us(cfg.maxmemory_eviction_tenacity), cfg.evict_key_cost_us,
                           cfg.lazyfree_lazy_eviction, cfg.lfu_decay_time, self.rng)
@@ -60,11 +66,14 @@ class OracleServer:
     def process_command(self, req: Request, op: int, now_us: int) -> tuple[int, int, int]:
         """One request. Returns (outcome, used_memory after the eviction step, eviction result)."""
         now_ms = now_us // 1000
+        self.ks.now_us = now_us
         if now_us >= self.next_loop_us:           # the first request of a new client batch
             self.event_loop_iteration(now_us)
             self.next_loop_us = now_us - now_us % self.batch_us + self.batch_us
         if self.mode == "exact":
             expire_due_exact(self.es, self.ks, now_ms)
+        if self.lazyfree.pending_bytes > 0:     # the lazyfree thread works alongside the main thread
+            lazyfree_progress(self.lazyfree, now_us)
         if not self.client_started:               # the client's buffers grow with its first batch
             self.client_started = True
             self.ks.overhead += self.cfg.client_buffer_growth
@@ -104,6 +113,7 @@ class OracleServer:
 
     def event_loop_iteration(self, now_us: int) -> None:
         """Between client batches: ``evictionTimeProc`` if armed, then ``beforeSleep``."""
+        self.ks.now_us = now_us
         if self.ev.proc_running:
             if perform_evictions(self.ev, self.ks, now_us // 1000, self.lruclock) != EVICT_RUNNING:
                 self.ev.proc_running = False
@@ -113,9 +123,11 @@ class OracleServer:
 
     def server_cron(self, now_us: int) -> None:
         """One ``serverCron`` tick, in Redis's order (§8)."""
+        self.ks.now_us = now_us
         self.lruclock = get_lru_clock(now_us // 1000)
         if self.mode == "exact":
             expire_due_exact(self.es, self.ks, now_us // 1000)
+        lazyfree_progress(self.lazyfree, now_us)
         self.update_peak()
         if self.mode == "redis":
             active_expire_cycle(self.es, self.ks, now_us, fast=False)
@@ -133,6 +145,7 @@ class OracleServer:
     # --- readings -------------------------------------------------------------------------------
     def info(self, now_us: int) -> dict:
         """What the sampler reads (an INFO): the counters, memory, keyspace and stale keys."""
+        self.ks.now_us = now_us
         if self.mode == "exact":
             expire_due_exact(self.es, self.ks, now_us // 1000)
         self.update_peak()
@@ -145,7 +158,10 @@ class OracleServer:
                 "expired_keys_lazy": lazy, "expired_keys_active": active,
                 "used_memory": self.ks.used_memory, "used_memory_peak": self.peak,
                 "keys": len(self.ks.main), "expires": len(self.ks.expires),
-                "stale_keys": len(stale), "stale_bytes": sum(r.nbytes + entry for r in stale)}
+                "stale_keys": len(stale), "stale_bytes": sum(r.nbytes + entry for r in stale),
+                "lazyfree_pending_objects": self.lazyfree.pending_objects,
+                "lazyfreed_objects": self.lazyfree.freed_objects,
+                "lazyfree_pending_bytes": self.lazyfree.pending_bytes}
 
     def check(self) -> None:
         """The oracle's own invariants: dicts hold exactly the records; byte sums recount."""
