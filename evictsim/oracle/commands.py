@@ -83,7 +83,8 @@ def db_overwrite(ks: Keyspace, key: int, old: KeyRecord, nbytes: int, deferrable
     touched) lru field; otherwise it keeps its creation stamp, i.e. the current LRU clock. The old
     value is freed like a server-side delete (``lazyfree-lazy-server-del``)."""
     if ks.fidelity.redis_lookups:
-        assert dict_find(ks.main, key)
+        in_main = dict_find(ks.main, key)     # a lookup with a side effect: a rehash step
+        assert in_main
     if not ctx.lfu:
         old.lru = ctx.lruclock
     ks.key_bytes += nbytes - old.nbytes

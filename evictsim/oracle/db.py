@@ -108,7 +108,8 @@ def get_expire(ks: Keyspace, key: int) -> int | None:
         return None
     found = dict_find(ks.expires, key)
     if found and ks.fidelity.redis_lookups:
-        assert dict_find(ks.main, key)
+        in_main = dict_find(ks.main, key)     # a lookup with a side effect: a rehash step
+        assert in_main
     rec = ks.keys.get(key)
     assert found == (rec is not None and rec.expire is not None)
     return rec.expire if found else None
@@ -134,7 +135,8 @@ def remove_expire(ks: Keyspace, key: int) -> None:
 def set_expire(ks: Keyspace, key: int, when_ms: int) -> None:
     """``setExpire``: find the key in the main dict, add it to ``expires``, store the time."""
     rec = ks.keys[key]
-    assert dict_find(ks.main, key)
+    in_main = dict_find(ks.main, key)     # a lookup with a side effect: a rehash step
+    assert in_main
     if rec.expire is None:
         dict_add(ks.expires, key, ks.expand_allowed)
         ks.key_bytes += expire_entry_bytes(ks.quantum)
