@@ -70,6 +70,7 @@ GOOD = "time,op,key,size,ttl\n0.1,GET,a,10,\n0.2,SET,b,20,1.5\n"
     ("0.3,PUT,c,10,", "op: expected GET, SET or DEL"),
     ("0.3,GET,c,-1,", "size: expected a non-negative integer"),
     ("0.3,GET,c,1.5,", "size: expected a non-negative integer"),
+    ("0.3,GET,c,3000000000,", "size: expected a size below 2 GiB"),
     ("0.3,GET,c,10,-2", "ttl: expected seconds >= 0"),
     ("0.3,GET,,10,", "key: expected a non-empty key"),
     ("0.05,GET,c,10,", "time: expected non-decreasing seconds"),

@@ -93,6 +93,7 @@ class NativeCsvTrace:
             (op_codes == 255, "op", "GET, SET or DEL", ops),
             (~(time >= 0), "time", "a number of seconds >= 0", table.column("time")),
             (size < 0, "size", "a non-negative integer", table.column("size")),
+            (size > 2**31 - 1, "size", "a size below 2 GiB", table.column("size")),
             (ttl < 0, "ttl", "seconds >= 0 or empty", table.column("ttl")),
             (pc.equal(keys, "").to_numpy(zero_copy_only=False), "key", "a non-empty key", keys)])
         if not keep.all():

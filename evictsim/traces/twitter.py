@@ -84,7 +84,8 @@ class TwitterTrace:
             (op_codes == 255, "op", f"one of {', '.join(OPS)}", ops),
             *[(cols[c] < 0, c, LAYOUT.expected[c], table.column(c))
               for c in ("timestamp", "key_size", "value_size", "ttl")],
-            (cols["key_size"] > 65535, "key_size", "a key length <= 65535", table.column("key_size"))])
+            (cols["key_size"] > 65535, "key_size", "a key length <= 65535", table.column("key_size")),
+            (cols["value_size"] > 2**31 - 1, "value_size", "a size below 2 GiB", table.column("value_size"))])
         if state["t0"] is None and keep.any():
             state["t0"] = int(cols["timestamp"][np.argmax(keep)])
         running = np.maximum.accumulate(np.concatenate([[state["prev"]], np.where(keep, cols["timestamp"], 0)]))
