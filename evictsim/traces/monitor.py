@@ -26,7 +26,7 @@ from evictsim.traces.badlines import BadLines
 from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, VT_INT, VT_SHARED_INT,
                                   VT_STRING, RequestChunk)
 from evictsim.traces.keymap import KeyMapper
-from evictsim.traces.monitor_parse import parse_line, request_rows
+from evictsim.traces.monitor_parse import HANDLED, HANDLED_ORDER, parse_line, request_rows
 from evictsim.traces.names import ListNamer, key_names
 from evictsim.traces.textio import head_bytes, line_blocks, open_binary, strip_compression
 from evictsim.traces.writing import as_trace
@@ -56,21 +56,55 @@ class MonitorTrace:
         self.errors = BadLines(str(self.path), self.on_error)
         self.skipped_commands = Counter()
         rows = _Rows()
-        t0: tuple[int, int] | None = None
+        t0: tuple[int, int] | None = None  # the first timestamped line is time 0
         for block, first_line in line_blocks(self.path, 4 << 20):
-            for offset, raw in enumerate(block.split(b"\n")[:-1]):
-                line = first_line + offset
-                parsed = parse_line(raw)
-                if isinstance(parsed, str):
-                    if not (line == 1 and raw.strip() == b"OK"):  # redis-cli's reply to MONITOR
-                        self.errors.bad(line, parsed)
-                    continue
-                t0 = t0 or (parsed.sec, parsed.usec)
-                request_rows(parsed, t0, rows, self.skipped_commands)
+            if first_line == 1 and block.startswith((b"OK\n", b"OK\r\n")):  # redis-cli's reply to MONITOR
+                block, first_line = block[block.index(b"\n") + 1:], 2
+            t0 = t0 or _first_time(block)
+            if not self._fast_block(block, first_line, t0, rows):
+                self._slow_block(block, first_line, t0, rows)
             if len(rows) >= chunk_size:
                 yield from rows.flush(mapper, chunk_size)
         yield from rows.flush(mapper, chunk_size, final=True)
         self.n_keys_hint = len(mapper)
+
+    def _fast_block(self, block: bytes, first_line: int, t0, rows: "_Rows") -> bool:
+        """Regex scans in C: check every line's shape and count its command, then parse only the
+        lines that are requests. False (nothing done) if a line is malformed: the slow path names it."""
+        commands = _ANY_LINE.findall(block)
+        if len(commands) != block.count(b"\n"):
+            return False
+        for command, count in Counter(commands).items():
+            name = command.decode("utf-8", "replace").upper()
+            if name not in HANDLED:
+                self.skipped_commands[name or "(empty)"] += count
+        for m in _REQUEST_LINE.finditer(block):
+            parsed = parse_line(m.group(0))
+            if isinstance(parsed, str):  # not expected after _ANY_LINE accepted the line
+                self.errors.bad(first_line + block.count(b"\n", 0, m.start()), parsed)
+                continue
+            request_rows(parsed, t0, rows, self.skipped_commands)
+        return True
+
+    def _slow_block(self, block: bytes, first_line: int, t0, rows: "_Rows") -> None:
+        for offset, raw in enumerate(block.split(b"\n")[:-1]):
+            parsed = parse_line(raw)
+            if isinstance(parsed, str):
+                self.errors.bad(first_line + offset, parsed)
+                continue
+            request_rows(parsed, t0 or (parsed.sec, parsed.usec), rows, self.skipped_commands)
+
+
+_QUOTED = rb'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"'   # "..." with escapes, unrolled: no backtracking
+_ANY_LINE = re.compile(rb'^\d+\.\d+ \[[^\]\n]*\] "([^"\\\n]*+(?:\\.[^"\\\n]*+)*+)"(?: ' + _QUOTED
+                       + rb')*+\r?$', re.M)
+_REQUEST_LINE = re.compile(rb'^\d+\.\d+ \[[^\]\n]*\] "(?i:' + b"|".join(c.encode() for c in HANDLED_ORDER)
+                           + rb')".*$', re.M)
+
+
+def _first_time(block: bytes) -> tuple[int, int] | None:
+    m = re.search(rb"^(\d+)\.(\d+) \[", block, re.M)
+    return None if m is None else (int(m.group(1)), int(m.group(2).decode().ljust(6, "0")[:6]))
 
 
 class _Rows:

@@ -112,13 +112,15 @@ def _ttl_options(options: list[str], now_ms: int) -> int | None:
     return ttl
 
 
-_HANDLED = frozenset(("GET", "MGET", "SET", "SETEX", "PSETEX", "SETNX", "GETSET", "MSET", "DEL", "UNLINK"))
+# longest first, so a regex alternation never stops at a prefix (SET before SETEX)
+HANDLED_ORDER = ("PSETEX", "UNLINK", "GETSET", "SETEX", "SETNX", "MGET", "MSET", "GET", "SET", "DEL")
+HANDLED = frozenset(HANDLED_ORDER)
 
 
 def request_rows(p: ParsedLine, t0: tuple[int, int], rows, skipped: Counter) -> bool:
     """Append the requests of one command to ``rows``; count it in ``skipped`` if it has none."""
     cmd = p.command
-    if cmd not in _HANDLED:
+    if cmd not in HANDLED:
         skipped[cmd or "(empty)"] += 1
         return False
     a = p.args[1:]
@@ -150,4 +152,4 @@ def request_rows(p: ParsedLine, t0: tuple[int, int], rows, skipped: Counter) -> 
     return True
 
 
-__all__ = ["ParsedLine", "parse_line", "request_rows", "value_type", "EXPECTED"]
+__all__ = ["ParsedLine", "parse_line", "request_rows", "value_type", "EXPECTED", "HANDLED", "HANDLED_ORDER"]
