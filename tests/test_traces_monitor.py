@@ -121,3 +121,38 @@ def test_malformed_line_names_file_and_line(tmp_path):
     trace = open_trace(path, on_error="skip", cache=False)
     assert sum(len(c) for c in trace.chunks()) == 1
     assert trace.errors.skipped == 1
+
+
+MIXED = (
+    'OK\n'
+    '1700000000.000001 [0 127.0.0.1:1] "PING"\n'
+    '1700000000.000010 [0 127.0.0.1:1] "set" "k1" "12" "EX" "5"\n'
+    '1700000000.000020 [1 unix:/tmp/r.sock] "MSET" "a" "xx" "b" "yyy"\r\n'
+    '1700000000.000030 [0 lua] "GET" "we\\"ird\\\\key"\n'
+    '1700000000.000040 [0 127.0.0.1:1] "EVALSHA" "abc" "1" "k1"\n'
+    '1700000000.000050 [0 127.0.0.1:1] "mget" "k1" "a" "zz"\n'
+    '1700000001.000000 [0 127.0.0.1:1] "UNLINK" "a" "b"\n'
+    '1700000001.500000 [0 127.0.0.1:1] "SET" "bin\\xff\\x00" "v\\n" "PX" "250"\n'
+    '1700000002.000000 [0 127.0.0.1:1] "EXPIRE" "k1" "10"\n'
+    '1700000002.000001 [0 127.0.0.1:1] "SET" "k2" "v" "WHATEVER"\n'
+)
+
+
+def test_fast_and_slow_paths_agree(tmp_path, monkeypatch):
+    path = tmp_path / "mixed.monitor"
+    path.write_bytes(MIXED.encode())
+    fast = open_trace(path, cache=False)
+    a = RequestChunk.concat(list(fast.chunks()))
+    from evictsim.traces.monitor import MonitorTrace
+    monkeypatch.setattr(MonitorTrace, "_fast_block", lambda self, *args: False)
+    slow = open_trace(path, cache=False)
+    b = RequestChunk.concat(list(slow.chunks()))
+    for col in ("time", "op", "key", "key_len", "size", "ttl_ms", "vtype"):
+        assert np.array_equal(getattr(a, col), getattr(b, col)), col
+    assert fast.skipped_commands == slow.skipped_commands == Counter(
+        {"PING": 1, "EVALSHA": 1, "EXPIRE": 1, "SET (unreadable arguments)": 1})
+    names = fast.key_namer.names_for(a.key).to_pylist()
+    assert names == ["k1", "a", "b", 'we"ird\\key', "k1", "a", "zz", "a", "b", "bin\xff\x00"]
+    assert list(a.op) == [OP_SET, OP_SET, OP_SET, OP_GET, OP_GET, OP_GET, OP_GET, OP_DEL, OP_DEL, OP_SET]
+    assert a.key_len[-1] == 5 and a.size[-1] == 2 and a.ttl_ms[-1] == 250 and a.ttl_ms[0] == 5000
+    assert a.vtype[0] == VT_SHARED_INT and a.time[0] == pytest.approx(9e-6) and a.time[-1] == 1.499999
