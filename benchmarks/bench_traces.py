@@ -67,7 +67,8 @@ def run_child(kind: str, arg: str, requests: int = 0, env: dict | None = None) -
 
 
 def row(label: str, r: dict) -> str:
-    return f"| {label} | {r['requests']:,} | {r['seconds']:.2f} | {r['rate'] / 1e6:.1f} | {r['max_rss_mib']:.0f} |"
+    return (f"| {label} | {r['requests']:,} | {r['seconds']:.2f} | {r['rate'] / 1e6:.1f} "
+            f"| {r['max_rss_mib']:.0f} |")
 
 
 def speed(tmp: Path) -> list[str]:
@@ -75,7 +76,8 @@ def speed(tmp: Path) -> list[str]:
     env = {"EVICTSIM_CACHE_DIR": str(tmp / "cache")}
     lines = ["| what | requests | seconds | M requests/s | peak RSS MiB |", "|---|---:|---:|---:|---:|"]
     lines.append(row("native `.csv.gz` (zipf_ttl), parse", run_child("read", str(REFERENCE), env=env)))
-    lines.append(row("native `.csv.gz`, parse + write the column cache", run_child("read-first", str(REFERENCE), env=env)))
+    lines.append(row("native `.csv.gz`, parse + write the column cache",
+                     run_child("read-first", str(REFERENCE), env=env)))
     lines.append(row("column cache (second run)", run_child("read-cached", str(REFERENCE), env=env)))
     source = open_trace(REFERENCE, cache=False)
     for name in ("zipf_ttl.csv.zst", "zipf_ttl.twr", "zipf_ttl.oracleGeneral.zst", "zipf_ttl.monitor.gz"):

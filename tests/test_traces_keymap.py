@@ -47,7 +47,8 @@ def test_int_mapper(keys, cuts):
 
 
 @settings(max_examples=60, deadline=None)
-@given(keys=st.lists(st.integers(0, 50), min_size=1, max_size=80), cuts=st.lists(st.integers(0, 80), max_size=5))
+@given(keys=st.lists(st.integers(0, 50), min_size=1, max_size=80),
+       cuts=st.lists(st.integers(0, 80), max_size=5))
 def test_table_mapper(keys, cuts):
     mapper = TableKeyMapper(8)
     got = []

@@ -16,7 +16,8 @@ from evictsim.traces.base import (FILL_EXPLICIT, FILL_LOOK_ASIDE, OP_DEL, OP_GET
 from evictsim.traces.keymap import KeyMapper
 from evictsim.traces.names import ListNamer
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 KEY_CHARS = st.characters(min_codepoint=32, max_codepoint=126)  # printable ASCII, incl. , " \
 
 
@@ -155,8 +156,8 @@ def test_what_a_format_cannot_hold_is_reported(tmp_path):
 def test_generated_workload_round_trip(tmp_path, workload, params, target):
     from evictsim.workloads import build_workload
     explicit = target.startswith("t.monitor")
-    trace = build_workload(workload, {"requests": 3000, **params, **({"fill": "explicit"} if explicit else {})},
-                           seed=3)
+    fill = {"fill": "explicit"} if explicit else {}
+    trace = build_workload(workload, {"requests": 3000, **params, **fill}, seed=3)
     want = RequestChunk.concat(list(trace.chunks()))
     dropped = write_trace(trace, tmp_path / target)
     got_trace, got = _read_back(tmp_path / target)
@@ -165,7 +166,8 @@ def test_generated_workload_round_trip(tmp_path, workload, params, target):
         assert np.array_equal(getattr(got, col), getattr(want, col)), col
     if explicit:  # MONITOR shows sizes and TTLs of SETs only, and says so
         sets = want.op == OP_SET
-        assert np.array_equal(got.size[sets], want.size[sets]) and np.array_equal(got.ttl_ms[sets], want.ttl_ms[sets])
+        assert np.array_equal(got.size[sets], want.size[sets])
+        assert np.array_equal(got.ttl_ms[sets], want.ttl_ms[sets])
         assert (dropped == [] if not (want.op == OP_GET).any() else any("GET sizes" in d for d in dropped))
     assert (got_trace.key_namer.names_for(got.key[:500]).to_pylist()
             == trace.key_namer.names_for(want.key[:500]).to_pylist())

@@ -28,8 +28,9 @@ def test_every_shipped_spec_builds(spec):
     assert sum(len(c) for c in trace.chunks()) == 5000
 
 
-@pytest.mark.parametrize("sample,requests", [("zipf-small.csv.gz", 5000), ("zipf-small.oracleGeneral.bin", 5000),
-                                             ("ycsb-a-small.twr.gz", 3000), ("namespaces-small.monitor.gz", 1500)])
+@pytest.mark.parametrize("sample,requests", [
+    ("zipf-small.csv.gz", 5000), ("zipf-small.oracleGeneral.bin", 5000),
+    ("ycsb-a-small.twr.gz", 3000), ("namespaces-small.monitor.gz", 1500)])
 def test_sample_traces_read(sample, requests):
     trace = open_trace(ROOT / "samples" / sample)
     assert sum(len(c) for c in trace.chunks()) == requests

@@ -136,7 +136,8 @@ class _Rows:
             ids, key_len = mapper.map_list(keys)
             if not all(k.isascii() for k in keys):  # \xHH escapes: one char is one byte of the key
                 key_len = np.asarray([min(len(k), 65535) for k in keys], np.uint16)
-            yield RequestChunk(time=np.asarray(self.time[:n], np.float64), op=np.asarray(self.op[:n], np.uint8),
+            yield RequestChunk(time=np.asarray(self.time[:n], np.float64),
+                               op=np.asarray(self.op[:n], np.uint8),
                                key=ids, key_len=key_len, size=np.asarray(self.size[:n], np.int32),
                                ttl_ms=np.asarray(self.ttl[:n], np.int64),
                                vtype=np.asarray(self.vtype[:n], np.uint8))
@@ -156,7 +157,8 @@ def _value_text(size: int, vtype: int) -> str | None:
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return '"' + escaped + '"'
 
 
 def write(trace_or_chunks, path: Path, *, epoch: int = 1_700_000_000, **_) -> list[str]:

@@ -67,7 +67,8 @@ def parse_line(raw: bytes) -> ParsedLine | str:
     rest = body[close + 1:]
     if rest and not rest.startswith(' "'):
         return f"{EXPECTED}; got {text[:80]!r}"
-    return ParsedLine(int(m.group(1)), int(m.group(2).ljust(6, "0")[:6]), m.group(3), body[:close].upper(), rest)
+    return ParsedLine(int(m.group(1)), int(m.group(2).ljust(6, "0")[:6]), m.group(3),
+                      body[:close].upper(), rest)
 
 
 def _parse_escaped_command(text: str, m: re.Match, body: str) -> ParsedLine | str:

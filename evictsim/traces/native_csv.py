@@ -22,7 +22,8 @@ import pyarrow.csv as pacsv
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
 from evictsim.traces.badlines import BadLines
-from evictsim.traces.base import FILL_EXPLICIT, FILL_LOOK_ASIDE, OP_DEL, OP_GET, OP_NAMES, OP_SET, RequestChunk
+from evictsim.traces.base import (FILL_EXPLICIT, FILL_LOOK_ASIDE, OP_DEL, OP_GET, OP_NAMES, OP_SET,
+                                  RequestChunk)
 from evictsim.traces.csvblocks import CsvLayout, parse_block
 from evictsim.traces.keymap import KeyMapper
 from evictsim.traces.names import ListNamer, key_names

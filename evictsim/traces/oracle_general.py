@@ -60,7 +60,8 @@ class OracleGeneralTrace:
                 t0 = int(records["time"][0])
             time = records["time"].astype(np.float64) - t0
             n = len(records)
-            chunk = RequestChunk(time=time, op=np.full(n, OP_GET, np.uint8), key=mapper.map(records["obj_id"]),
+            chunk = RequestChunk(time=time, op=np.full(n, OP_GET, np.uint8),
+                                 key=mapper.map(records["obj_id"]),
                                  key_len=np.full(n, self.key_len, np.uint16),
                                  size=np.minimum(records["size"], 2**31 - 1).astype(np.int32),
                                  ttl_ms=np.zeros(n, np.int64))

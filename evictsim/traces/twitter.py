@@ -88,7 +88,8 @@ class TwitterTrace:
             (cols["value_size"] > 2**31 - 1, "value_size", "a size below 2 GiB", table.column("value_size"))])
         if state["t0"] is None and keep.any():
             state["t0"] = int(cols["timestamp"][np.argmax(keep)])
-        running = np.maximum.accumulate(np.concatenate([[state["prev"]], np.where(keep, cols["timestamp"], 0)]))
+        kept_times = np.where(keep, cols["timestamp"], 0)
+        running = np.maximum.accumulate(np.concatenate([[state["prev"]], kept_times]))
         keep &= self.errors.check(keep & (cols["timestamp"] < running[:-1]), lines, "timestamp",
                                   "non-decreasing seconds", table.column("timestamp"))
         idx = np.flatnonzero(keep)

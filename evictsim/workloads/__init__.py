@@ -38,12 +38,14 @@ def build_workload(name: str, params: Mapping[str, Any] | None, seed: int, *,
     """The trace of workload ``name`` with ``params`` (hyphen spelling), seeded by ``seed``."""
     cls = workload_class(name, source=source)
     if params is not None and not isinstance(params, Mapping):
-        raise UserInputError(f"expected a mapping of parameters, got {params!r}", source=source, key="workload")
+        raise UserInputError(f"expected a mapping of parameters, got {params!r}", source=source,
+                             key="workload")
     resolved = resolve(cls.PARAMS, params or {}, source=source)
     try:
         workload = cls(resolved, seed)
     except BadValue as exc:
-        raise UserInputError(str(exc), source=source, key=f"workload.{exc.sub}" if exc.sub else "workload") from None
+        key = f"workload.{exc.sub}" if exc.sub else "workload"
+        raise UserInputError(str(exc), source=source, key=key) from None
     return GeneratedTrace(workload, name)
 
 

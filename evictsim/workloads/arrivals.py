@@ -28,7 +28,8 @@ class Arrivals:
             points = np.asarray(curve + (curve[0],), dtype=np.float64)
             self.grid_t = np.linspace(0.0, period, _GRID + 1)
             rates = rate * np.interp(self.grid_t, np.linspace(0.0, period, len(points)), points)
-            self.grid_l = np.concatenate([[0.0], np.cumsum((rates[1:] + rates[:-1]) / 2 * np.diff(self.grid_t))])
+            steps = (rates[1:] + rates[:-1]) / 2 * np.diff(self.grid_t)   # trapezoids
+            self.grid_l = np.concatenate([[0.0], np.cumsum(steps)])
             self.period = period
             self.curve = curve
 

@@ -39,7 +39,8 @@ COMMON: tuple[Param, ...] = (
     Param("duration", None, "stop at this many seconds of trace time (whichever of requests/duration "
                             "comes first)", positive),
     Param("rate", 20000, "mean arrival rate, requests per second", positive),
-    Param("arrival", "poisson", "arrival process: poisson or fixed (evenly spaced)", choice("poisson", "fixed")),
+    Param("arrival", "poisson", "arrival process: poisson or fixed (evenly spaced)",
+          choice("poisson", "fixed")),
     Param("rate-curve", None, "multipliers of rate evenly spaced over curve-period, repeated "
                               "(non-homogeneous arrivals)", number_list),
     Param("curve-period", 86400, "seconds covered by rate-curve", positive),

@@ -114,7 +114,10 @@ class TtlDist:
     def quantile(self, u: np.ndarray) -> np.ndarray:
         if self.kind == "none":
             return np.zeros(len(u), np.int64)
-        seconds = self.lo_s + u * (self.hi_s - self.lo_s) if self.kind == "uniform" else np.full(len(u), self.lo_s)
+        if self.kind == "uniform":
+            seconds = self.lo_s + u * (self.hi_s - self.lo_s)
+        else:
+            seconds = np.full(len(u), self.lo_s)
         return np.maximum(np.rint(seconds * 1000.0), 1).astype(np.int64)
 
 

@@ -144,7 +144,8 @@ class NamespacesWorkload(Workload):
         for j, s in enumerate(self.spaces):
             sel = np.flatnonzero(space == j)
             local = ids[sel] - self.offsets[j]
-            pieces.append(padded_names(s.prefix, local, self.name_lengths(local, s.prefix, self.key_len_of(s))))
+            lengths = self.name_lengths(local, s.prefix, self.key_len_of(s))
+            pieces.append(padded_names(s.prefix, local, lengths))
             where.append(sel)
         order = np.argsort(np.concatenate(where), kind="stable")
         return pa.concat_arrays(pieces).take(pa.array(order))

@@ -2,8 +2,8 @@
 
 Zipf(alpha) over ``n`` ranks by inverse CDF with a guide table (Chen & Asau's cutpoint method: the
 search for u starts at the first rank whose CDF passes floor(u·n)/n, so it takes O(1) steps on
-average instead of a cache-missing binary search; memory 16 bytes per key); uniform; hot/cold. Ranks are mapped to key ids by a random
-permutation in the generators, so rank 0 is not key 0.
+average instead of a cache-missing binary search; memory 16 bytes per key); uniform; hot/cold.
+Ranks are mapped to key ids by a random permutation in the generators, so rank 0 is not key 0.
 """
 from __future__ import annotations
 

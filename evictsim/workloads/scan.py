@@ -24,7 +24,8 @@ class ScanWorkload(ZipfWorkload):
               Param("scan-every", 10.0, "seconds between scan starts", positive),
               Param("scan-length", 10000, "keys read by one scan", positive_int),
               Param("scan-share", 0.5, "fraction of the requests that belong to a running scan", fraction),
-              Param("cold-keys", 0, "size of the cold key range scans walk (0 = scan-length)", non_negative_int),
+              Param("cold-keys", 0, "size of the cold key range scans walk (0 = scan-length)",
+                    non_negative_int),
               ) + COMMON
 
     def cold(self) -> int:
@@ -45,7 +46,8 @@ class ScanWorkload(ZipfWorkload):
         pos = 0
         while pos < len(times):
             if self.remaining == 0:
-                pos = int(np.searchsorted(times, self.next_start, side="left")) if times[pos] < self.next_start else pos
+                if times[pos] < self.next_start:
+                    pos = int(np.searchsorted(times, self.next_start, side="left"))
                 if pos >= len(times):
                     break
                 self.remaining = self.p["scan-length"]

@@ -48,7 +48,8 @@ class YcsbWorkload(Workload):
               Param("records", 100_000, "records loaded before the run (YCSB recordcount)", positive_int),
               Param("request-distribution", None, "zipfian, latest or uniform (default: the "
                     "workload's own)", choice("zipfian", "latest", "uniform")),
-              Param("zipfian-constant", 0.99, "Zipf exponent of the zipfian and latest choosers", non_negative),
+              Param("zipfian-constant", 0.99, "Zipf exponent of the zipfian and latest choosers",
+                    non_negative),
               Param("max-scan-length", 100, "longest scan (workload E), lengths uniform in 1..this",
                     positive_int),
               ) + _COMMON
