@@ -153,6 +153,7 @@ def test_expire_cycle_walks_chains_by_next_pointer_across_a_rehash_step():
     {"jemalloc-quantum": 8, "latency-tracking": False},
     {"batch-interval": 0.0001, "sample-interval": 0.25},
     {"connected-clients": 5000},                                         # dynamic hz: 10 -> 40
+    {"info-after-baseline": False},
 ])
 @pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lfu", "allkeys-random"])
 def test_config_knobs_match(policy, config):
