@@ -120,6 +120,14 @@ def _chunk(times, ops, keys, ttls, size=20, key_len=6):
                         key_len=np.full(n, key_len, np.uint16), size=sizes, ttl_ms=np.array(ttls, np.int64))
 
 
+@pytest.mark.parametrize("times", [[0.0] * 6, [0.0, 0.3, 0.5, 1.0, 1.0, 2.0]])
+def test_requests_on_sample_and_tick_boundaries_match(times):
+    # requests exactly at t=0 and on sample/cron times: the final reading must follow them
+    chunk = _chunk(times, [1, 0, 1, 2, 0, 1], [0, 0, 1, 0, 2, 3], [0, 0, 500, 0, 0, 0])
+    summary = assert_same_run(chunk, "allkeys-lru", 0, "redis")
+    assert summary["requests"] == len(times)
+
+
 def test_client_runs_before_the_cron_tick_it_jumped_to():
     # Found by searching for inputs where running cron first at equal times changes the result
     # (here: one more eviction, one fewer active expiry). The kernel, like SimPy, runs the client first.

@@ -10,7 +10,7 @@ small event queue that orders events exactly as SimPy does: by time, then proces
   latency histogram after the first reading);
 * client: jumps to the cron window holding the next request, serves every request before the
   window's end in time order, sleeps one window; when the trace is done it sets the end time to
-  the first sample time at or after the last request (or now, if later).
+  the first sample time after the last request (or now, if later).
 
 Because a jump over idle windows creates the client's wake-up before the cron's, the client can
 run before the cron tick of the same instant: the queue reproduces that too.
@@ -100,7 +100,9 @@ def run_oracle(chunk: RequestChunk, cfg: RedisConfig, *, seed: int, start_time: 
                 state["next"] += 1
             yield tick_us
         last_us = int(round(float(chunk.time[-1]) * 1e6)) if n else 0
-        state["end"] = max(sample_us * math.ceil(last_us / sample_us), now())
+        # the last reading comes after the window that served the last request (a reading at T
+        # runs before the window starting at T): the first sample time after last_us
+        state["end"] = max(sample_us * math.ceil((last_us + 1) / sample_us), now())
 
     run_processes([cron, sampler, client])
     server.check()
