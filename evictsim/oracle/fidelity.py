@@ -3,6 +3,22 @@
 ``KERNEL`` reproduces the kernel (what the differential tests compare against); ``REDIS`` follows
 the Redis 7.0 source. Each switch is shown by a strict-xfail test in ``tests/test_oracle.py`` with
 a minimal input, so a fix to the kernel turns that test into an unexpected pass.
+
+Departures that are not switches here:
+
+* ``activerehashing no`` is honoured by the oracle and ignored by the kernel (strict xfail);
+* the kernel iterates the event loop only before a request: Redis also iterates after every timer
+  event, so while idle it keeps running the 0-ms eviction time proc (strict xfail: memory stays
+  over maxmemory after the last request) and runs ``beforeSleep``'s fast expire cycle after each
+  cron tick;
+* smaller ones, copied by the oracle and left as notes: the expansion veto reads used_memory before
+  the new key's sds is counted (Redis has already allocated it in ``dbAdd``); the ``freed`` of an
+  eviction never includes a table freed by the victim's own rehash step (Redis measures the
+  ``used_memory`` delta around ``dbSyncDelete``); cron rehashes 50,000 buckets in one
+  ``dictRehash`` call (one 500,000 empty-visit budget) instead of 100-bucket calls for 1 ms; the
+  wait for lazy frees ignores time already spent evicting and never happens with tenacity 100;
+* the ``exact`` expiry mode (not Redis) deletes keys due at the same ms in heap order in the
+  kernel and key-id order in the oracle; the tests keep expire times distinct.
 """
 from __future__ import annotations
 

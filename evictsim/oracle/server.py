@@ -133,7 +133,8 @@ class OracleServer:
             active_expire_cycle(self.es, self.ks, now_us, fast=False)
         for d in (self.ks.main, self.ks.expires):                # tryResizeHashTables
             dict_resize(d)
-        if self.cfg.activerehashing:                             # incrementallyRehash: one dict
+        # incrementallyRehash: 1 ms for the first rehashing dict (the kernel ignores activerehashing)
+        if self.cfg.activerehashing:
             for d in (self.ks.main, self.ks.expires):
                 if d.is_rehashing():
                     dict_rehash(d, REHASH_BUCKETS_PER_CRON)
