@@ -12,7 +12,7 @@ from evictsim.engine.expire import heap_compact, heap_push
 from evictsim.keyspace.clocks import lfu_minutes, lfu_new, lfu_touch
 from evictsim.keyspace.memory import deferrable_bytes, key_bytes
 from evictsim.keyspace.ops import (MAIN, PRESENT, add_used, delete_key, dict_find_step, dict_insert,
-                                   expire_if_needed, remove_expire, set_expire)
+                                   expire_if_needed, generic_delete_lookups, remove_expire, set_expire)
 from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LAZYFREE_EXPIRE, C_LAZYFREE_SERVER_DEL,
                                        C_LAZYFREE_USER_DEL, C_LFU_DECAY_TIME, C_LFU_LOG_FACTOR, C_MAXMEMORY,
                                        C_POLICY, C_QUANTUM, C_SHARED_INT_OK, DELS, EXPIRY_EXACT,
@@ -36,6 +36,8 @@ def set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, exp
     was_present = (flags[k] & PRESENT) != 0
     live = was_present and not expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms,
                                                  seed, quantum, cfg[C_LAZYFREE_EXPIRE] != 0)
+    if live:
+        dict_find_step(bk, ds, nx, st, MAIN, seed)           # dbOverwrite finds the entry again
     nbytes = key_bytes(key_len, size, vtype, quantum, cfg[C_SHARED_INT_OK])
     lfu = uses_lfu(cfg)
     if live:
@@ -121,11 +123,12 @@ def do_set(k, key_len, size, vtype, ttl_ms, now_ms, oom, cfg, st, flags, kbytes,
 def do_del(k, now_ms, cfg, st, flags, kbytes, expire, nx, bk, ds, seed):
     """DEL runs expireIfNeeded first: a stale key counts as expired and DEL returns 0."""
     st[DELS] += 1
-    if (flags[k] & PRESENT) == 0:
-        return 10
-    dict_find_step(bk, ds, nx, st, MAIN, seed)
     if expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, cfg[C_QUANTUM],
                         cfg[C_LAZYFREE_EXPIRE] != 0):
+        generic_delete_lookups(bk, ds, nx, st, k, seed)      # dbSyncDelete still runs: finds nothing
         return 9
+    if (flags[k] & PRESENT) == 0:
+        generic_delete_lookups(bk, ds, nx, st, k, seed)
+        return 10
     delete_key(flags, kbytes, nx, bk, ds, st, k, seed, cfg[C_QUANTUM], cfg[C_LAZYFREE_USER_DEL] != 0)
     return 8

@@ -14,7 +14,7 @@ from evictsim.keyspace.ops import delete_key, lazyfree_progress
 from evictsim.metrics.counters import (C_EVICT_LIMIT_US, C_LAZYFREE_EVICTION, C_LFU_DECAY_TIME,
                                        C_MAXMEMORY, C_POLICY, C_QUANTUM, C_SAMPLES,
                                        CF_EVICT_KEY_COST_US, CF_LAZYFREE_BYTES_PER_US, EVICT_CALLS,
-                                       EVICT_PROC_ACTIVE, EVICTED_KEYS, LAZYFREE_LAST_US,
+                                       EVICT_PROC_ACTIVE, EVICT_PROC_LAST_US, EVICTED_KEYS, LAZYFREE_LAST_US,
                                        LAZYFREE_PENDING_BYTES, USED_MEMORY)
 from evictsim.policies.redis_pool import select_victim
 
@@ -29,7 +29,7 @@ def perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, 
         return EVICT_OK
     policy = cfg[C_POLICY]
     if policy == 0:
-        return _wait_for_lazyfree(cfg, cff, st, maxmemory)
+        return EVICT_FAIL          # noeviction: FAIL at once, no wait for pending lazy frees
     st[EVICT_CALLS] += 1
     tofree = st[USED_MEMORY] - maxmemory
     limit_us = cfg[C_EVICT_LIMIT_US]
@@ -49,7 +49,9 @@ def perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, 
             if cfg[C_LAZYFREE_EVICTION] and st[USED_MEMORY] <= maxmemory:
                 break
             if limit_us >= 0 and keys_freed * cost > limit_us:
-                st[EVICT_PROC_ACTIVE] = 1
+                if st[EVICT_PROC_ACTIVE] == 0:
+                    st[EVICT_PROC_ACTIVE] = 1
+                    st[EVICT_PROC_LAST_US] = now_ms * 1000
                 break
     return EVICT_RUNNING if st[EVICT_PROC_ACTIVE] else EVICT_OK
 

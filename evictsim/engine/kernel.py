@@ -18,7 +18,8 @@ from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import expire_entry_bytes
 from evictsim.keyspace.ops import EXPIRES, MAIN, add_used, lazyfree_progress
-from evictsim.metrics.counters import (C_BATCH_US, C_CLIENT_GROWTH, C_EXPIRY_MODE, C_FILL_LOOKASIDE,
+from evictsim.metrics.counters import (C_ACTIVEREHASHING, C_BATCH_US, C_CLIENT_GROWTH, C_EVICT_LIMIT_US,
+                                       C_EXPIRY_MODE, C_FILL_LOOKASIDE, EVICT_PROC_LAST_US,
                                        C_LAZYFREE_EXPIRE, CF_LAZYFREE_BYTES_PER_US, LAZYFREE_PENDING_BYTES,
                                        C_HISTOGRAM_BYTES, C_MAXMEMORY, C_QUANTUM, C_REHASH_BUCKETS_PER_CRON,
                                        C_SCRIPT_PROTOCOL, CLIENT_STARTED, CMD_DBSIZE, CMD_DEL, CMD_EVALSHA,
@@ -50,14 +51,30 @@ def note_commands(mask, cfg, st):
 
 
 @kernel
-def event_loop_iteration(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s,
-                         samp, rng, seed):
-    """Between two client batches: the eviction time proc (if armed), then ``beforeSleep``."""
-    if st[EVICT_PROC_ACTIVE]:
+def run_eviction_proc(now_us, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
+                      rng, seed):
+    """``evictionTimeProc``: a 0-ms timer, so while armed it runs on every event-loop iteration, back
+    to back when the server is otherwise idle: as many budgets as fit since it last ran (at least one)."""
+    if st[EVICT_PROC_ACTIVE] == 0:
+        return
+    budget = max(cfg[C_EVICT_LIMIT_US], 1)
+    runs = max(1, (now_us - st[EVICT_PROC_LAST_US]) // budget)
+    while runs > 0:
+        runs -= 1
         r = perform_evictions(now_us // 1000, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k,
                               pool_s, samp, rng, seed)
         if r != EVICT_RUNNING:
             st[EVICT_PROC_ACTIVE] = 0
+            break
+    st[EVICT_PROC_LAST_US] = now_us
+
+
+@kernel
+def event_loop_iteration(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s,
+                         samp, rng, seed):
+    """Between two client batches: the eviction time proc (if armed), then ``beforeSleep``."""
+    run_eviction_proc(now_us, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
+                      rng, seed)
     update_peak(st)
     if cfg[C_EXPIRY_MODE] == EXPIRY_REDIS:
         active_expire_cycle(True, now_us, cfg, cff, st, fst, flags, kbytes, expire, nx, bk, ds, seed)
@@ -89,8 +106,7 @@ def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcom
         if exact:
             expire_due_exact(now_ms, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed, quantum,
                              cfg[C_LAZYFREE_EXPIRE] != 0)
-        if st[LAZYFREE_PENDING_BYTES] > 0:      # the lazyfree thread works alongside the main thread
-            lazyfree_progress(st, now_us, cff[CF_LAZYFREE_BYTES_PER_US])
+        lazyfree_progress(st, now_us, cff[CF_LAZYFREE_BYTES_PER_US])   # the bio thread runs alongside
         if st[CLIENT_STARTED] == 0:       # the client's buffers grow with its first pipelined batch
             st[CLIENT_STARTED] = 1
             st[OVERHEAD_BYTES] += cfg[C_CLIENT_GROWTH]
@@ -127,9 +143,12 @@ def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcom
 
 
 @kernel
-def server_cron(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, heap_t, heap_k, seed):
-    """One ``serverCron`` tick (MECHANICS §8)."""
+def server_cron(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
+                heap_t, heap_k, rng, seed):
+    """One ``serverCron`` tick (MECHANICS §8), plus the event-loop iteration the timer wakes up."""
     st[LRU_CLOCK] = lru_clock(now_us // 1000)
+    run_eviction_proc(now_us, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
+                      rng, seed)
     if cfg[C_EXPIRY_MODE] == EXPIRY_EXACT:
         expire_due_exact(now_us // 1000, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed,
                          cfg[C_QUANTUM], cfg[C_LAZYFREE_EXPIRE] != 0)
@@ -140,7 +159,7 @@ def server_cron(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, d
     for d in range(2):                        # tryResizeHashTables
         add_used(st, 0, ht.resize_if_sparse(bk, ds, d))
     for d in (MAIN, EXPIRES):                 # incrementallyRehash: the first rehashing dict, 1 ms
-        if ht.is_rehashing(ds, d):
+        if cfg[C_ACTIVEREHASHING] and ht.is_rehashing(ds, d):
             add_used(st, 0, -ht.rehash(bk, ds, nx, d, cfg[C_REHASH_BUCKETS_PER_CRON], seed)[1])
             break
 

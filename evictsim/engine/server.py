@@ -58,6 +58,7 @@ def config_vectors(cfg: RedisConfig, fill: str, protocol_script: bool) -> tuple[
     c[C.C_SCRIPT_PROTOCOL] = protocol_script
     c[C.C_BATCH_US] = max(1, int(round(cfg.batch_interval * 1e6)))
     c[C.C_REHASH_BUCKETS_PER_CRON] = REHASH_BUCKETS_PER_CRON
+    c[C.C_ACTIVEREHASHING] = cfg.activerehashing
     f = np.zeros(C.N_CFF, np.float64)
     f[C.CF_EXPIRE_KEY_COST_US] = cfg.expire_key_cost_us
     f[C.CF_EVICT_KEY_COST_US] = cfg.evict_key_cost_us
@@ -124,7 +125,8 @@ class ServerModel:
     def cron(self, now_us: int) -> None:
         ks = self.ks
         kernel.server_cron(now_us, self.cfgv, self.cffv, self.st, self.fst, ks.flags, ks.kbytes,
-                           ks.expire, ks.lru, ks.nx, ks.bk, ks.ds, self.heap_t, self.heap_k, self.hash_seed)
+                           ks.expire, ks.lru, ks.nx, ks.bk, ks.ds, self.pool_k, self.pool_s, self.samp,
+                           self.heap_t, self.heap_k, self.rng, self.hash_seed)
 
     def expire_exact(self, now_us: int) -> None:
         """``expiry-mode exact``: delete every key whose time has passed, before a reading."""

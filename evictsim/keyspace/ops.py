@@ -69,11 +69,10 @@ def delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy):
         deferred = kbytes[1, k]
         kbytes[1, k] = 0
     freed = total - deferred
+    generic_delete_lookups(bk, ds, nx, st, k, seed)
     if flags[k] & HAS_TTL:
-        dict_remove(bk, ds, nx, st, EXPIRES, k, seed)
         freed += expire_entry_bytes(quantum)
         total += expire_entry_bytes(quantum)
-    dict_remove(bk, ds, nx, st, MAIN, k, seed)
     flags[k] = 0
     kbytes[0, k] = 0
     add_used(st, -total, 0)
@@ -85,10 +84,23 @@ def delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy):
 
 
 @kernel
+def generic_delete_lookups(bk, ds, nx, st, k, seed):
+    """``dbGenericDelete``'s dict work: ``dictDelete(expires)`` whenever expires is non-empty (even
+    for a key without a TTL: a rehash step), then ``dictUnlink`` from the main dict."""
+    if ht.dict_size(ds, EXPIRES) > 0:
+        dict_remove(bk, ds, nx, st, EXPIRES, k, seed)
+    dict_remove(bk, ds, nx, st, MAIN, k, seed)
+
+
+@kernel
 def lazyfree_progress(st, now_us, bytes_per_us):
-    """The lazyfree (bio) thread frees queued values at ``bytes_per_us`` since it last ran."""
+    """The lazyfree (bio) thread frees queued values at ``bytes_per_us`` since it last ran. Its
+    clock never goes back; with nothing queued it idles at ``now`` (it starts on a value when the
+    value is queued)."""
+    if now_us <= st[LAZYFREE_LAST_US]:
+        return
     pending = st[LAZYFREE_PENDING_BYTES]
-    if pending > 0 and now_us > st[LAZYFREE_LAST_US]:
+    if pending > 0:
         done = min(pending, int((now_us - st[LAZYFREE_LAST_US]) * bytes_per_us))
         if done > 0:
             st[LAZYFREE_PENDING_BYTES] -= done
@@ -107,12 +119,19 @@ def is_stale(flags, expire, k, now_ms):
 
 
 @kernel
-def expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, quantum, lazy):
-    """Lazy expiry on access (``expireIfNeeded``). Returns True if the key was deleted as expired."""
-    if (flags[k] & PRESENT) == 0:
-        return False
+def get_expire_lookups(flags, nx, bk, ds, st, k, seed):
+    """``getExpire``'s dict work: find the key in expires (if non-empty); when found, Redis asserts
+    it is in the main dict with another (always evaluated) ``dictFind``."""
     if ht.dict_size(ds, EXPIRES) > 0:
         dict_find_step(bk, ds, nx, st, EXPIRES, seed)
+        if flags[k] & HAS_TTL:
+            dict_find_step(bk, ds, nx, st, MAIN, seed)
+
+
+@kernel
+def expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, quantum, lazy):
+    """Lazy expiry on access (``expireIfNeeded``). Returns True if the key was deleted as expired."""
+    get_expire_lookups(flags, nx, bk, ds, st, k, seed)
     if is_stale(flags, expire, k, now_ms):
         delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy)
         st[EXPIRED_KEYS_LAZY] += 1
@@ -123,8 +142,8 @@ def expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, qua
 @kernel
 def set_expire(flags, expire, nx, bk, ds, st, k, when_ms, seed, maxmemory, quantum):
     """``setExpire``: add the expires entry if missing, store the absolute time."""
+    dict_find_step(bk, ds, nx, st, MAIN, seed)
     if (flags[k] & HAS_TTL) == 0:
-        dict_find_step(bk, ds, nx, st, MAIN, seed)
         dict_insert(bk, ds, nx, st, EXPIRES, k, seed, maxmemory)
         flags[k] |= HAS_TTL
         add_used(st, expire_entry_bytes(quantum), 0)

@@ -13,7 +13,7 @@ _NAMES = (
     "lru_clock", "commands_seen", "client_started", "expired_time_cap_reached_count",
     "expire_cycle_cpu_us", "next_loop_us", "eviction_exceeded_start_us", "total_eviction_exceeded_us",
     "avg_ttl", "heap_size", "expired_keys_exact", "evict_calls", "oom_state", "lazyfree_pending_objects",
-    "lazyfreed_bytes", "lazyfree_last_us",
+    "lazyfreed_bytes", "lazyfree_last_us", "evict_proc_last_us",
 )
 for _i, _n in enumerate(_NAMES):
     globals()[_n.upper()] = _i
@@ -28,7 +28,8 @@ N_FSTATE = 1
 _CFG = ("maxmemory", "policy", "samples", "evict_limit_us", "hz", "effort", "lfu_log_factor",
         "lfu_decay_time", "lazyfree_eviction", "lazyfree_expire", "lazyfree_server_del",
         "lazyfree_user_del", "expiry_mode", "quantum", "fill_lookaside", "shared_int_ok",
-        "histogram_bytes", "client_growth", "script_protocol", "batch_us", "rehash_buckets_per_cron")
+        "histogram_bytes", "client_growth", "script_protocol", "batch_us", "rehash_buckets_per_cron",
+        "activerehashing")
 for _i, _n in enumerate(_CFG):
     globals()["C_" + _n.upper()] = _i
 N_CFG = len(_CFG)
