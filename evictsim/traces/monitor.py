@@ -26,7 +26,7 @@ from evictsim.traces.badlines import BadLines
 from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, VT_INT, VT_SHARED_INT,
                                   VT_STRING, RequestChunk)
 from evictsim.traces.keymap import KeyMapper
-from evictsim.traces.monitor_parse import HANDLED, HANDLED_ORDER, parse_line, request_rows
+from evictsim.traces.monitor_parse import HANDLED, ParsedLine, parse_line, request_rows
 from evictsim.traces.names import ListNamer, key_names
 from evictsim.traces.textio import head_bytes, line_blocks, open_binary, strip_compression
 from evictsim.traces.writing import as_trace
@@ -69,21 +69,26 @@ class MonitorTrace:
         self.n_keys_hint = len(mapper)
 
     def _fast_block(self, block: bytes, first_line: int, t0, rows: "_Rows") -> bool:
-        """Regex scans in C: check every line's shape and count its command, then parse only the
-        lines that are requests. False (nothing done) if a line is malformed: the slow path names it."""
-        commands = _ANY_LINE.findall(block)
-        if len(commands) != block.count(b"\n"):
+        """One C regex scan checks every line's shape and splits off its command; only request
+        lines go further. False (nothing done) if a line is malformed: the slow path names it."""
+        lines = _ANY_LINE.findall(block)
+        if len(lines) != block.count(b"\n"):
             return False
-        for command, count in Counter(commands).items():
-            name = command.decode("utf-8", "replace").upper()
-            if name not in HANDLED:
-                self.skipped_commands[name or "(empty)"] += count
-        for m in _REQUEST_LINE.finditer(block):
-            parsed = parse_line(m.group(0))
-            if isinstance(parsed, str):  # not expected after _ANY_LINE accepted the line
-                self.errors.bad(first_line + block.count(b"\n", 0, m.start()), parsed)
+        skipped = self.skipped_commands
+        for sec, usec, client, command, rest in lines:
+            name = command.decode("utf-8", "surrogateescape")
+            upper = name.upper()
+            if upper not in HANDLED:
+                skipped[upper or "(empty)"] += 1
                 continue
-            request_rows(parsed, t0, rows, self.skipped_commands)
+            if "\\" in name:  # an escaped command name: let the full parser unescape it
+                parsed = parse_line(b"%s.%s [%s] \"%s\"%s" % (sec, usec, client, command, rest))
+            else:
+                parsed = ParsedLine(int(sec), int(usec.decode().ljust(6, "0")[:6]), client.decode(),
+                                    upper, rest.decode("utf-8", "surrogateescape").rstrip("\r"))
+            if isinstance(parsed, str):
+                return False
+            request_rows(parsed, t0, rows, skipped)
         return True
 
     def _slow_block(self, block: bytes, first_line: int, t0, rows: "_Rows") -> None:
@@ -96,10 +101,9 @@ class MonitorTrace:
 
 
 _QUOTED = rb'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"'   # "..." with escapes, unrolled: no backtracking
-_ANY_LINE = re.compile(rb'^\d+\.\d+ \[[^\]\n]*\] "([^"\\\n]*+(?:\\.[^"\\\n]*+)*+)"(?: ' + _QUOTED
-                       + rb')*+\r?$', re.M)
-_REQUEST_LINE = re.compile(rb'^\d+\.\d+ \[[^\]\n]*\] "(?i:' + b"|".join(c.encode() for c in HANDLED_ORDER)
-                           + rb')".*$', re.M)
+# groups: seconds, microseconds, client, command (still escaped), the rest of the line
+_ANY_LINE = re.compile(rb'^(\d+)\.(\d+) \[([^\]\n]*)\] "([^"\\\n]*+(?:\\.[^"\\\n]*+)*+)"((?: '
+                       + _QUOTED + rb')*+\r?)$', re.M)
 
 
 def _first_time(block: bytes) -> tuple[int, int] | None:
@@ -107,42 +111,21 @@ def _first_time(block: bytes) -> tuple[int, int] | None:
     return None if m is None else (int(m.group(1)), int(m.group(2).decode().ljust(6, "0")[:6]))
 
 
-class _Rows:
-    """Column lists of parsed requests, turned into chunks once there are enough."""
-
-    def __init__(self) -> None:
-        self.time: list[float] = []
-        self.op: list[int] = []
-        self.key: list[str] = []
-        self.size: list[int] = []
-        self.ttl: list[int] = []
-        self.vtype: list[int] = []
-
-    def __len__(self) -> int:
-        return len(self.op)
-
-    def add(self, time: float, op: int, key: str, size: int, ttl_ms: int, vtype: int) -> None:
-        self.time.append(time)
-        self.op.append(op)
-        self.key.append(key)
-        self.size.append(size)
-        self.ttl.append(ttl_ms)
-        self.vtype.append(vtype)
+class _Rows(list):
+    """Parsed request rows ``(time, op, key, size, ttl_ms, vtype)``, turned into chunks once there
+    are enough (one tuple per request: the cheapest thing a Python loop can append)."""
 
     def flush(self, mapper: KeyMapper, chunk_size: int, final: bool = False) -> Iterator[RequestChunk]:
         while len(self) >= chunk_size or (final and len(self)):
             n = min(chunk_size, len(self))
-            keys = self.key[:n]
-            ids, key_len = mapper.map_list(keys)
-            if not all(k.isascii() for k in keys):  # \xHH escapes: one char is one byte of the key
+            time, op, keys, size, ttl, vtype = zip(*self[:n])
+            del self[:n]
+            ids, key_len = mapper.map_list(list(keys))
+            if not "".join(keys).isascii():  # \xHH escapes: one char is one byte of the key
                 key_len = np.asarray([min(len(k), 65535) for k in keys], np.uint16)
-            yield RequestChunk(time=np.asarray(self.time[:n], np.float64),
-                               op=np.asarray(self.op[:n], np.uint8),
-                               key=ids, key_len=key_len, size=np.asarray(self.size[:n], np.int32),
-                               ttl_ms=np.asarray(self.ttl[:n], np.int64),
-                               vtype=np.asarray(self.vtype[:n], np.uint8))
-            for column in (self.time, self.op, self.key, self.size, self.ttl, self.vtype):
-                del column[:n]
+            yield RequestChunk(time=np.asarray(time, np.float64), op=np.asarray(op, np.uint8),
+                               key=ids, key_len=key_len, size=np.asarray(size, np.int32),
+                               ttl_ms=np.asarray(ttl, np.int64), vtype=np.asarray(vtype, np.uint8))
 
 
 def _value_text(size: int, vtype: int) -> str | None:

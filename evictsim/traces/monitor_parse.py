@@ -118,39 +118,43 @@ HANDLED_ORDER = ("PSETEX", "UNLINK", "GETSET", "SETEX", "SETNX", "MGET", "MSET",
 HANDLED = frozenset(HANDLED_ORDER)
 
 
-def request_rows(p: ParsedLine, t0: tuple[int, int], rows, skipped: Counter) -> bool:
-    """Append the requests of one command to ``rows``; count it in ``skipped`` if it has none."""
+def request_rows(p: ParsedLine, t0: tuple[int, int], out: list, skipped: Counter) -> bool:
+    """Append one ``(time, op, key, size, ttl_ms, vtype)`` row per request of a command to ``out``;
+    count the command in ``skipped`` if it makes none."""
     cmd = p.command
     if cmd not in HANDLED:
         skipped[cmd or "(empty)"] += 1
         return False
     a = p.args[1:]
     time = ((p.sec - t0[0]) * 1_000_000 + (p.usec - t0[1])) / 1e6  # whole µs: exact round trips
-    now_ms = p.sec * 1000 + p.usec // 1000
-
-    def set_row(key: str, value: str, ttl: int | None) -> None:
-        # MONITOR escapes every non-printable byte as \xHH, so one char is one byte
-        rows.add(time, OP_SET, key, len(value), ttl or 0, value_type(value))
-
-    if cmd == "GET" and len(a) == 1 or cmd == "MGET" and a:
-        for key in a:
-            rows.add(time, OP_GET, key, 0, 0, VT_STRING)
-    elif cmd == "SET" and len(a) >= 2 and _ttl_options(a[2:], now_ms) is not None:
-        set_row(a[0], a[1], _ttl_options(a[2:], now_ms))
+    # values: MONITOR escapes every non-printable byte as \xHH, so one char is one byte
+    if cmd == "GET" and len(a) == 1:
+        out.append((time, OP_GET, a[0], 0, 0, VT_STRING))
+    elif cmd == "MGET" and a:
+        out.extend((time, OP_GET, key, 0, 0, VT_STRING) for key in a)
+    elif cmd == "SET" and len(a) >= 2:
+        ttl = _ttl_options(a[2:], p.sec * 1000 + p.usec // 1000)
+        if ttl is None:
+            return _unreadable(cmd, skipped)
+        out.append((time, OP_SET, a[0], len(a[1]), ttl, value_type(a[1])))
     elif cmd in ("SETEX", "PSETEX") and len(a) == 3 and a[1].lstrip("-").isdigit():
-        set_row(a[0], a[2], int(a[1]) * (1000 if cmd == "SETEX" else 1))
+        ttl = int(a[1]) * (1000 if cmd == "SETEX" else 1)
+        out.append((time, OP_SET, a[0], len(a[2]), ttl, value_type(a[2])))
     elif cmd in ("SETNX", "GETSET") and len(a) == 2:
-        set_row(a[0], a[1], 0)
+        out.append((time, OP_SET, a[0], len(a[1]), 0, value_type(a[1])))
     elif cmd == "MSET" and a and len(a) % 2 == 0:
-        for key, value in zip(a[::2], a[1::2]):
-            set_row(key, value, 0)
+        out.extend((time, OP_SET, k, len(v), 0, value_type(v)) for k, v in zip(a[::2], a[1::2]))
     elif cmd in ("DEL", "UNLINK") and a:
-        for key in a:
-            rows.add(time, OP_DEL, key, 0, 0, VT_STRING)
-    else:  # a request command with arguments the model cannot read
-        skipped[f"{cmd} (unreadable arguments)"] += 1
-        return False
+        out.extend((time, OP_DEL, key, 0, 0, VT_STRING) for key in a)
+    else:
+        return _unreadable(cmd, skipped)
     return True
+
+
+def _unreadable(cmd: str, skipped: Counter) -> bool:
+    """A request command whose arguments the model cannot read (a SET option it does not know)."""
+    skipped[f"{cmd} (unreadable arguments)"] += 1
+    return False
 
 
 __all__ = ["ParsedLine", "parse_line", "request_rows", "value_type", "EXPECTED", "HANDLED", "HANDLED_ORDER"]
