@@ -63,8 +63,7 @@ class MonitorTrace:
             t0 = t0 or _first_time(block)
             if not self._fast_block(block, first_line, t0, rows):
                 self._slow_block(block, first_line, t0, rows)
-            if len(rows) >= chunk_size:
-                yield from rows.flush(mapper, chunk_size)
+            yield from rows.flush(mapper, chunk_size)
         yield from rows.flush(mapper, chunk_size, final=True)
         self.n_keys_hint = len(mapper)
 
@@ -112,20 +111,35 @@ def _first_time(block: bytes) -> tuple[int, int] | None:
 
 
 class _Rows(list):
-    """Parsed request rows ``(time, op, key, size, ttl_ms, vtype)``, turned into chunks once there
-    are enough (one tuple per request: the cheapest thing a Python loop can append)."""
+    """Parsed request rows ``(time, op, key, size, ttl_ms, vtype)`` (one tuple per request: the
+    cheapest thing a Python loop can append), turned into arrays after every block so memory stays
+    at one block of tuples plus at most a chunk of arrays."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[RequestChunk] = []
+        self.ready = 0
+
+    def _compact(self, mapper: KeyMapper) -> None:
+        if not self:
+            return
+        time, op, keys, size, ttl, vtype = zip(*self)
+        self.clear()
+        ids, key_len = mapper.map_list(list(keys))
+        if not "".join(keys).isascii():  # \xHH escapes: one char is one byte of the key
+            key_len = np.asarray([min(len(k), 65535) for k in keys], np.uint16)
+        self.parts.append(RequestChunk(time=np.asarray(time, np.float64), op=np.asarray(op, np.uint8),
+                                       key=ids, key_len=key_len, size=np.asarray(size, np.int32),
+                                       ttl_ms=np.asarray(ttl, np.int64), vtype=np.asarray(vtype, np.uint8)))
+        self.ready += len(ids)
 
     def flush(self, mapper: KeyMapper, chunk_size: int, final: bool = False) -> Iterator[RequestChunk]:
-        while len(self) >= chunk_size or (final and len(self)):
-            n = min(chunk_size, len(self))
-            time, op, keys, size, ttl, vtype = zip(*self[:n])
-            del self[:n]
-            ids, key_len = mapper.map_list(list(keys))
-            if not "".join(keys).isascii():  # \xHH escapes: one char is one byte of the key
-                key_len = np.asarray([min(len(k), 65535) for k in keys], np.uint16)
-            yield RequestChunk(time=np.asarray(time, np.float64), op=np.asarray(op, np.uint8),
-                               key=ids, key_len=key_len, size=np.asarray(size, np.int32),
-                               ttl_ms=np.asarray(ttl, np.int64), vtype=np.asarray(vtype, np.uint8))
+        self._compact(mapper)
+        while self.ready >= chunk_size or (final and self.ready):
+            pending = RequestChunk.concat(self.parts)
+            rest = pending.slice(chunk_size, len(pending))
+            self.parts, self.ready = ([rest] if len(rest) else []), len(rest)
+            yield pending.slice(0, chunk_size)
 
 
 def _value_text(size: int, vtype: int) -> str | None:
