@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import evictsim
 from evictsim.api import DEFAULT_START_TIME, resolve_config
 from evictsim.config import POLICY_NAMES
-from evictsim.oracle import Fidelity, run_oracle
+from evictsim.oracle import run_oracle
+from evictsim.oracle.fidelity import REDIS
 from evictsim.oracle.dict import RedisDict, dict_add, dict_get_some_keys
 from evictsim.oracle.evict import EVPOOL_SIZE, eviction_pool_insert
 from evictsim.oracle.memory import main_entry_bytes, size_class
@@ -241,20 +242,16 @@ def test_get_some_keys_returns_members_and_at_most_count():
         assert 0 < len(got) <= count and set(got) <= set(range(300))
 
 
-# --- where the kernel departs from Redis 7.0 --------------------------------------------------
+# --- places where the kernel once departed from Redis 7.0 (found by the oracle, now fixed) -----
 
-@pytest.mark.xfail(strict=True, reason="kernel makes fewer dict lookups (rehash steps) than Redis: "
-                   "DEL of an absent key steps nothing, getExpire's and dbOverwrite's main-dict finds "
-                   "and dbGenericDelete's expires delete for persistent keys are missing (Fidelity doc)")
 def test_rehash_steps_per_command_follow_redis():
     # 5 SETs grow the main dict 4 -> 8 buckets (rehashing starts); then DELs of a missing key.
     # Redis: each DEL's dictUnlink moves one bucket, so the old 32-B table is freed by the 4th DEL
     # (well before the next cron tick). The kernel's DELs do nothing, so used_memory stays 32 B higher.
     chunk = _chunk(0.001 * np.arange(1, 11), [1] * 5 + [2] * 5, [0, 1, 2, 3, 4] + [5] * 5, [0] * 10)
-    assert_same_run(chunk, "noeviction", 0, "lazy", fidelity=Fidelity(redis_lookups=True))
+    assert_same_run(chunk, "noeviction", 0, "lazy", fidelity=REDIS)
 
 
-@pytest.mark.xfail(strict=True, reason="kernel ignores activerehashing: serverCron always rehashes")
 def test_activerehashing_off_leaves_rehash_to_commands():
     # 5 SETs start a 4 -> 8 rehash; with activerehashing no, nothing moves until commands run, so at
     # the 1-s reading both tables (12 buckets) are still allocated.
@@ -264,8 +261,6 @@ def test_activerehashing_off_leaves_rehash_to_commands():
     assert off.summary["used_memory"] == on.summary["used_memory"] + 8 * 4
 
 
-@pytest.mark.xfail(strict=True, reason="kernel runs the eviction time proc only when a request arrives; "
-                   "Redis re-arms it at 0 ms, so it keeps running every event-loop iteration while idle")
 def test_eviction_time_proc_finishes_while_idle():
     # 3000 small keys, then (2 s later, so they are the LRU victims) one 600 KB SET and a GET of it.
     # The GET's eviction step needs > 1,088 victims, more than one 500-µs budget, so it returns
@@ -292,8 +287,6 @@ def _lazyfree_chunk():
                         vtype=np.array([0, 0, 3, 0, 0], np.uint8))
 
 
-@pytest.mark.xfail(strict=True, reason="kernel makes noeviction wait for pending lazy frees; Redis 7.0 "
-                   "returns EVICT_FAIL at once (performEvictions: goto update_metrics)")
 def test_noeviction_does_not_wait_for_lazy_frees():
     # maxmemory sits 10 KB below used_memory before the last SET, with ~80 KB of the aggregate
     # still queued. Redis: noeviction -> EVICT_FAIL at once -> the SET is refused (7). The kernel
@@ -304,14 +297,12 @@ def test_noeviction_does_not_wait_for_lazy_frees():
     probe = evictsim.simulate(chunk, seed=1, record_memory=True, **cfg)
     maxmemory = int(probe.extras["memory"][4, 0]) - 10_000
     assert_same_run(chunk, "noeviction", maxmemory, "lazy", seed=1,
-                    fidelity=Fidelity(noeviction_skips_lazyfree_wait=True), **cfg)
+                    fidelity=REDIS, **cfg)
 
 
-@pytest.mark.xfail(strict=True, reason="kernel credits the lazyfree thread with time before a value was "
-                   "queued (its clock moves only at cron, waits and requests that find work pending)")
 def test_lazyfree_thread_starts_when_a_value_is_queued():
     # The 100 KB aggregate is queued at 0.4 ms; at 1 MB/s the thread has freed ~100 B by the SET at
     # 0.5 ms. The kernel counts from the last cron tick (t=0) and has freed ~500 B.
     chunk = _lazyfree_chunk()
-    assert_same_run(chunk, "noeviction", 0, "lazy", seed=1, fidelity=Fidelity(lazyfree_thread_clock=True),
+    assert_same_run(chunk, "noeviction", 0, "lazy", seed=1, fidelity=REDIS,
                     lazyfree_lazy_user_del=True, lazyfree_bytes_per_s=1e6)
