@@ -5,8 +5,8 @@ in the same order, so every outcome code, the used_memory after each eviction st
 command, each eviction result and every summary counter must be identical. Workloads: seeded small
 ones (≤ 60 keys, keys expiring mid-trace, maxmemory forcing evictions) under all 8 policies and
 the 3 expiry modes, larger ones (20k requests, 2k keys), configuration knobs, and hypothesis-
-generated ones. The strict xfails at the end each show, with a minimal input, a place where the
-kernel departs from Redis 7.0 (MECHANICS.md); a fix turns the xfail into a failure to update.
+generated ones. The tests at the end each show, with a minimal input, a place where the kernel once
+departed from Redis 7.0 (MECHANICS.md) until the oracle caught it; they now assert Redis's behaviour.
 """
 from __future__ import annotations
 
