@@ -139,3 +139,14 @@ def test_unknown_format_and_missing_file(tmp_path):
     odd.write_bytes(b"\x00\x01binary")
     with pytest.raises(UserInputError, match="prefix it as FORMAT:PATH"):
         open_trace(odd)
+
+
+def test_skipped_lines_survive_the_cache(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(GOOD + "0.3,GET,c,x,\n")
+    first = open_trace(path, on_error="skip")
+    assert sum(map(len, first.chunks())) == 2 and first.skipped_lines == 1
+    again = open_trace(path, on_error="skip")
+    assert again._column is not None
+    assert sum(map(len, again.chunks())) == 2 and again.skipped_lines == 1
+    assert "size: expected" in again.skipped()["examples"][0]

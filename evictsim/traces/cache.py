@@ -62,6 +62,10 @@ class CachingTrace:
     def key_namer(self):
         return getattr(self._column or self.source, "key_namer", None)
 
+    @property
+    def skipped_lines(self) -> int:
+        return int(self.skipped().get("bad_lines", 0))
+
     def skipped(self) -> dict:
         """What the parse skipped: bad lines (count, first messages) and, for MONITOR, commands."""
         if self._column is not None:
@@ -114,7 +118,7 @@ def skipped_of(trace) -> dict:
     if hasattr(trace, "skipped") and callable(trace.skipped):
         return trace.skipped()
     errors = getattr(trace, "errors", None)
-    out = {"bad_lines": errors.skipped if errors else int(getattr(trace, "skipped", 0) or 0),
+    out = {"bad_lines": errors.skipped if errors else int(getattr(trace, "skipped_lines", 0) or 0),
            "examples": list(errors.examples) if errors else []}
     commands = getattr(trace, "skipped_commands", None)
     if commands:

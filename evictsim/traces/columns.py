@@ -106,7 +106,7 @@ class ColumnTrace:
         self.fill = self.fill or self.meta.get("fill", FILL_LOOK_ASIDE)
         self.name = self.name or self.meta.get("name") or self.path.name.split(".")[0]
         self.n_keys_hint: int | None = self.meta.get("n_keys")
-        self.skipped = int(self.meta.get("skipped", 0))
+        self.skipped_lines = int(self.meta.get("skipped", 0))
         names_file = self.path / "key_names.arrow"
         if names_file.exists():
             with pa.memory_map(str(names_file)) as source:

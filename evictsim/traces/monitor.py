@@ -22,7 +22,7 @@ import numpy as np
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.badlines import BadLines
+from evictsim.traces.badlines import BadLines, CountsBadLines
 from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, VT_INT, VT_SHARED_INT,
                                   VT_STRING, RequestChunk)
 from evictsim.traces.keymap import KeyMapper
@@ -35,7 +35,7 @@ _LINE_START = re.compile(rb"^\d+\.\d+ \[\d+ ")
 
 
 @dataclass
-class MonitorTrace:
+class MonitorTrace(CountsBadLines):
     path: Path
     fill: str = FILL_EXPLICIT
     name: str = ""

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.badlines import BadLines
+from evictsim.traces.badlines import BadLines, CountsBadLines
 from evictsim.traces.base import (FILL_EXPLICIT, FILL_LOOK_ASIDE, OP_DEL, OP_GET, OP_NAMES, OP_SET,
                                   RequestChunk)
 from evictsim.traces.csvblocks import CsvLayout, parse_block
@@ -43,7 +43,7 @@ LAYOUT = CsvLayout(
 
 
 @dataclass
-class NativeCsvTrace:
+class NativeCsvTrace(CountsBadLines):
     path: Path
     fill: str = FILL_LOOK_ASIDE
     name: str = ""

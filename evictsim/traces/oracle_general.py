@@ -22,7 +22,7 @@ import numpy as np
 from evictsim.atomic import atomic_path
 from evictsim.errors import UserInputError
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.badlines import BadLines
+from evictsim.traces.badlines import BadLines, CountsBadLines
 from evictsim.traces.base import FILL_LOOK_ASIDE, OP_DEL, OP_GET, RequestChunk
 from evictsim.traces.keymap import IntKeyMapper
 from evictsim.traces.textio import open_binary, strip_compression
@@ -34,7 +34,7 @@ BLOCK_RECORDS = 1 << 20
 
 
 @dataclass
-class OracleGeneralTrace:
+class OracleGeneralTrace(CountsBadLines):
     path: Path
     fill: str = FILL_LOOK_ASIDE
     name: str = ""

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.badlines import BadLines
+from evictsim.traces.badlines import BadLines, CountsBadLines
 from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, OP_SET, VT_INT, VT_STRING,
                                   RequestChunk)
 from evictsim.traces.csvblocks import CsvLayout, parse_block
@@ -46,7 +46,7 @@ LAYOUT = CsvLayout(
 
 
 @dataclass
-class TwitterTrace:
+class TwitterTrace(CountsBadLines):
     path: Path
     fill: str = FILL_EXPLICIT
     name: str = ""
