@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -79,7 +80,8 @@ class CachingTrace:
             self._column.fill = self.fill
             yield from self._column.chunks(chunk_size)
             return
-        tmp = self.folder.with_name(f".{self.folder.name}.{os.getpid()}.tmp")
+        # one temp folder per process and thread: concurrent first reads never share one
+        tmp = self.folder.with_name(f".{self.folder.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             writer = ColumnWriter(tmp)
         except OSError:  # read-only cache location: just parse
