@@ -150,3 +150,19 @@ def test_skipped_lines_survive_the_cache(tmp_path):
     assert again._column is not None
     assert sum(map(len, again.chunks())) == 2 and again.skipped_lines == 1
     assert "size: expected" in again.skipped()["examples"][0]
+
+
+def test_concurrent_first_reads_share_one_valid_cache(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    path = tmp_path / "t.csv"
+    path.write_text("time,op,key,size,ttl\n" + "".join(f"{i / 100:.2f},GET,k{i % 7},5,\n" for i in range(500)))
+
+    def read(_):
+        return RequestChunk.concat(list(open_trace(path).chunks(64))).key
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(read, range(4)))
+    assert all(np.array_equal(r, results[0]) for r in results)
+    cached = open_trace(path)
+    assert cached._column is not None and np.array_equal(read(0), results[0])
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.endswith(".tmp")]
