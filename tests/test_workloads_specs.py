@@ -70,3 +70,13 @@ def test_short_key_names_save_memory():
     long = trace_stats(build_workload(*load_spec(str(ROOT / "namespaces-long-keys.yaml"))[:2], 1))
     assert short["distinct_keys"] == long["distinct_keys"]
     assert short["working_set_bytes"] < long["working_set_bytes"]
+
+
+def test_trace_workloads_lists_generators_and_parameters(capsys):
+    assert main(["trace", "workloads"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == ["diurnal", "hotspot", "namespaces", "scan", "shifting", "uniform", "ycsb", "zipf"]
+    assert main(["trace", "workloads", "shifting"]) == 0
+    out = capsys.readouterr().out
+    assert "period" in out and "60.0" in out and "seconds between hot-set changes" in out
+    assert main(["trace", "workloads", "zipff"]) == 2

@@ -47,6 +47,10 @@ def add_parser(subparsers) -> None:
     g.add_argument("--seed", type=int, default=None, help="random seed (default: the spec's, else 1)")
     g.set_defaults(func=handle_generate)
 
+    w = sub.add_parser("workloads", help="list the generators, or one generator's parameters")
+    w.add_argument("name", nargs="?", help="a generator: list its parameters and defaults")
+    w.set_defaults(func=handle_workloads)
+
 
 def _reading(p: argparse.ArgumentParser) -> None:
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
@@ -134,6 +138,24 @@ def handle_generate(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else seed
     _write(build_workload(name, params, seed, source=source), args.output)
     return 0
+
+
+def handle_workloads(args: argparse.Namespace) -> int:
+    from evictsim.workloads import describe, workload_class
+    if args.name is None:
+        for name in _loaded_names():
+            doc = (workload_class(name).__doc__ or "").strip().splitlines()[0]
+            print(f"{name:12s} {doc}")
+        return 0
+    for param, default, doc in describe(args.name):
+        print(f"{param:22s} {default:>12s}  {doc}")
+    return 0
+
+
+def _loaded_names() -> list[str]:
+    from evictsim.workloads import WORKLOADS, workload_class
+    workload_class("zipf")  # loads the built-in generators
+    return WORKLOADS.names()
 
 
 __all__ = ["add_parser", "UserInputError"]

@@ -55,8 +55,10 @@ class UniformWorkload(RankedWorkload):
 
 
 class HotspotWorkload(RankedWorkload):
-    """``hot-keys`` (a fraction of the keys) receive ``hot-traffic`` of the requests, uniformly;
-    the other keys share the rest uniformly (YCSB's hotspot distribution)."""
+    """A hot set of keys gets most of the traffic (YCSB's hotspot distribution).
+
+    ``hot-keys`` (a fraction of the keys) receive ``hot-traffic`` of the requests, uniformly; the
+    other keys share the rest uniformly."""
 
     NAME = "hotspot"
     PARAMS = (KEYS,
