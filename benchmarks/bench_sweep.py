@@ -82,6 +82,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=2_000_000)
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--workers", default="1,2", help="comma-separated pool sizes to measure (first = 1)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     path = work / "bench_sweep.yaml"
@@ -93,14 +94,15 @@ def main() -> None:
     for policy in ("allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-ttl"):
         evictsim.simulate(warm, maxmemory="1mb", policy=policy)      # fill numba's cache
 
-    results = [("local, in-process", 1, run_once(path, work / "w1", workers=1)),
-               ("local process pool", 2, run_once(path, work / "w2", workers=2))]
+    counts = [int(w) for w in args.workers.split(",")]
+    results = [("local, in-process" if n == 1 else "local process pool", n,
+                run_once(path, work / f"w{n}", workers=n)) for n in counts]
     if not args.no_dask:
         from dask.distributed import LocalCluster
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
             results.append(("Dask LocalCluster (started beforehand)", 2,
                             run_once(path, work / "dask", executor="dask", scheduler=c.scheduler_address)))
-    plots_s = timed_plots(work / "w2")
+    plots_s = timed_plots(work / f"w{counts[-1]}")
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}; {args.requests:,} requests per run\n")
@@ -109,8 +111,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for label, workers, m in results:
         print(row(label, workers, m))
-    one, two = results[0][2]["wall_s"], results[1][2]["wall_s"]
-    print(f"\nspeed-up with 2 workers: {one / two:.2f}×; plots + report afterwards: {plots_s:.1f} s")
+    one = results[0][2]["wall_s"]
+    speedups = ", ".join(f"{n} workers {one / m['wall_s']:.2f}×" for _, n, m in results[1:])
+    print(f"\nspeed-up against 1 worker: {speedups}; plots + report afterwards: {plots_s:.1f} s")
     shutil.rmtree(work, ignore_errors=True)
 
 
