@@ -214,3 +214,18 @@ def test_cli_bad_line_in_every_text_format(tmp_path, capsys, name, text, bad_lin
     assert main(["trace", "convert", "--on-error", "skip", str(path), str(tmp_path / "out.evtrace")]) == 0
     assert "skipped 1 bad line" in capsys.readouterr().err
     assert len(open_trace(tmp_path / "out.evtrace")) == 2
+
+
+def test_parquet_bad_rows_and_missing_columns(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pa.table({"time": [0.0, 1.0, 2.0], "op": ["GET", "PUT", "SET"], "key": ["a", "b", "a"],
+                      "size": [1, 2, 3], "ttl_ms": [0, 0, 5]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    with pytest.raises(UserInputError, match=r"t\.parquet:2: op: expected GET, SET or DEL, got 'PUT'"):
+        _all(open_trace(tmp_path / "t.parquet", cache=False))
+    trace = open_trace(tmp_path / "t.parquet", on_error="skip", cache=False)
+    assert list(_all(trace).op) == [OP_GET, OP_SET] and trace.skipped_lines == 1
+    pq.write_table(table.drop_columns(["ttl_ms"]), tmp_path / "u.parquet")
+    with pytest.raises(UserInputError, match="missing ttl_ms"):
+        open_trace(tmp_path / "u.parquet")

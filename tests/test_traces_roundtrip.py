@@ -106,6 +106,15 @@ def test_columns(tmp_path, case):
 
 
 @SETTINGS
+@given(case=cases(vtypes=True, fill=FILL_EXPLICIT))
+def test_parquet(tmp_path, case):
+    path = tmp_path / "t.parquet"
+    assert write_trace(case, path) == []
+    trace, got = _read_back(path)
+    _assert_same(case, trace, got, vtype=True)
+
+
+@SETTINGS
 @given(case=cases(whole_seconds=True, ttl_unit=1000, fill=FILL_EXPLICIT))
 def test_twitter(tmp_path, case):
     path = tmp_path / "t.twr"
@@ -152,7 +161,7 @@ def test_what_a_format_cannot_hold_is_reported(tmp_path):
     ("namespaces", {}),
     ("ycsb", {"workload": "F"}),
 ])
-@pytest.mark.parametrize("target", ["t.csv.gz", "t.evtrace", "t.monitor.zst"])
+@pytest.mark.parametrize("target", ["t.csv.gz", "t.evtrace", "t.parquet", "t.monitor.zst"])
 def test_generated_workload_round_trip(tmp_path, workload, params, target):
     from evictsim.workloads import build_workload
     explicit = target.startswith("t.monitor")

@@ -18,12 +18,12 @@ from evictsim.traces.base import (ArrayTrace, RequestChunk, Trace, FILL_EXPLICIT
 # name -> TraceFormat: an object with name, matches(path), open(path, **options), optional write()
 TRACE_FORMATS: Registry = Registry("trace format")
 FILLS = (FILL_LOOK_ASIDE, FILL_EXPLICIT)
-_PARSED = ("native", "twitter", "monitor", "oracle-general")  # formats worth caching as columns
+_PARSED = ("native", "twitter", "monitor", "oracle-general", "parquet")  # formats worth caching as columns
 
 
 def _load_builtin_formats() -> None:
     # Importing registers them; order matters only for detection of ambiguous files.
-    from evictsim.traces import columns, native_csv, monitor, oracle_general, twitter  # noqa: F401
+    from evictsim.traces import columns, monitor, native_csv, oracle_general, parquet, twitter  # noqa: F401
 
 
 def detect_format(path: Path) -> str:
