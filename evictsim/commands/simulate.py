@@ -18,7 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("simulate", help="simulate a Redis server replaying a trace",
                               description=__doc__.splitlines()[0])
     p.add_argument("--trace", required=True, metavar="PATH",
-                   help="trace file; FORMAT:PATH to name the format (native, twitter, oracle, monitor, ...)")
+                   help="trace file; FORMAT:PATH to name the format (native, twitter, oracle-general, monitor, parquet, columns)")
     p.add_argument("--maxmemory", metavar="SIZE", help="e.g. 14443520, 64mb, 1gb; 0 = no limit")
     p.add_argument("--maxmemory-policy", metavar="NAME", help="noeviction, allkeys-lru, allkeys-lfu, ...")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
