@@ -20,8 +20,7 @@ from evictsim.keyspace.memory import expire_entry_bytes
 from evictsim.keyspace.ops import EXPIRES, MAIN, add_used, lazyfree_progress
 from evictsim.metrics.counters import (C_ACTIVEREHASHING, C_BATCH_US, C_CLIENT_GROWTH, C_EVICT_LIMIT_US,
                                        C_EXPIRY_MODE, C_FILL_LOOKASIDE, EVICT_PROC_LAST_US,
-                                       C_LAZYFREE_EXPIRE, CF_LAZYFREE_BYTES_PER_US, LAZYFREE_PENDING_BYTES,
-                                       C_HISTOGRAM_BYTES, C_MAXMEMORY, C_QUANTUM, C_REHASH_BUCKETS_PER_CRON,
+                                       C_LAZYFREE_EXPIRE, CF_LAZYFREE_BYTES_PER_US, C_HISTOGRAM_BYTES, C_MAXMEMORY, C_QUANTUM, C_REHASH_BUCKETS_PER_CRON,
                                        C_SCRIPT_PROTOCOL, CLIENT_STARTED, CMD_DBSIZE, CMD_DEL, CMD_EVALSHA,
                                        CMD_GET, CMD_SET, COMMANDS_SEEN, EVICT_PROC_ACTIVE, EXPIRY_EXACT,
                                        EXPIRY_REDIS, LRU_CLOCK, NEXT_LOOP_US, OVERHEAD_BYTES, REQUESTS,

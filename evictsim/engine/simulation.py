@@ -22,7 +22,6 @@ import simpy
 
 from evictsim.config import RedisConfig
 from evictsim.engine.server import ServerModel
-from evictsim.metrics import counters as C
 from evictsim.metrics.timeseries import TimeSeries, summarize
 from evictsim.results import Result
 from evictsim.traces.base import RequestChunk, Trace

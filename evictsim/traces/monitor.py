@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -22,12 +22,12 @@ import numpy as np
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.badlines import BadLines, CountsBadLines
 from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, VT_INT, VT_SHARED_INT,
                                   VT_STRING, RequestChunk)
+from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.keymap import KeyMapper
 from evictsim.traces.monitor_parse import HANDLED, ParsedLine, parse_line, request_rows
-from evictsim.traces.names import ListNamer, key_names
+from evictsim.traces.names import key_names
 from evictsim.traces.textio import head_bytes, line_blocks, open_binary, strip_compression
 from evictsim.traces.writing import as_trace
 
@@ -35,25 +35,15 @@ _LINE_START = re.compile(rb"^\d+\.\d+ \[\d+ ")
 
 
 @dataclass
-class MonitorTrace(CountsBadLines):
-    path: Path
+class MonitorTrace(FileTrace):
     fill: str = FILL_EXPLICIT
-    name: str = ""
-    n_keys_hint: int | None = None
-    on_error: str = "raise"
-    key_names: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.name = self.name or self.path.name.split(".")[0]
-        self.key_namer = ListNamer(self.key_names)
-        self.errors = BadLines(str(self.path), self.on_error)
+        super().__post_init__()
         self.skipped_commands: Counter = Counter()
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
-        mapper = KeyMapper()
-        mapper.names = self.key_names
-        self.key_names.clear()
-        self.errors = BadLines(str(self.path), self.on_error)
+        mapper = self.start_pass()
         self.skipped_commands = Counter()
         rows = _Rows()
         t0: tuple[int, int] | None = None  # the first timestamped line is time 0

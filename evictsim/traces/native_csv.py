@@ -10,7 +10,7 @@ Written with times in whole microseconds and TTLs in whole milliseconds, as the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -21,12 +21,12 @@ import pyarrow.csv as pacsv
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.badlines import BadLines, CountsBadLines
 from evictsim.traces.base import (FILL_EXPLICIT, FILL_LOOK_ASIDE, OP_DEL, OP_GET, OP_NAMES, OP_SET,
                                   RequestChunk)
 from evictsim.traces.csvblocks import CsvLayout, parse_block
+from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.keymap import KeyMapper
-from evictsim.traces.names import ListNamer, key_names
+from evictsim.traces.names import key_names
 from evictsim.traces.textio import line_blocks, open_binary
 from evictsim.traces.writing import as_trace
 
@@ -43,25 +43,12 @@ LAYOUT = CsvLayout(
 
 
 @dataclass
-class NativeCsvTrace(CountsBadLines):
-    path: Path
+class NativeCsvTrace(FileTrace):
     fill: str = FILL_LOOK_ASIDE
-    name: str = ""
-    n_keys_hint: int | None = None
-    on_error: str = "raise"
     block_size: int = 8 << 20
-    key_names: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.name = self.name or self.path.name.split(".")[0]
-        self.key_namer = ListNamer(self.key_names)
-        self.errors = BadLines(str(self.path), self.on_error)
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
-        mapper = KeyMapper()
-        mapper.names = self.key_names
-        self.key_names.clear()
-        self.errors = BadLines(str(self.path), self.on_error)
+        mapper = self.start_pass()
         prev_time = 0.0
         for block, first_line in line_blocks(self.path, self.block_size):
             if first_line == 1:

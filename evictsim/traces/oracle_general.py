@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
+from typing import ClassVar
 from pathlib import Path
 from typing import Iterator
 
@@ -22,7 +23,8 @@ import numpy as np
 from evictsim.atomic import atomic_path
 from evictsim.errors import UserInputError
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.badlines import BadLines, CountsBadLines
+from evictsim.traces.badlines import BadLines
+from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.base import FILL_LOOK_ASIDE, OP_DEL, OP_GET, RequestChunk
 from evictsim.traces.keymap import IntKeyMapper
 from evictsim.traces.textio import open_binary, strip_compression
@@ -34,19 +36,15 @@ BLOCK_RECORDS = 1 << 20
 
 
 @dataclass
-class OracleGeneralTrace(CountsBadLines):
-    path: Path
+class OracleGeneralTrace(FileTrace):
     fill: str = FILL_LOOK_ASIDE
-    name: str = ""
     key_len: int = 16
-    on_error: str = "raise"
-    n_keys_hint: int | None = None
+    has_key_names: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
-        self.name = self.name or self.path.name.split(".")[0]
+        super().__post_init__()
         if not 1 <= int(self.key_len) <= 65535:
             raise UserInputError(f"expected a key length in 1..65535, got {self.key_len!r}", key="key_len")
-        self.errors = BadLines(str(self.path), self.on_error)
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
         mapper = IntKeyMapper()

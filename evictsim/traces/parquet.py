@@ -8,7 +8,7 @@ Read in record batches, so memory stays per batch plus per distinct key.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -20,28 +20,19 @@ import pyarrow.parquet as pq
 from evictsim.atomic import atomic_path
 from evictsim.errors import UserInputError
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.badlines import BadLines, CountsBadLines
+from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.base import FILL_LOOK_ASIDE, OP_NAMES, RequestChunk
 from evictsim.traces.keymap import KeyMapper
-from evictsim.traces.names import ListNamer, key_names
+from evictsim.traces.names import key_names
 from evictsim.traces.writing import as_trace
 
 REQUIRED = ("time", "op", "key", "size", "ttl_ms")
 
 
 @dataclass
-class ParquetTrace(CountsBadLines):
-    path: Path
-    fill: str | None = None
-    name: str = ""
-    n_keys_hint: int | None = None
-    on_error: str = "raise"
-    key_names: list[str] = field(default_factory=list)
-
+class ParquetTrace(FileTrace):
     def __post_init__(self) -> None:
-        self.name = self.name or self.path.name.split(".")[0]
-        self.key_namer = ListNamer(self.key_names)
-        self.errors = BadLines(str(self.path), self.on_error)
+        super().__post_init__()
         try:
             self.file = pq.ParquetFile(self.path)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -54,10 +45,7 @@ class ParquetTrace(CountsBadLines):
         self.fill = self.fill or meta.get(b"evictsim.fill", FILL_LOOK_ASIDE.encode()).decode()
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
-        mapper = KeyMapper()
-        mapper.names = self.key_names
-        self.key_names.clear()
-        self.errors = BadLines(str(self.path), self.on_error)
+        mapper = self.start_pass()
         columns = list(REQUIRED) + (["vtype"] if "vtype" in self.file.schema_arrow.names else [])
         row, prev = 0, 0.0
         for batch in self.file.iter_batches(batch_size=chunk_size, columns=columns):

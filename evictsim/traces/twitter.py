@@ -12,7 +12,7 @@ Requests within one second keep their order and share the second's timestamp.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -23,12 +23,12 @@ import pyarrow.csv as pacsv
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.badlines import BadLines, CountsBadLines
 from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, OP_SET, VT_INT, VT_STRING,
                                   RequestChunk)
 from evictsim.traces.csvblocks import CsvLayout, parse_block
+from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.keymap import KeyMapper
-from evictsim.traces.names import ListNamer, key_names
+from evictsim.traces.names import key_names
 from evictsim.traces.textio import head_bytes, line_blocks, open_binary, strip_compression
 from evictsim.traces.writing import as_trace
 
@@ -46,24 +46,11 @@ LAYOUT = CsvLayout(
 
 
 @dataclass
-class TwitterTrace(CountsBadLines):
-    path: Path
+class TwitterTrace(FileTrace):
     fill: str = FILL_EXPLICIT
-    name: str = ""
-    n_keys_hint: int | None = None
-    on_error: str = "raise"
-    key_names: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.name = self.name or self.path.name.split(".")[0]
-        self.key_namer = ListNamer(self.key_names)
-        self.errors = BadLines(str(self.path), self.on_error)
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
-        mapper = KeyMapper()
-        mapper.names = self.key_names
-        self.key_names.clear()
-        self.errors = BadLines(str(self.path), self.on_error)
+        mapper = self.start_pass()
         state = {"t0": None, "prev": 0}
         for block, first_line in line_blocks(self.path):
             table, lines = parse_block(block, first_line, LAYOUT, self.errors)
