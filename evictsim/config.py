@@ -54,10 +54,6 @@ class RedisConfig:
     batch_interval: float = 0.005           # seconds: client batch (pipeline flush) granularity
     sample_interval: float = 1.0            # seconds between time-series samples
 
-    @property
-    def policy_scope(self) -> str:
-        return self.maxmemory_policy.split("-")[0]
-
     def to_mapping(self) -> dict[str, Any]:
         """redis.conf-spelled dict of every setting (the resolved configuration in outputs)."""
         return {f.name.replace("_", "-"): getattr(self, f.name) for f in dataclasses.fields(self)}

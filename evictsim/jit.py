@@ -1,11 +1,46 @@
-"""The one compile decorator for the kernels.
+"""The one compile decorator for the kernels, and where their compiled code is cached.
 
 ``kernel`` compiles in nopython mode *without* numba's reference-counting runtime (NRT). The kernels
 never allocate; they only index arrays handed to them. With NRT on, every call between compiled
 functions increments and decrements the reference count of each array argument (atomic operations,
 ~50 ns per call with five arrays: measured), which dominated the per-request cost.
+
+Cache: numba's on-disk cache checks only the timestamp of the file that defines a function, but the
+kernels bake in constants from other modules (the counter slots of ``metrics/counters.py``, policy
+codes). A change there would load stale machine code with the old slot numbers. So the cache lives in
+a folder named by a hash of every kernel source file: any edit gets a fresh cache. ``NUMBA_CACHE_DIR``
+set by the user wins.
 """
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numba
 from numba import njit
+
+_PACKAGE = Path(__file__).resolve().parent
+_KERNEL_SOURCES = ("jit.py", "keyspace", "engine", "policies", "metrics")
+
+
+def _source_hash() -> str:
+    h = hashlib.sha256()
+    for entry in _KERNEL_SOURCES:
+        path = _PACKAGE / entry
+        for f in sorted([path] if path.is_file() else path.glob("*.py")):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cache_dir() -> str:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "evictsim" / "numba"
+    return str(base / _source_hash())
+
+
+if not os.environ.get("NUMBA_CACHE_DIR"):
+    numba.config.CACHE_DIR = _cache_dir()
 
 
 def kernel(fn=None, *, inline: bool = False):

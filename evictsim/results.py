@@ -25,12 +25,6 @@ TIMESERIES_COLUMNS = (
 )
 FLOAT_COLUMNS = {"time", "hit_ratio_interval"}
 
-# Counters every summary.json carries (plus hit_ratio, timing, config and a few extras).
-SUMMARY_COUNTERS = (
-    "requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys", "expired_keys",
-    "expired_keys_lazy", "expired_keys_active", "rejected_writes", "used_memory", "used_memory_peak",
-    "keys", "expires", "stale_keys", "stale_bytes", "sets", "dels",
-)
 
 
 @dataclass

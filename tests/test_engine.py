@@ -65,3 +65,17 @@ def test_more_memory_never_hurts_much_and_random_is_worse_than_lru():
             hr[policy, mm] = evictsim.simulate(chunk, maxmemory=mm, policy=policy).hit_ratio
     assert hr["allkeys-lru", 3_000_000] > hr["allkeys-lru", 1_500_000]
     assert hr["allkeys-lru", 1_500_000] > hr["allkeys-random", 1_500_000]
+
+
+def test_compiled_cache_follows_every_kernel_source(tmp_path, monkeypatch):
+    """Editing a module whose constants the kernels bake in (counter slots) must not reuse old code."""
+    import shutil
+    from evictsim import jit
+    for entry in jit._KERNEL_SOURCES:
+        src = jit._PACKAGE / entry
+        (shutil.copy if src.is_file() else shutil.copytree)(src, tmp_path / entry)
+    monkeypatch.setattr(jit, "_PACKAGE", tmp_path)
+    before = jit._source_hash()
+    counters = tmp_path / "metrics" / "counters.py"
+    counters.write_text(counters.read_text().replace('"requests", "gets"', '"gets", "requests"'))
+    assert jit._source_hash() != before

@@ -24,7 +24,6 @@ SIZE0, SIZE1, USED0, USED1, REHASHIDX = 0, 1, 2, 3, 4
 DS_FIELDS = 5
 INITIAL_SIZE = 4
 MAX_LOAD_FACTOR = 1.618     # HASHTABLE_MAX_LOAD_FACTOR: expansion vetoed near maxmemory below this
-FORCE_RESIZE_RATIO = 5      # dict_force_resize_ratio
 MIN_FILL = 10               # HASHTABLE_MIN_FILL (percent) for the cron shrink
 
 

@@ -13,7 +13,7 @@ from evictsim.jit import kernel
 
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.memory import expire_entry_bytes
-from evictsim.metrics.counters import (EXPIRED_KEYS_ACTIVE, EXPIRED_KEYS_LAZY, KEY_BYTES,
+from evictsim.metrics.counters import (EXPIRED_KEYS_LAZY, KEY_BYTES,
                                        LAZYFREE_LAST_US, LAZYFREE_PENDING_BYTES, LAZYFREE_PENDING_OBJECTS,
                                        LAZYFREED_BYTES, LAZYFREED_OBJECTS, TABLE_BYTES, USED_MEMORY)
 
@@ -158,8 +158,3 @@ def remove_expire(flags, nx, bk, ds, st, k, seed, quantum):
     if dict_remove(bk, ds, nx, st, EXPIRES, k, seed):
         flags[k] = flags[k] & (255 - HAS_TTL)
         add_used(st, -expire_entry_bytes(quantum), 0)
-
-
-@kernel
-def count_active_expired(st, n):
-    st[EXPIRED_KEYS_ACTIVE] += n

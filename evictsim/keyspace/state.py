@@ -53,9 +53,6 @@ class KeyspaceArrays:
         self.nx = _grow(self.nx, n, -1, axis=1)
         self.bk = _grow(self.bk, ht.row_length(n), -1, axis=1)
 
-    def state_bytes(self) -> int:
-        return sum(a.nbytes for a in (self.flags, self.kbytes, self.expire, self.lru, self.nx, self.bk))
-
     def per_key_bytes(self) -> float:
         """Bytes of per-key arrays per key id (bucket tables excluded: they model Redis's own)."""
         return sum(a.nbytes for a in (self.flags, self.kbytes, self.expire, self.lru, self.nx)) / self.capacity

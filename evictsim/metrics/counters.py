@@ -11,14 +11,13 @@ _NAMES = (
     "sets", "dels", "fills", "key_bytes", "table_bytes", "overhead_bytes", "lazyfree_pending_bytes",
     "lazyfreed_objects", "evict_proc_active", "timelimit_exit", "last_fast_cycle_us", "expires_cursor",
     "lru_clock", "commands_seen", "client_started", "expired_time_cap_reached_count",
-    "expire_cycle_cpu_us", "next_loop_us", "eviction_exceeded_start_us", "total_eviction_exceeded_us",
-    "avg_ttl", "heap_size", "expired_keys_exact", "evict_calls", "oom_state", "lazyfree_pending_objects",
+    "expire_cycle_cpu_us", "next_loop_us", "avg_ttl", "heap_size", "expired_keys_exact", "evict_calls",
+    "lazyfree_pending_objects",
     "lazyfreed_bytes", "lazyfree_last_us", "evict_proc_last_us",
 )
 for _i, _n in enumerate(_NAMES):
     globals()[_n.upper()] = _i
 N_STATE = len(_NAMES)
-STATE_NAMES = _NAMES
 
 # --- float64 state vector `fst` ------------------------------------------------------------------
 EXPIRED_STALE_PERC = 0

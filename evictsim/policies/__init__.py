@@ -30,10 +30,6 @@ class PolicySpec:
     doc: str = ""
 
     @property
-    def uses_lfu_field(self) -> bool:
-        return self.rank == RANK_LFU
-
-    @property
     def needs_ttl(self) -> bool:
         """Volatile policies can only evict keys that carry a TTL."""
         return self.scope == "volatile"

@@ -12,17 +12,6 @@ from evictsim.errors import UserInputError
 ON_ERROR = ("raise", "skip")
 
 
-class CountsBadLines:
-    """Mixin for readers: ``skipped_lines``, the bad lines the last pass skipped (what the
-    ``simulate`` command reports)."""
-
-    errors: "BadLines"
-
-    @property
-    def skipped_lines(self) -> int:
-        return self.errors.skipped
-
-
 class BadLines:
     """The on-error policy of one pass over a trace, and the count of lines it skipped."""
 
