@@ -10,7 +10,7 @@ from evictsim.jit import kernel
 
 from evictsim.engine.expire import heap_compact, heap_push
 from evictsim.keyspace.clocks import lfu_minutes, lfu_new, lfu_touch
-from evictsim.keyspace.memory import deferrable_bytes, key_bytes
+from evictsim.keyspace.memory import DICT_ENTRY, deferrable_bytes, key_bytes, size_class
 from evictsim.keyspace.ops import (MAIN, PRESENT, add_used, delete_key, dict_find_step, dict_insert,
                                    expire_if_needed, generic_delete_lookups, remove_expire, set_expire)
 from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LAZYFREE_EXPIRE, C_LAZYFREE_SERVER_DEL,
@@ -58,12 +58,16 @@ def set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, exp
             st[LAZYFREE_PENDING_BYTES] += deferred
             st[LAZYFREE_PENDING_OBJECTS] += 1
     else:
+        # dbAdd: the value and the key's sds copy exist before dictAddRaw decides whether the table
+        # may grow (dictExpandAllowed reads used_memory); the dictEntry is allocated after
+        entry = size_class(DICT_ENTRY, quantum)
+        add_used(st, nbytes - entry, 0)
         dict_insert(bk, ds, nx, st, MAIN, k, seed, cfg[C_MAXMEMORY])
+        add_used(st, entry, 0)
         flags[k] = PRESENT
         kbytes[0, k] = nbytes
         if kbytes.shape[0] > 1:
             kbytes[1, k] = deferrable_bytes(size, vtype, quantum)
-        add_used(st, nbytes, 0)
         lru[k] = lfu_new(lfu_minutes(now_ms)) if lfu else st[LRU_CLOCK]
     remove_expire(flags, nx, bk, ds, st, k, seed, quantum)  # SET without KEEPTTL
     if ttl_ms > 0:

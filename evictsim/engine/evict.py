@@ -41,8 +41,10 @@ def perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, 
                           st, now_ms, cfg[C_LFU_DECAY_TIME], rng, seed)
         if k == -1:
             return _wait_for_lazyfree(cfg, cff, st, maxmemory)
-        freed += delete_key(flags, kbytes, nx, bk, ds, st, k, seed, cfg[C_QUANTUM],
-                            cfg[C_LAZYFREE_EVICTION] != 0)
+        before = st[USED_MEMORY]         # Redis measures the used_memory delta around the delete,
+        delete_key(flags, kbytes, nx, bk, ds, st, k, seed, cfg[C_QUANTUM],   # so a table freed by
+                   cfg[C_LAZYFREE_EVICTION] != 0)                             # its rehash step counts
+        freed += before - st[USED_MEMORY]
         st[EVICTED_KEYS] += 1
         keys_freed += 1
         if keys_freed % 16 == 0:

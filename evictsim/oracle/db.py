@@ -14,7 +14,7 @@ from evictsim.oracle.dict import (HASHTABLE_MAX_LOAD_FACTOR, RedisDict, dict_add
                                   dict_find)
 from evictsim.oracle.fidelity import Fidelity
 from evictsim.oracle.lazyfree import LazyFreeQueue
-from evictsim.oracle.memory import expire_entry_bytes
+from evictsim.oracle.memory import DICT_ENTRY, expire_entry_bytes, size_class
 
 
 @dataclass
@@ -72,10 +72,13 @@ class Keyspace:
 
 
 def db_add(ks: Keyspace, key: int, rec: KeyRecord) -> None:
-    """``dbAdd``: the entry goes into the main dict (``dictAddRaw``), then its bytes are counted."""
+    """``dbAdd``: the key's sds copy (and the value) are allocated before ``dictAddRaw`` checks
+    whether the table may grow; the dictEntry comes after."""
+    entry = size_class(DICT_ENTRY, ks.quantum)
+    ks.key_bytes += rec.nbytes - entry
     dict_add(ks.main, key, ks.expand_allowed)
+    ks.key_bytes += entry
     ks.keys[key] = rec
-    ks.key_bytes += rec.nbytes
 
 
 def db_generic_delete(ks: Keyspace, key: int, kind: str | None = None) -> int:

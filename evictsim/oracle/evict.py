@@ -131,7 +131,9 @@ def perform_evictions(ev: Evictor, ks: Keyspace, now_ms: int, lruclock: int) -> 
         key = select_victim(ev, ks, now_ms, lruclock)
         if key is None:
             return wait_for_lazyfree(ev, ks)
-        freed += db_generic_delete(ks, key, "eviction")
+        before = ks.used_memory          # evict.c measures used_memory around dbSyncDelete
+        db_generic_delete(ks, key, "eviction")
+        freed += before - ks.used_memory
         ev.evicted_keys += 1
         keys_freed += 1
         if keys_freed % 16 == 0:

@@ -6,17 +6,14 @@ a minimal input, so a fix to the kernel turns that test into an unexpected pass.
 
 Departures that are not switches here:
 
-* ``activerehashing no`` is honoured by the oracle and ignored by the kernel (strict xfail);
-* the kernel iterates the event loop only before a request: Redis also iterates after every timer
-  event, so while idle it keeps running the 0-ms eviction time proc (strict xfail: memory stays
-  over maxmemory after the last request) and runs ``beforeSleep``'s fast expire cycle after each
-  cron tick;
-* smaller ones, copied by the oracle and left as notes: the expansion veto reads used_memory before
-  the new key's sds is counted (Redis has already allocated it in ``dbAdd``); the ``freed`` of an
-  eviction never includes a table freed by the victim's own rehash step (Redis measures the
-  ``used_memory`` delta around ``dbSyncDelete``); cron rehashes 50,000 buckets in one
-  ``dictRehash`` call (one 500,000 empty-visit budget) instead of 100-bucket calls for 1 ms; the
-  wait for lazy frees ignores time already spent evicting and never happens with tenacity 100;
+* fixed since the oracle found them: ``activerehashing no``; the 0-ms eviction time proc running
+  on while the server is idle; the expansion veto seeing the new key's sds and value (allocated in
+  ``dbAdd`` before ``dictAddRaw``); an eviction's ``freed`` as the used_memory delta around the
+  delete (so a table freed by the victim's rehash step counts);
+* left, and copied by the oracle: ``beforeSleep``'s fast expire cycle runs only at client-batch
+  boundaries, not after each cron tick; cron rehashes 50,000 buckets in one ``dictRehash`` call
+  (one 500,000 empty-visit budget) instead of 100-bucket calls for 1 ms; the wait for lazy frees
+  ignores time already spent evicting and never happens with tenacity 100;
 * the ``exact`` expiry mode (not Redis) deletes keys due at the same ms in heap order in the
   kernel and key-id order in the oracle; the tests keep expire times distinct.
 """
