@@ -99,10 +99,14 @@ def fraction(value: Any) -> float:
 
 
 def choice(*options: str) -> Callable[[Any], str]:
+    """One of ``options``, matched without regard to case (``workload: a`` means YCSB A)."""
+    by_folded = {o.casefold(): o for o in options}
+
     def parse(value: Any) -> str:
-        if str(value) not in options:
+        option = by_folded.get(str(value).casefold())
+        if option is None:
             raise BadValue(f"expected one of: {', '.join(options)}")
-        return str(value)
+        return option
     return parse
 
 
