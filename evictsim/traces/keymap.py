@@ -15,84 +15,121 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-_EMPTY = -1           # a free slot of the hash table
-_TAG_SHIFT = 33       # a slot holds (top 31 bits of the hash) << 32 | id: non-negative, so != _EMPTY
-_ID_MASK = 0xFFFFFFFF
+# A slot of the hash table is 4 uint64 words: (low 32 bits of the hash << 32 | id + 1) (0: free), the key's byte
+# length, and its first 16 bytes. A 32-byte slot sits in one cache line, so a lookup of a key of up
+# to 16 bytes costs one cache miss; longer keys also compare their tail in ``key_data``.
+_SLOT_WORDS = 4
+_PREFIX = 16
+GROUP = 16            # rows whose first slots are loaded together (see _map_rows)
 _MAX_KEY_LEN = 65535  # key_len is uint16: longer keys report this (Redis keys that long are absurd)
 
 
 @njit(cache=True, nogil=True)
-def _hash(data, start, end):
-    """FNV-1a over the key's bytes, then a MurmurHash3 finaliser so the low bits (the slot) mix well."""
-    h = np.uint64(14695981039346656037)
-    for i in range(start, end):
-        h = (h ^ np.uint64(data[i])) * np.uint64(1099511628211)
+def _fmix(h):
+    """MurmurHash3's 64-bit finaliser: a bijection that spreads every input bit over the output."""
     h ^= h >> np.uint64(33)
     h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
     h ^= h >> np.uint64(33)
     return h
 
 
 @njit(cache=True, nogil=True)
-def _same_bytes(a, a_start, a_end, b, b_start, b_end):
-    if a_end - a_start != b_end - b_start:
-        return False
-    for i in range(a_end - a_start):
-        if a[a_start + i] != b[b_start + i]:
+def _key_words(data, start, end):
+    """(first 8 bytes, next 8 bytes, hash) of a key: little-endian words, zero padded."""
+    p0 = np.uint64(0)
+    p1 = np.uint64(0)
+    head = min(end - start, _PREFIX)
+    for i in range(min(head, 8)):
+        p0 |= np.uint64(data[start + i]) << np.uint64(8 * i)
+    for i in range(8, head):
+        p1 |= np.uint64(data[start + i]) << np.uint64(8 * (i - 8))
+    h = _fmix(p0 + _fmix(p1 + _fmix(np.uint64(end - start))))
+    for i in range(start + _PREFIX, end):   # FNV-1a steps over the tail of a long key
+        h = (h ^ np.uint64(data[i])) * np.uint64(1099511628211)
+    return p0, p1, _fmix(h)
+
+
+@njit(cache=True, nogil=True)
+def _same_tail(key_data, known_start, data, start, end):
+    """Do the bytes after the first 16 equal those of the known key starting at ``known_start``?"""
+    for i in range(_PREFIX, end - start):
+        if key_data[known_start + i] != data[start + i]:
             return False
     return True
 
 
 @njit(cache=True, nogil=True)
-def _place(table, h, kid):
-    """Put id ``kid`` with hash ``h`` in the first free slot of its probe sequence."""
-    mask = np.int64(len(table) - 1)
-    slot = np.int64(h & np.uint64(mask))
-    while table[slot] != _EMPTY:
-        slot = (slot + 1) & mask
-    table[slot] = (np.int64(h >> np.uint64(_TAG_SHIFT)) << 32) | kid
+def _rehash(old, table):
+    """Move every slot of ``old`` into the empty, larger ``table``. A slot keeps the low 32 bits of
+    its key's hash, and they hold the slot number, so nothing is rehashed and ``old`` is read in
+    order: only the writes land at random."""
+    mask = np.uint64(len(table) - 1)
+    for i in range(len(old)):
+        head = old[i, 0]
+        if head == 0:
+            continue
+        slot = (head >> np.uint64(32)) & mask
+        while table[slot, 0] != 0:
+            slot = (slot + np.uint64(1)) & mask
+        for w in range(_SLOT_WORDS):
+            table[slot, w] = old[i, w]
 
 
 @njit(cache=True, nogil=True)
-def _rehash(table, key_data, key_offsets, n_keys):
-    """Fill an empty (larger) ``table`` with the ids of the ``n_keys`` known keys."""
-    for kid in range(n_keys):
-        _place(table, _hash(key_data, key_offsets[kid], key_offsets[kid + 1]), kid)
-
-
-@njit(cache=True, nogil=True)
-def _map_rows(offsets, data, first, row0, n, table, key_data, key_offsets, n_keys, ids, lens):
+def _map_rows(offsets, data, first, row0, n, table, key_data, key_offsets, n_keys, ids, lens, scratch):
     """Id and byte length of rows ``row0 .. n`` (after the array's own offset ``first``); a new key
     gets the next id and its bytes go to the end of ``key_data``. Stops before a new key that would
     fill the table past half, or overflow ``key_offsets`` or ``key_data``: returns (keys, next row)
-    so the caller can grow them and go on from that row."""
-    mask = np.int64(len(table) - 1)
+    so the caller can grow them and go on from that row.
+
+    Rows go in groups: hash the whole group and load each row's first slot, then probe. The loads of
+    a group are independent, so the CPU waits for their cache misses together instead of one by one
+    (the table is far larger than the caches: the miss, not the hashing, is the cost of a lookup)."""
+    mask = np.uint64(len(table) - 1)
     max_keys = min(len(table) // 2, len(key_offsets) - 1)
-    for row in range(row0, n):
-        start, end = offsets[first + row], offsets[first + row + 1]
-        h = _hash(data, start, end)
-        tag = np.int64(h >> np.uint64(_TAG_SHIFT))
-        slot = np.int64(h & np.uint64(mask))
-        while True:
-            entry = table[slot]
-            if entry == _EMPTY:
-                kid = n_keys
-                end_known = key_offsets[kid]
-                if kid >= max_keys or end_known + (end - start) > len(key_data):
-                    return n_keys, row
-                for i in range(end - start):
-                    key_data[end_known + i] = data[start + i]
-                key_offsets[kid + 1] = end_known + end - start
-                table[slot] = (tag << 32) | kid
-                n_keys += 1
-                break
-            if entry >> 32 == tag:
-                kid = entry & _ID_MASK
-                if _same_bytes(key_data, key_offsets[kid], key_offsets[kid + 1], data, start, end):
+    group = scratch.shape[0]
+    for group_start in range(row0, n, group):
+        group_end = min(group_start + group, n)
+        for row in range(group_start, group_end):
+            p0, p1, h = _key_words(data, offsets[first + row], offsets[first + row + 1])
+            j = row - group_start
+            scratch[j, 0] = p0
+            scratch[j, 1] = p1
+            scratch[j, 2] = h
+            scratch[j, 3] = table[h & mask, 0]   # the load that matters: it brings the slot in
+        for row in range(group_start, group_end):
+            start, end = offsets[first + row], offsets[first + row + 1]
+            j = row - group_start
+            p0, p1, h = scratch[j, 0], scratch[j, 1], scratch[j, 2]
+            length = np.uint64(end - start)
+            tag = h & np.uint64(0xFFFFFFFF)
+            slot = h & mask
+            while True:
+                head = table[slot, 0]
+                if head == 0:
+                    kid = n_keys
+                    end_known = key_offsets[kid]
+                    if kid >= max_keys or end_known + (end - start) > len(key_data):
+                        return n_keys, row
+                    for i in range(end - start):
+                        key_data[end_known + i] = data[start + i]
+                    key_offsets[kid + 1] = end_known + end - start
+                    table[slot, 0] = (tag << np.uint64(32)) | np.uint64(kid + 1)
+                    table[slot, 1] = length
+                    table[slot, 2] = p0
+                    table[slot, 3] = p1
+                    n_keys += 1
                     break
-            slot = (slot + 1) & mask
-        ids[row] = kid
-        lens[row] = min(end - start, _MAX_KEY_LEN)
+                if (head >> np.uint64(32) == tag and table[slot, 1] == length
+                        and table[slot, 2] == p0 and table[slot, 3] == p1):
+                    kid = np.int64(head & np.uint64(0xFFFFFFFF)) - 1
+                    if length <= _PREFIX or _same_tail(key_data, key_offsets[kid], data, start, end):
+                        break
+                slot = (slot + np.uint64(1)) & mask
+            ids[row] = kid
+            lens[row] = min(end - start, _MAX_KEY_LEN)
     return n_keys, n
 
 
@@ -107,9 +144,10 @@ class KeyMapper:
     def __init__(self) -> None:
         self.names: list = []
         self._n_keys = 0
-        self._table = np.full(1 << 10, _EMPTY, dtype=np.int64)
+        self._table = np.zeros((1 << 10, _SLOT_WORDS), dtype=np.uint64)
         self._key_data = np.empty(1 << 16, dtype=np.uint8)       # every known key's bytes, by id
         self._key_offsets = np.zeros(1 << 10, dtype=np.int64)   # key i is data[off[i]:off[i + 1]]
+        self._scratch = np.empty((GROUP, _SLOT_WORDS), dtype=np.uint64)
 
     def __len__(self) -> int:
         return self._n_keys
@@ -129,7 +167,8 @@ class KeyMapper:
         known, row = self._n_keys, 0
         while row < n:
             self._n_keys, row = _map_rows(offsets, data, keys.offset, row, n, self._table,
-                                          self._key_data, self._key_offsets, self._n_keys, ids, lens)
+                                          self._key_data, self._key_offsets, self._n_keys, ids, lens,
+                                          self._scratch)
             if row < n:
                 self._make_room(int(offsets[keys.offset + row + 1] - offsets[keys.offset + row]))
         if self._n_keys > known:
@@ -143,8 +182,8 @@ class KeyMapper:
         """Grow whatever stopped :func:`_map_rows` before a new key of ``key_bytes`` bytes."""
         n = self._n_keys
         if n >= len(self._table) // 2:
-            self._table = np.full(2 * len(self._table), _EMPTY, dtype=np.int64)
-            _rehash(self._table, self._key_data, self._key_offsets, n)
+            old, self._table = self._table, np.zeros((2 * len(self._table), _SLOT_WORDS), np.uint64)
+            _rehash(old, self._table)
         if n + 1 >= len(self._key_offsets):
             self._key_offsets = _grown(self._key_offsets, n + 2)
         used = int(self._key_offsets[n])
