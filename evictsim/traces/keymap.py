@@ -78,7 +78,8 @@ def _rehash(old, table):
 
 
 @njit(cache=True, nogil=True)
-def _map_rows(offsets, data, first, row0, n, table, key_data, key_offsets, n_keys, ids, lens, scratch):
+def _map_rows(offsets, data, first, row0, n, table, key_data, key_offsets, n_keys, ids, lens, scratch,
+              hash_mask):
     """Id and byte length of rows ``row0 .. n`` (after the array's own offset ``first``); a new key
     gets the next id and its bytes go to the end of ``key_data``. Stops before a new key that would
     fill the table past half, or overflow ``key_offsets`` or ``key_data``: returns (keys, next row)
@@ -97,6 +98,7 @@ def _map_rows(offsets, data, first, row0, n, table, key_data, key_offsets, n_key
             j = row - group_start
             scratch[j, 0] = p0
             scratch[j, 1] = p1
+            h &= hash_mask
             scratch[j, 2] = h
             scratch[j, 3] = table[h & mask, 0]   # the load that matters: it brings the slot in
         for row in range(group_start, group_end):
@@ -141,6 +143,10 @@ class KeyMapper:
     hand over its own (empty) list to be filled: ``mapper.names = trace.key_names``.
     """
 
+    # Bits of a key's hash the table uses. Tests keep two, so that keys collide and probe chains grow
+    # long: the byte comparisons, not the hash, must tell keys apart.
+    HASH_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+
     def __init__(self) -> None:
         self.names: list = []
         self._n_keys = 0
@@ -168,7 +174,7 @@ class KeyMapper:
         while row < n:
             self._n_keys, row = _map_rows(offsets, data, keys.offset, row, n, self._table,
                                           self._key_data, self._key_offsets, self._n_keys, ids, lens,
-                                          self._scratch)
+                                          self._scratch, self.HASH_MASK)
             if row < n:
                 self._make_room(int(offsets[keys.offset + row + 1] - offsets[keys.offset + row]))
         if self._n_keys > known:
