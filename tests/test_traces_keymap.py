@@ -1,6 +1,8 @@
 """Dense key ids: every mapper numbers keys 0, 1, 2, ... in order of first appearance across chunks."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -17,7 +19,7 @@ def _oracle(keys):
 
 def _chunks(keys, cuts):
     bounds = sorted({0, len(keys), *[c % (len(keys) + 1) for c in cuts]})
-    return [keys[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [keys[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 # Keys that stress the hash table: empty, NUL bytes (the 16-byte prefix is zero padded, so "a" and
