@@ -16,7 +16,7 @@ from evictsim.engine.evict import EVICT_FAIL, EVICT_RUNNING, perform_evictions
 from evictsim.engine.expire import active_expire_cycle, expire_due_exact
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.clocks import lru_clock
-from evictsim.keyspace.memory import expire_entry_bytes
+from evictsim.keyspace.memory import argument_bytes, command_argv_bytes, expire_entry_bytes
 from evictsim.keyspace.ops import EXPIRES, MAIN, add_used, lazyfree_progress
 from evictsim.metrics.counters import (C_ACTIVEREHASHING, C_BATCH_US, C_CLIENT_GROWTH, C_EVICT_LIMIT_US,
                                        C_EXPIRY_MODE, C_FILL_LOOKASIDE, EVICT_PROC_LAST_US,
@@ -111,6 +111,11 @@ def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcom
             st[OVERHEAD_BYTES] += cfg[C_CLIENT_GROWTH]
             st[USED_MEMORY] += cfg[C_CLIENT_GROWTH]
         st[REQUESTS] += 1
+        o = op[i]
+        # the command's arguments are allocated before performEvictions and freed after the command;
+        # a plain SET's value object moves into the keyspace (set_key counts it there)
+        argv = command_argv_bytes(o, key_len[i], size[i], ttl_ms[i], script, quantum)
+        st[USED_MEMORY] += argv
         evict_result = 0
         if maxmemory > 0 and st[USED_MEMORY] > maxmemory:
             evict_result = perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds,
@@ -119,8 +124,11 @@ def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcom
         if record_mem:
             mem[i, 0] = st[USED_MEMORY]
             mem[i, 2] = evict_result
+        if o == OP_SET and not script:
+            moved = argument_bytes(size[i], quantum)
+            st[USED_MEMORY] -= moved
+            argv -= moved
         k = key[i]
-        o = op[i]
         if o == OP_GET:
             code = do_get(k, key_len[i], size[i], vtype[i], ttl_ms[i], now_ms, oom, fill, cfg, st, flags,
                           kbytes, expire, lru, nx, bk, ds, heap_t, heap_k, rng, seed)
@@ -134,6 +142,7 @@ def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcom
             mask = 1 << CMD_DEL
         if script:
             mask |= (1 << CMD_EVALSHA) | (1 << CMD_DBSIZE)
+        st[USED_MEMORY] -= argv
         note_commands(mask, cfg, st)
         if record:
             outcomes[i] = code

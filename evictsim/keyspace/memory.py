@@ -83,6 +83,40 @@ def key_bytes(key_len, size, vtype, quantum, shared_ok):
 
 
 @kernel
+def _digits(n):
+    d = 1
+    while n >= 10:
+        n //= 10
+        d += 1
+    return d
+
+
+@kernel
+def argument_bytes(length, quantum):
+    """One argument robj as ``processMultibulkBuffer`` builds it (embstr up to 44 B, else raw)."""
+    return value_bytes(length, VT_STRING, quantum, False)
+
+
+@kernel
+def command_argv_bytes(op, key_len, size, ttl_ms, script, quantum):
+    """Bytes of a command's argument objects and argv array, allocated before ``performEvictions``
+    runs and freed after the command (MECHANICS §5.1, §10.6). ``script``: one ``EVALSHA sha 1 key op
+    size ttl`` per request (the reference harness: the value is built inside Lua, outside
+    used_memory); otherwise ``GET key`` / ``SET key value [PX ms]`` / ``DEL key``."""
+    key = argument_bytes(key_len, quantum)
+    if script:
+        return (argument_bytes(7, quantum) + argument_bytes(40, quantum) + argument_bytes(1, quantum) + key
+                + argument_bytes(1, quantum) + argument_bytes(_digits(size), quantum)
+                + argument_bytes(_digits(ttl_ms), quantum) + size_class(8 * 7, quantum))
+    if op == 1:
+        n = argument_bytes(3, quantum) + key + argument_bytes(size, quantum)
+        if ttl_ms > 0:
+            return n + argument_bytes(2, quantum) + argument_bytes(_digits(ttl_ms), quantum) + size_class(40, quantum)
+        return n + size_class(24, quantum)
+    return argument_bytes(3, quantum) + key + size_class(16, quantum)
+
+
+@kernel
 def expire_entry_bytes(quantum):
     """The expires-dict dictEntry of a key with a TTL (it shares the key sds)."""
     return size_class(DICT_ENTRY, quantum)

@@ -45,6 +45,21 @@ def value_bytes(size: int, vtype: int, quantum: int, shared_ok: bool) -> int:
     return ROBJ + size_class(sds_header(size) + size + 1, quantum)
 
 
+def argv_bytes(op: int, key_len: int, size: int, ttl_ms: int, script: bool, quantum: int) -> int:
+    """The command's argument robjs and argv array, alive from before performEvictions to the end of
+    the command: ``EVALSHA <sha40> 1 <key> <op> <size> <ttl>`` per request in script mode, else
+    ``GET k`` / ``SET k v [PX ms]`` / ``DEL k``. Each argument is a string object (embstr ≤ 44 B)."""
+    def arg(text_len: int) -> int:
+        return value_bytes(text_len, VT_STRING, quantum, False)
+    if script:
+        args = [7, 40, 1, key_len, 1, len(str(size)), len(str(ttl_ms))]
+    elif op == 1:
+        args = [3, key_len, size] + ([2, len(str(ttl_ms))] if ttl_ms > 0 else [])
+    else:
+        args = [3, key_len]
+    return sum(arg(n) for n in args) + size_class(8 * len(args), quantum)
+
+
 def lazyfree_deferrable_bytes(size: int, vtype: int, quantum: int) -> int:
     """What ``freeObjAsync`` hands to the lazyfree thread: an aggregate whose free effort (its
     element count, modelled as size / AGGREGATE_ELEMENT_BYTES) exceeds LAZYFREE_THRESHOLD.

@@ -18,7 +18,7 @@ from evictsim.oracle.evict import perform_evictions
 from evictsim.oracle.expire import ExpireState, active_expire_cycle, exact_schedule, expire_due_exact
 from evictsim.oracle.fidelity import Fidelity
 from evictsim.oracle.lazyfree import LazyFreeQueue, lazyfree_progress
-from evictsim.oracle.memory import expire_entry_bytes, shared_integers_allowed
+from evictsim.oracle.memory import VT_STRING, argv_bytes, expire_entry_bytes, shared_integers_allowed, value_bytes
 
 OP_GET, OP_SET, OP_DEL = 0, 1, 2
 STAT_NAMES = ("requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "rejected_writes",
@@ -78,11 +78,19 @@ class OracleServer:
             self.client_started = True
             self.ks.overhead += self.cfg.client_buffer_growth
         self.stats["requests"] += 1
+        # the arguments exist while eviction runs and during the command; a plain SET's value object
+        # then lives on as the key's value (counted by the keyspace)
+        argv = argv_bytes(op, req.key_len, req.size, req.ttl_ms, self.protocol_script, self.ks.quantum)
+        self.ks.overhead += argv
         result = EVICT_OK
         if self.ks.maxmemory > 0 and self.ks.used_memory > self.ks.maxmemory:
             result = perform_evictions(self.ev, self.ks, now_ms, self.lruclock)
         after_eviction = self.ks.used_memory
         oom = result == EVICT_FAIL
+        if op == OP_SET and not self.protocol_script:
+            moved = value_bytes(req.size, VT_STRING, self.ks.quantum, False)
+            self.ks.overhead -= moved
+            argv -= moved
         ctx = self.context(now_ms)
         if op == OP_GET:
             code = get_command(self.ks, req, ctx, self.stats, oom=oom, fill=self.fill)
@@ -95,6 +103,7 @@ class OracleServer:
             names = ["DEL"]
         if self.protocol_script:
             names += ["EVALSHA", "DBSIZE"]
+        self.ks.overhead -= argv
         self.note_commands(names)
         return code, after_eviction, result
 
