@@ -25,7 +25,7 @@ _PREFIX = 16
 # share a cache line), and a smaller table is faster here than a sparser one: fewer cache misses and
 # less fresh memory to fault in (at 1/2 the growth of a 1M-key table cost ~0.2 s in page faults).
 _MAX_LOAD = 0.75
-GROUP = 16            # rows whose first slots are loaded together (see _map_rows)
+GROUP = 32            # rows whose first slots are loaded together (see _map_rows; 16: 10% slower)
 _MAX_KEY_LEN = 65535  # key_len is uint16: longer keys report this (Redis keys that long are absurd)
 
 
@@ -90,9 +90,11 @@ def _map_rows(offsets, data, first, row0, n, table, key_data, key_offsets, n_key
     fill the table past ``_MAX_LOAD``, or overflow ``key_offsets`` or ``key_data``: returns (keys, next row)
     so the caller can grow them and go on from that row.
 
-    Rows go in groups: hash the whole group and load each row's first slot, then probe. The loads of
-    a group are independent, so the CPU waits for their cache misses together instead of one by one
-    (the table is far larger than the caches: the miss, not the hashing, is the cost of a lookup)."""
+    Rows go in groups: hash the whole group, then load each row's first slot in a tight loop, then
+    probe. The loads are independent and close together, so the CPU waits for their cache misses
+    at once instead of one by one (the table is far larger than the caches: the miss, not the
+    hashing, is the cost of a lookup). On the 10M-request, 763k-key bench trace this takes mapping
+    from 0.6 s to 0.33 s; loading each slot right after its own hash gained only ~10%."""
     mask = np.uint64(len(table) - 1)
     max_keys = min(int(len(table) * _MAX_LOAD), len(key_offsets) - 1)
     group = scratch.shape[0]
@@ -103,9 +105,9 @@ def _map_rows(offsets, data, first, row0, n, table, key_data, key_offsets, n_key
             j = row - group_start
             scratch[j, 0] = p0
             scratch[j, 1] = p1
-            h &= hash_mask
-            scratch[j, 2] = h
-            scratch[j, 3] = table[h & mask, 0]   # the load that matters: it brings the slot in
+            scratch[j, 2] = h & hash_mask
+        for j in range(group_end - group_start):   # back to back, so their cache misses overlap
+            scratch[j, 3] = table[scratch[j, 2] & mask, 0]
         for row in range(group_start, group_end):
             start, end = offsets[first + row], offsets[first + row + 1]
             j = row - group_start
