@@ -94,6 +94,8 @@ def _digits(n):
 @kernel
 def argument_bytes(length, quantum):
     """One argument robj as ``processMultibulkBuffer`` builds it (embstr up to 44 B, else raw)."""
+    if length <= EMBSTR_MAX:     # the common case, inline: one allocation of at most 64 bytes
+        return (ROBJ + 3 + length + 1 + quantum - 1) // quantum * quantum
     return value_bytes(length, VT_STRING, quantum, False)
 
 
@@ -104,10 +106,10 @@ def command_argv_bytes(op, key_len, size, ttl_ms, script, quantum):
     size ttl`` per request (the reference harness: the value is built inside Lua, outside
     used_memory); otherwise ``GET key`` / ``SET key value [PX ms]`` / ``DEL key``."""
     key = argument_bytes(key_len, quantum)
-    if script:
-        return (argument_bytes(7, quantum) + argument_bytes(40, quantum) + argument_bytes(1, quantum) + key
-                + argument_bytes(1, quantum) + argument_bytes(_digits(size), quantum)
-                + argument_bytes(_digits(ttl_ms), quantum) + size_class(8 * 7, quantum))
+    if script:       # EVALSHA (7) sha (40) "1" key op size ttl, and the argv array of 7 pointers
+        return (argument_bytes(7, quantum) + 64 + 2 * argument_bytes(1, quantum) + key
+                + argument_bytes(_digits(size), quantum) + argument_bytes(_digits(ttl_ms), quantum) + 56
+                + (8 if quantum == 16 else 0))
     if op == 1:
         n = argument_bytes(3, quantum) + key + argument_bytes(size, quantum)
         if ttl_ms > 0:
