@@ -21,9 +21,8 @@ from numba import njit
 # ``key_data``. Keeping the hash's low bits lets the table grow without rehashing a key.
 _SLOT_WORDS = 4
 _PREFIX = 16
-# Most keys per slot before the table doubles. Linear probing stays short at 3/4 (two 32-byte slots
-# share a cache line), and a smaller table is faster here than a sparser one: fewer cache misses and
-# less fresh memory to fault in (at 1/2 the growth of a 1M-key table cost ~0.2 s in page faults).
+# Share of slots in use before the table doubles: at 3/4 probes stay short, and the smaller table
+# misses the cache less and faults in less fresh memory than at 1/2 (~0.2 s less for 1M keys).
 _MAX_LOAD = 0.75
 GROUP = 32            # rows whose first slots are loaded together (see _map_rows; 16: 10% slower)
 _MAX_KEY_LEN = 65535  # key_len is uint16: longer keys report this (Redis keys that long are absurd)
