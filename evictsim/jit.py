@@ -44,7 +44,7 @@ if not os.environ.get("NUMBA_CACHE_DIR"):
 
 
 def kernel(fn=None, *, inline: bool = False):
-    opts = dict(cache=True, _nrt=False)
+    opts = dict(cache=True, _nrt=False, nogil=True)   # nogil: a reader thread runs alongside
     if inline:
         opts["inline"] = "always"
     if fn is None:
