@@ -80,7 +80,7 @@ class ServerModel:
         self.ks = KeyspaceArrays(n_keys_hint or 1024, deferred_row=lazyfree)
         self.st, self.fst = C.new_state()
         self.pool_k, self.pool_s = new_pool()
-        self.samp = np.zeros(64, np.int32)
+        self.samp = np.zeros((2, 64), np.int64)     # sampled keys and their scores (eviction scratch)
         self.rng = np.array([derive_seed(seed, "server-rng")], dtype=np.uint64)
         self.hash_seed = np.uint64(derive_seed(seed, "hash-seed"))
         self.heap_t = np.zeros(0, np.int64)

@@ -80,16 +80,25 @@ def pool_insert(pool_k, pool_s, k, s):
 @kernel
 def pool_populate(policy, samples, samp, pool_k, pool_s, flags, lru, expire, nx, bk, ds, st,
                   now_ms, decay_time, rng, seed):
-    """``evictionPoolPopulate``: sample the candidate dict and merge the samples into the pool."""
+    """``evictionPoolPopulate``: sample the candidate dict and merge the samples into the pool.
+
+    ``samp[0]`` receives the sampled keys, ``samp[1]`` their scores. All scores are read first, in a
+    loop of independent loads whose cache misses overlap (with a million keys they are the cost of
+    eviction); the rehash steps and pool insertions then follow in Redis's order (a score depends
+    on neither).
+    """
     d = candidate_dict(policy)
     rank = policy_rank(policy)
-    count, freed = ht.get_some_keys(bk, ds, nx, d, samp, samples, rng, seed)
+    keys = samp[0]
+    scores = samp[1]
+    count, freed = ht.get_some_keys(bk, ds, nx, d, keys, samples, rng, seed)
     add_used(st, 0, -freed)
     for j in range(count):
-        k = samp[j]
+        scores[j] = score(rank, keys[j], lru, expire, st, now_ms, decay_time)
+    for j in range(count):
         if d == EXPIRES and rank != RANK_TTL:
             dict_find_step(bk, ds, nx, st, MAIN, seed)   # the value is looked up in the main dict
-        pool_insert(pool_k, pool_s, k, score(rank, k, lru, expire, st, now_ms, decay_time))
+        pool_insert(pool_k, pool_s, keys[j], scores[j])
 
 
 @kernel
