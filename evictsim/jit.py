@@ -40,7 +40,12 @@ def _cache_dir() -> str:
 
 
 if not os.environ.get("NUMBA_CACHE_DIR"):
-    numba.config.CACHE_DIR = _cache_dir()
+    try:
+        _dir = _cache_dir()
+        os.makedirs(_dir, exist_ok=True)
+        numba.config.CACHE_DIR = _dir
+    except OSError:      # no writable home: numba's default (beside the sources) still works
+        pass
 
 
 def kernel(fn=None, *, inline: bool = False):
