@@ -10,7 +10,8 @@ from evictsim.jit import kernel
 
 from evictsim.engine.expire import heap_compact, heap_push
 from evictsim.keyspace.clocks import lfu_minutes, lfu_new, lfu_touch
-from evictsim.keyspace.memory import DICT_ENTRY, deferrable_bytes, key_bytes, size_class
+from evictsim.keyspace.memory import (DICT_ENTRY, argument_bytes, deferrable_bytes, key_bytes, sds_header,
+                                      size_class)
 from evictsim.keyspace.ops import (MAIN, PRESENT, add_used, delete_key, dict_find_step, dict_insert,
                                    expire_if_needed, generic_delete_lookups, remove_expire, set_expire)
 from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LAZYFREE_EXPIRE, C_LAZYFREE_SERVER_DEL,
@@ -18,13 +19,51 @@ from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LAZYFREE_EXPIRE, C_LAZYF
                                        C_POLICY, C_QUANTUM, C_SHARED_INT_OK, DELS, EXPIRY_EXACT,
                                        FILLS, GET_HITS, GETS, HEAP_SIZE, KEYSPACE_HITS, KEYSPACE_MISSES,
                                        LAZYFREE_PENDING_BYTES, LAZYFREE_PENDING_OBJECTS, LRU_CLOCK,
-                                       REJECTED_WRITES, SETS, USED_MEMORY)
+                                       LUA_VALUE_ALLOC, OVERHEAD_BYTES, REJECTED_WRITES, SETS, USED_MEMORY,
+                                       C_SCRIPT_PROTOCOL)
 
 
 @kernel
 def uses_lfu(cfg):
     p = cfg[C_POLICY]
     return p == 2 or p == 5
+
+
+@kernel
+def lua_value_size(n, vtype, refused, cfg, st):
+    """The SET value a Lua script hands Redis (script_lua.c's argument cache, MECHANICS §10.3).
+
+    Argument objects of at most 64 bytes that no one kept are cached per argument position and
+    reused for a later argument that fits in their allocation. The value is argument 2 of
+    ``SET key value``: a refused (-OOM) SET leaves its value object cached, and the next SET whose
+    value fits reuses that larger allocation, which the key then keeps. Returns the allocation the
+    value gets (its byte length unless a cached object is reused). The cached object itself counts
+    in used_memory while it waits.
+    """
+    if vtype != 0 or cfg[C_SCRIPT_PROTOCOL] == 0:
+        return n
+    quantum = cfg[C_QUANTUM]
+    cached = st[LUA_VALUE_ALLOC]
+    if cached >= n:
+        alloc = cached
+        st[LUA_VALUE_ALLOC] = -1
+        held = argument_bytes(cached, quantum)
+        st[OVERHEAD_BYTES] -= held
+        st[USED_MEMORY] -= held
+    elif n <= 44:
+        alloc = n                          # embstr: alloc = length
+    else:                                  # raw: sdsnewlen records the allocator's usable size
+        alloc = size_class(sds_header(n) + n + 1, quantum) - sds_header(n) - 1
+    if refused and n <= 64:
+        if st[LUA_VALUE_ALLOC] >= 0:       # the smaller object cached before is freed
+            old = argument_bytes(st[LUA_VALUE_ALLOC], quantum)
+            st[OVERHEAD_BYTES] -= old
+            st[USED_MEMORY] -= old
+        st[LUA_VALUE_ALLOC] = alloc
+        held = argument_bytes(alloc, quantum)
+        st[OVERHEAD_BYTES] += held
+        st[USED_MEMORY] += held
+    return alloc if n <= 64 else n
 
 
 @kernel
@@ -104,10 +143,11 @@ def do_get(k, key_len, size, vtype, ttl_ms, now_ms, oom, fill, cfg, st, flags, k
         return 11 + lazy
     if oom:
         st[REJECTED_WRITES] += 1
+        lua_value_size(size, vtype, True, cfg, st)
         return 3 + lazy
     st[FILLS] += 1
-    set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, expire, lru, nx, bk, ds,
-            heap_t, heap_k, rng, seed)
+    set_key(k, key_len, lua_value_size(size, vtype, False, cfg, st), vtype, ttl_ms, now_ms, cfg, st, flags,
+            kbytes, expire, lru, nx, bk, ds, heap_t, heap_k, rng, seed)
     return 2 * lazy
 
 
@@ -117,9 +157,10 @@ def do_set(k, key_len, size, vtype, ttl_ms, now_ms, oom, cfg, st, flags, kbytes,
     st[SETS] += 1
     if oom:
         st[REJECTED_WRITES] += 1
+        lua_value_size(size, vtype, True, cfg, st)
         return 7
-    existed = set_key(k, key_len, size, vtype, ttl_ms, now_ms, cfg, st, flags, kbytes, expire, lru, nx,
-                      bk, ds, heap_t, heap_k, rng, seed)
+    existed = set_key(k, key_len, lua_value_size(size, vtype, False, cfg, st), vtype, ttl_ms, now_ms, cfg,
+                      st, flags, kbytes, expire, lru, nx, bk, ds, heap_t, heap_k, rng, seed)
     return 6 if existed else 5
 
 

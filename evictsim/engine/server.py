@@ -91,6 +91,7 @@ class ServerModel:
         self.st[C.LRU_CLOCK] = lru_clock(self.start_us // 1000)
         self.st[C.NEXT_LOOP_US] = self.start_us
         self.st[C.LAZYFREE_LAST_US] = self.start_us
+        self.st[C.LUA_VALUE_ALLOC] = -1          # the Lua argument cache's value slot starts empty
         self.max_key = -1
 
     # --- requests ------------------------------------------------------------------------------

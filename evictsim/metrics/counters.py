@@ -13,7 +13,7 @@ _NAMES = (
     "lru_clock", "commands_seen", "client_started", "expired_time_cap_reached_count",
     "expire_cycle_cpu_us", "next_loop_us", "avg_ttl", "heap_size", "expired_keys_exact", "evict_calls",
     "lazyfree_pending_objects",
-    "lazyfreed_bytes", "lazyfree_last_us", "evict_proc_last_us",
+    "lazyfreed_bytes", "lazyfree_last_us", "evict_proc_last_us", "lua_value_alloc",
 )
 for _i, _n in enumerate(_NAMES):
     globals()[_n.upper()] = _i

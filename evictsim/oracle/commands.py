@@ -4,14 +4,15 @@ outcome codes of :class:`evictsim.results.Result` (plus 11/12: a GET miss with n
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from evictsim.oracle.clocks import lfu_new_object, lfu_time_in_minutes, update_lfu
 from evictsim.oracle.db import (KeyRecord, Keyspace, db_add, db_generic_delete, expire_if_needed,
                                 remove_expire, set_expire)
 from evictsim.oracle.dict import dict_find
-from evictsim.oracle.memory import lazyfree_deferrable_bytes, main_entry_bytes
+from evictsim.oracle.memory import (EMBSTR_MAX, VT_STRING, lazyfree_deferrable_bytes, main_entry_bytes,
+                                    sds_header, size_class, value_bytes)
 
 
 @dataclass
@@ -93,6 +94,37 @@ def db_overwrite(ks: Keyspace, key: int, old: KeyRecord, nbytes: int, deferrable
     old.deferrable = deferrable
 
 
+def lua_set_value(ks: Keyspace, req: Request, refused: bool) -> Request:
+    """The value object a Lua script's ``redis.call('SET', k, v, ...)`` hands Redis.
+
+    script_lua.c caches argument objects of at most 64 bytes that nobody kept (``freeLuaRedisArgv``)
+    and reuses one for a later argument at the same position that fits in its ``sdsalloc``
+    (``luaArgsToRedisArgv``). Only a refused SET leaves its value (position 2) unowned; the next SET
+    with a value that fits takes that object, and the key keeps its larger allocation. The cached
+    object is counted in used_memory while it waits. Returns the request with the size that decides
+    the value's bytes.
+    """
+    if not ks.script or req.vtype != VT_STRING:
+        return req
+    n = req.size
+    cached = ks.lua_value_alloc
+    if cached is not None and cached >= n:
+        alloc = cached
+        ks.lua_value_alloc = None
+        ks.overhead -= value_bytes(cached, VT_STRING, ks.quantum, False)
+    elif n <= EMBSTR_MAX:
+        alloc = n                                   # embstr: sdshdr8 alloc = len
+    else:
+        header = sds_header(n)                      # sdsnewlen: alloc = usable size − header − NUL
+        alloc = size_class(header + n + 1, ks.quantum) - header - 1
+    if refused and n <= 64:
+        if ks.lua_value_alloc is not None:
+            ks.overhead -= value_bytes(ks.lua_value_alloc, VT_STRING, ks.quantum, False)
+        ks.lua_value_alloc = alloc
+        ks.overhead += value_bytes(alloc, VT_STRING, ks.quantum, False)
+    return replace(req, size=alloc) if n <= 64 else req
+
+
 def get_command(ks: Keyspace, req: Request, ctx: Context, stats: dict, *, oom: bool, fill: bool) -> int:
     """The reference client's GET: a read lookup; on a miss, the fill SET (refused if the
     pre-command eviction failed: a deny-oom write inside an unflagged script, §5.1)."""
@@ -109,9 +141,10 @@ def get_command(ks: Keyspace, req: Request, ctx: Context, stats: dict, *, oom: b
         return 11 + lazy
     if oom:
         stats["rejected_writes"] += 1
+        lua_set_value(ks, req, refused=True)
         return 3 + lazy
     stats["fills"] += 1
-    set_key(ks, req, ctx)
+    set_key(ks, lua_set_value(ks, req, refused=False), ctx)
     return 2 * lazy
 
 
@@ -119,8 +152,9 @@ def set_command(ks: Keyspace, req: Request, ctx: Context, stats: dict, *, oom: b
     stats["sets"] += 1
     if oom:
         stats["rejected_writes"] += 1
+        lua_set_value(ks, req, refused=True)
         return 7
-    return 6 if set_key(ks, req, ctx) else 5
+    return 6 if set_key(ks, lua_set_value(ks, req, refused=False), ctx) else 5
 
 
 def del_command(ks: Keyspace, req: Request, ctx: Context, stats: dict) -> int:

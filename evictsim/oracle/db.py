@@ -39,6 +39,8 @@ class Keyspace:
         self.maxmemory = maxmemory
         self.quantum = quantum
         self.overhead = overhead            # baseline + client buffers + latency histograms
+        self.script = True                  # requests arrive as Lua scripts (the argument cache applies)
+        self.lua_value_alloc: int | None = None   # sdsalloc of the cached SET-value object, if any
         self.key_bytes = 0                  # Σ main-entry bytes + TTL entries
         self.fidelity = fidelity
         self.lazyfree = lazyfree

@@ -49,6 +49,7 @@ class OracleServer:
         self.ks = Keyspace(derive_seed(seed, "hash-seed"), maxmemory=cfg.maxmemory,
                            quantum=cfg.jemalloc_quantum, overhead=cfg.baseline_memory, fidelity=fidelity,
                            lazyfree=self.lazyfree, lazy=lazy)
+        self.ks.script = protocol_script
         self.ev = Evictor(cfg.maxmemory_policy, cfg.maxmemory_samples,
                           eviction_time_limit_us(cfg.maxmemory_eviction_tenacity), cfg.evict_key_cost_us,
                           cfg.lazyfree_lazy_eviction, cfg.lfu_decay_time, self.rng)
