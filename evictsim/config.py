@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from evictsim.errors import UserInputError
+from evictsim.errors import UserInputError, read_user_file
 from evictsim.units import parse_bool, parse_size
 
 POLICY_NAMES = ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
@@ -184,11 +184,7 @@ class RedisConfFile:
 
 def read_redis_conf(path: str | Path) -> RedisConfFile:
     """Read a real redis.conf: keep the directives evictsim models, list the rest as ignored."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise UserInputError(f"cannot read redis.conf: {exc.strerror}", source=str(path)) from None
+    text = read_user_file(path, "redis.conf")
     out = RedisConfFile()
     for lineno, line in enumerate(text.splitlines(), 1):
         line = line.strip()

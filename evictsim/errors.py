@@ -10,6 +10,15 @@ class EvictsimError(Exception):
     """Root of every exception evictsim raises on purpose."""
 
 
+def read_user_file(path, what: str) -> str:
+    """The text of a file a user named; an unreadable one is a one-line user error."""
+    from pathlib import Path
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise UserInputError(f"cannot read {what}: {exc.strerror}", source=str(path)) from None
+
+
 class UserInputError(EvictsimError):
     """Bad input from a user: a YAML key, a trace line, a CLI argument.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from evictsim.errors import UserInputError
+from evictsim.errors import UserInputError, read_user_file
 
 PathKey = tuple  # a key path: strings for mapping keys, ints for list positions
 
@@ -39,12 +39,7 @@ class YamlDocument:
 
 def load_yaml(path: str | Path) -> YamlDocument:
     """Parse ``path`` with the safe loader; YAML syntax errors become one-line user errors."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise UserInputError(f"cannot read experiment file: {exc.strerror}", source=str(path)) from None
-    return parse_yaml(text, source=str(path))
+    return parse_yaml(read_user_file(path, "experiment file"), source=str(path))
 
 
 def parse_yaml(text: str, *, source: str) -> YamlDocument:

@@ -76,11 +76,7 @@ def memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
                             linewidth=0)
         for size in sorted({c.maxmemory for c in configs if c.maxmemory}):
             ax.axhline(size / MIB, color="black", linestyle="--", linewidth=0.9)
-        ax.set_title(title, fontsize="medium")
-        ax.set_xlabel("simulated time (s)")
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-        ax.set_ylabel("used_memory (MiB)")
+        _time_panel(ax, title, "used_memory (MiB)")
     legend(axes[-1], loc="lower right")
     fig.suptitle(f"{results.name}: used_memory (line), stale bytes (band), maxmemory (dashed)",
                  fontsize="medium")
@@ -108,6 +104,15 @@ def evictions_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]
     return save(fig, out_dir, "evictions_over_time")
 
 
+def _time_panel(ax, title: str, ylabel: str) -> None:
+    """The frame every per-size panel of a quantity over time shares: title, axes from zero, grid."""
+    ax.set_title(title, fontsize="medium")
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.set_ylabel(ylabel)
+
+
 @PLOTS.register("stale_memory_over_time", default=False)
 def stale_memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
     """Memory held by keys whose TTL has passed but that Redis has not deleted yet."""
@@ -115,11 +120,7 @@ def stale_memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Pa
     fig, axes = panel_grid(len(groups))
     for ax, (title, configs) in zip(axes, groups):
         _draw_lines(ax, results, configs, "stale_bytes", scale=MIB)
-        ax.set_title(title, fontsize="medium")
-        ax.set_xlabel("simulated time (s)")
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-        ax.set_ylabel("stale memory (MiB)")
+        _time_panel(ax, title, "stale memory (MiB)")
     legend(axes[-1], loc="upper left")
     fig.suptitle(f"{results.name}: memory held by expired, not yet deleted keys", fontsize="medium")
     return save(fig, out_dir, "stale_memory_over_time")
