@@ -15,8 +15,6 @@ from typing import Any, Callable, Mapping
 from evictsim.errors import UserInputError, read_user_file
 from evictsim.units import parse_bool, parse_size
 
-POLICY_NAMES = ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
-                "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl")
 EXPIRY_MODES = ("redis", "lazy", "exact")
 
 
@@ -120,6 +118,12 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any, Any, Any, str], str]:
     return conv
 
 
+def _policy(v: Any, source: Any, line: Any, key: str) -> str:
+    """A name registered in :data:`evictsim.policies.POLICIES` (the only list of policy names)."""
+    from evictsim.policies import POLICIES
+    return _choice(tuple(POLICIES.names()))(v, source, line, key)
+
+
 def _size(v: Any, source: Any, line: Any, key: str) -> int:
     return parse_size(v, source=source, line=line, key=key)
 
@@ -130,7 +134,7 @@ def _bool(v: Any, source: Any, line: Any, key: str) -> bool:
 
 _CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
     "maxmemory": _size,
-    "maxmemory-policy": _choice(POLICY_NAMES),
+    "maxmemory-policy": _policy,
     "maxmemory-samples": _int_range(1, 64),
     "maxmemory-eviction-tenacity": _int_range(0, 100),
     "hz": _int_range(1, 500),

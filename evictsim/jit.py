@@ -21,15 +21,15 @@ import numba
 from numba import njit
 
 _PACKAGE = Path(__file__).resolve().parent
-_KERNEL_SOURCES = ("jit.py", "keyspace", "engine", "policies", "metrics")
+_KERNEL_SOURCES = ("jit.py", "outcomes.py", "keyspace", "engine", "policies", "metrics", "traces/base.py")
 
 
 def _source_hash() -> str:
     h = hashlib.sha256()
     for entry in _KERNEL_SOURCES:
         path = _PACKAGE / entry
-        for f in sorted([path] if path.is_file() else path.glob("*.py")):
-            h.update(f.name.encode())
+        for f in sorted([path] if path.is_file() else path.rglob("*.py")):
+            h.update(str(f.relative_to(_PACKAGE)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
 

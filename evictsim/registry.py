@@ -15,9 +15,15 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """Maps names to objects (usually factories or classes) for one kind of plug-in."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, loader: Callable[[], None] | None = None):
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._loader = loader       # registers the built-in entries on first use (no import cycles)
+
+    def _load(self) -> None:
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            loader()
 
     def register(self, name: str) -> Callable[[T], T]:
         def decorator(obj: T) -> T:
@@ -31,6 +37,7 @@ class Registry(Generic[T]):
         self.register(name)(obj)
 
     def get(self, name: str, *, source: str | None = None, key: str | None = None) -> T:
+        self._load()
         try:
             return self._items[name]
         except KeyError:
@@ -39,10 +46,16 @@ class Registry(Generic[T]):
                                  source=source, key=key) from None
 
     def __contains__(self, name: object) -> bool:
+        self._load()
         return name in self._items
 
     def names(self) -> list[str]:
+        self._load()
         return sorted(self._items)
+
+    def items(self) -> list[tuple[str, T]]:
+        self._load()
+        return sorted(self._items.items())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())

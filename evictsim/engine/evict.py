@@ -11,61 +11,64 @@ from __future__ import annotations
 from evictsim.jit import kernel
 
 from evictsim.keyspace.ops import delete_key, lazyfree_progress
-from evictsim.metrics.counters import (C_EVICT_LIMIT_US, C_LAZYFREE_EVICTION, C_LFU_DECAY_TIME,
-                                       C_MAXMEMORY, C_POLICY, C_QUANTUM, C_SAMPLES,
+from evictsim.metrics.counters import (C_EVICT_LIMIT_US, C_LAZYFREE_EVICTION, C_MAXMEMORY, C_POLICY,
                                        CF_EVICT_KEY_COST_US, CF_LAZYFREE_BYTES_PER_US, EVICT_CALLS,
                                        EVICT_PROC_ACTIVE, EVICT_PROC_LAST_US, EVICTED_KEYS, LAZYFREE_LAST_US,
-                                       LAZYFREE_PENDING_BYTES, USED_MEMORY)
-from evictsim.policies.redis_pool import select_victim
+                                       LAZYFREE_PENDING_BYTES, REQUESTS, USED_MEMORY)
+from evictsim.metrics.namespaces import TAG_EVICTED, count_tag
+from evictsim.policies.contract import policy_victim
 
 EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
 
 
 @kernel
-def perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s,
-                      samp, rng, seed):
-    maxmemory = cfg[C_MAXMEMORY]
-    if maxmemory <= 0 or st[USED_MEMORY] <= maxmemory:
+def perform_evictions(core, policy, now_ms):
+    """Free until used_memory <= maxmemory, the policy naming each victim, the core deleting it."""
+    config = core.server.config
+    costs = core.server.costs
+    stats = core.server.stats
+    maxmemory = config[C_MAXMEMORY]
+    if maxmemory <= 0 or stats[USED_MEMORY] <= maxmemory:
         return EVICT_OK
-    policy = cfg[C_POLICY]
-    if policy == 0:
+    if config[C_POLICY] == 0:
         return EVICT_FAIL          # noeviction: FAIL at once, no wait for pending lazy frees
-    st[EVICT_CALLS] += 1
-    tofree = st[USED_MEMORY] - maxmemory
-    limit_us = cfg[C_EVICT_LIMIT_US]
-    cost = cff[CF_EVICT_KEY_COST_US]
+    stats[EVICT_CALLS] += 1
+    tofree = stats[USED_MEMORY] - maxmemory
+    limit_us = config[C_EVICT_LIMIT_US]
+    cost = costs[CF_EVICT_KEY_COST_US]
+    lazy = config[C_LAZYFREE_EVICTION] != 0
     freed = 0
     keys_freed = 0
     while freed < tofree:
-        k = select_victim(policy, cfg[C_SAMPLES], samp, pool_k, pool_s, flags, lru, expire, nx, bk, ds,
-                          st, now_ms, cfg[C_LFU_DECAY_TIME], rng, seed)
+        k = policy_victim(policy, core, now_ms, stats[REQUESTS] - 1)
         if k == -1:
-            return _wait_for_lazyfree(cfg, cff, st, maxmemory)
-        before = st[USED_MEMORY]         # Redis measures the used_memory delta around the delete,
-        delete_key(flags, kbytes, nx, bk, ds, st, k, seed, cfg[C_QUANTUM],   # so a table freed by
-                   cfg[C_LAZYFREE_EVICTION] != 0)                             # its rehash step counts
-        freed += before - st[USED_MEMORY]
-        st[EVICTED_KEYS] += 1
+            return _wait_for_lazyfree(core, maxmemory)
+        before = stats[USED_MEMORY]      # Redis measures the used_memory delta around the delete,
+        count_tag(core, k, TAG_EVICTED, 1)                      # so a table freed by its rehash
+        delete_key(core, policy, k, lazy)                       # step counts
+        freed += before - stats[USED_MEMORY]
+        stats[EVICTED_KEYS] += 1
         keys_freed += 1
         if keys_freed % 16 == 0:
-            if cfg[C_LAZYFREE_EVICTION] and st[USED_MEMORY] <= maxmemory:
+            if lazy and stats[USED_MEMORY] <= maxmemory:
                 break
             if limit_us >= 0 and keys_freed * cost > limit_us:
-                if st[EVICT_PROC_ACTIVE] == 0:
-                    st[EVICT_PROC_ACTIVE] = 1
-                    st[EVICT_PROC_LAST_US] = now_ms * 1000
+                if stats[EVICT_PROC_ACTIVE] == 0:
+                    stats[EVICT_PROC_ACTIVE] = 1
+                    stats[EVICT_PROC_LAST_US] = now_ms * 1000
                 break
-    return EVICT_RUNNING if st[EVICT_PROC_ACTIVE] else EVICT_OK
+    return EVICT_RUNNING if stats[EVICT_PROC_ACTIVE] else EVICT_OK
 
 
 @kernel
-def _wait_for_lazyfree(cfg, cff, st, maxmemory):
+def _wait_for_lazyfree(core, maxmemory):
     """Nothing left to evict: while background frees are pending, wait up to the time budget for
     them (§5.3 step 6); OK if that brings used_memory under maxmemory, else FAIL."""
-    limit_us = cfg[C_EVICT_LIMIT_US]
-    if st[LAZYFREE_PENDING_BYTES] > 0 and limit_us > 0:
-        lazyfree_progress(st, st[LAZYFREE_LAST_US] + limit_us, cff[CF_LAZYFREE_BYTES_PER_US])
-        if st[USED_MEMORY] <= maxmemory:
+    limit_us = core.server.config[C_EVICT_LIMIT_US]
+    stats = core.server.stats
+    if stats[LAZYFREE_PENDING_BYTES] > 0 and limit_us > 0:
+        lazyfree_progress(stats, stats[LAZYFREE_LAST_US] + limit_us, core.server.costs[CF_LAZYFREE_BYTES_PER_US])
+        if stats[USED_MEMORY] <= maxmemory:
             return EVICT_OK
     return EVICT_FAIL
 

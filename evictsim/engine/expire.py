@@ -15,7 +15,8 @@ from evictsim.jit import kernel
 
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.ops import EXPIRES, HAS_TTL, delete_key
-from evictsim.metrics.counters import (AVG_TTL, C_EFFORT, C_HZ, C_LAZYFREE_EXPIRE, C_QUANTUM,
+from evictsim.metrics.namespaces import TAG_EXPIRED, count_tag
+from evictsim.metrics.counters import (AVG_TTL, C_EFFORT, C_HZ, C_LAZYFREE_EXPIRE,
                                        CF_EXPIRE_KEY_COST_US,
                                        EXPIRE_CYCLE_CPU_US, EXPIRED_KEYS_ACTIVE,
                                        EXPIRED_KEYS_EXACT, EXPIRED_STALE_PERC, EXPIRED_TIME_CAP_REACHED_COUNT,
@@ -23,17 +24,21 @@ from evictsim.metrics.counters import (AVG_TTL, C_EFFORT, C_HZ, C_LAZYFREE_EXPIR
 
 
 @kernel
-def _scan_loop(num, now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, quantum, lazy):
+def _scan_loop(core, policy, num, now_ms, lazy):
     """One loop of the cycle: visit buckets at the cursor until ``num`` keys were sampled.
 
     Returns (sampled, expired, ttl_sum, ttl_samples, buckets_checked).
     """
+    tables = core.tables
+    bk, nx, ds = tables.buckets, tables.links, tables.dicts
+    expire = core.keys.expire
+    st = core.server.stats
     sampled = expired = ttl_samples = checked = 0
     ttl_sum = 0
     max_buckets = num * 20
     while sampled < num and checked < max_buckets:
         for table in range(2):
-            if table == 1 and not ht.is_rehashing(ds, EXPIRES):
+            if table == 1 and not ht.is_rehashing(tables, EXPIRES):
                 break
             size = ds[EXPIRES, ht.SIZE0 + table]
             checked += 1
@@ -44,7 +49,8 @@ def _scan_loop(num, now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, quantum
                 nxt = nx[EXPIRES, e]
                 ttl = expire[e] - now_ms
                 if now_ms > expire[e]:
-                    delete_key(flags, kbytes, nx, bk, ds, st, e, seed, quantum, lazy)
+                    count_tag(core, e, TAG_EXPIRED, 1)
+                    delete_key(core, policy, e, lazy)
                     st[EXPIRED_KEYS_ACTIVE] += 1
                     expired += 1
                 if ttl > 0:
@@ -57,7 +63,11 @@ def _scan_loop(num, now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, quantum
 
 
 @kernel
-def active_expire_cycle(fast, now_us, cfg, cff, st, fst, flags, kbytes, expire, nx, bk, ds, seed):
+def active_expire_cycle(core, policy, fast, now_us):
+    server = core.server
+    cfg, cff, st, fst = server.config, server.costs, server.stats, server.fstats
+    tables = core.tables
+    ds = tables.dicts
     effort = cfg[C_EFFORT] - 1
     keys_per_loop = 20 + 5 * effort
     fast_duration = 1000 + 250 * effort
@@ -81,7 +91,7 @@ def active_expire_cycle(fast, now_us, cfg, cff, st, fst, flags, kbytes, expire, 
     total_sampled = total_expired = 0
     while True:
         iteration += 1
-        num = ht.dict_size(ds, EXPIRES)
+        num = ht.dict_size(tables, EXPIRES)
         if num == 0:
             st[AVG_TTL] = 0
             break
@@ -90,8 +100,7 @@ def active_expire_cycle(fast, now_us, cfg, cff, st, fst, flags, kbytes, expire, 
             break                                   # too sparse: wait for the cron shrink
         now_ms = (now_us + np.int64(elapsed)) // 1000
         sampled, expired, ttl_sum, ttl_samples, checked = _scan_loop(
-            min(num, keys_per_loop), now_ms, st, flags, kbytes, expire, nx, bk, ds, seed, cfg[C_QUANTUM],
-            cfg[C_LAZYFREE_EXPIRE] != 0)
+            core, policy, min(num, keys_per_loop), now_ms, cfg[C_LAZYFREE_EXPIRE] != 0)
         total_expired += expired
         total_sampled += sampled
         if ttl_samples:
@@ -114,7 +123,8 @@ def active_expire_cycle(fast, now_us, cfg, cff, st, fst, flags, kbytes, expire, 
 # --- exact mode: a binary min-heap of (expire_ms, key) with lazy invalidation ---------------------
 
 @kernel
-def heap_push(heap_t, heap_k, st, t, k):
+def heap_push(heap, st, t, k):
+    heap_t, heap_k = heap.times, heap.keys
     n = st[HEAP_SIZE]
     i = n
     while i > 0:
@@ -130,7 +140,8 @@ def heap_push(heap_t, heap_k, st, t, k):
 
 
 @kernel
-def heap_pop(heap_t, heap_k, st):
+def heap_pop(heap, st):
+    heap_t, heap_k = heap.times, heap.keys
     n = st[HEAP_SIZE] - 1
     st[HEAP_SIZE] = n
     t = heap_t[n]
@@ -152,8 +163,12 @@ def heap_pop(heap_t, heap_k, st):
 
 
 @kernel
-def heap_compact(heap_t, heap_k, st, flags, expire):
+def heap_compact(core):
     """Drop entries whose key no longer has that expire time, then re-heapify."""
+    heap = core.heap
+    heap_t, heap_k = heap.times, heap.keys
+    st = core.server.stats
+    flags, expire = core.keys.flags, core.keys.expire
     n = st[HEAP_SIZE]
     m = 0
     for i in range(n):
@@ -164,16 +179,21 @@ def heap_compact(heap_t, heap_k, st, flags, expire):
             m += 1
     st[HEAP_SIZE] = 0
     for i in range(m):
-        heap_push(heap_t, heap_k, st, heap_t[i], heap_k[i])
+        heap_push(heap, st, heap_t[i], heap_k[i])
 
 
 @kernel
-def expire_due_exact(now_ms, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed, quantum, lazy):
+def expire_due_exact(core, policy, now_ms, lazy):
     """Delete every key whose expire time has passed (``now > when``), as if at that instant."""
+    heap = core.heap
+    heap_t, heap_k = heap.times, heap.keys
+    st = core.server.stats
+    flags, expire = core.keys.flags, core.keys.expire
     while st[HEAP_SIZE] > 0 and heap_t[0] < now_ms:
         t = heap_t[0]
         k = heap_k[0]
-        heap_pop(heap_t, heap_k, st)
+        heap_pop(heap, st)
         if (flags[k] & HAS_TTL) and expire[k] == t:
-            delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy)
+            count_tag(core, k, TAG_EXPIRED, 1)
+            delete_key(core, policy, k, lazy)
             st[EXPIRED_KEYS_EXACT] += 1

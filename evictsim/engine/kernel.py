@@ -5,184 +5,207 @@
 ``batch-interval`` of simulated time) it runs what Redis runs between batches: the eviction time proc
 and ``beforeSleep``'s fast expire cycle and peak-memory update. ``server_cron`` is one ``serverCron``
 tick: LRU clock, slow expire cycle, table shrink and incremental rehash. The SimPy engine calls both.
+
+Every function takes the core bundle (:class:`~evictsim.keyspace.state.Core`) and the policy's state
+bundle; numba compiles one specialisation per policy family (see :mod:`evictsim.policies.contract`).
 """
 from __future__ import annotations
 
-import numpy as np
-from evictsim.jit import kernel
+from collections import namedtuple
 
-from evictsim.engine.commands import do_del, do_get, do_set
+import numpy as np
+
 from evictsim.engine.evict import EVICT_FAIL, EVICT_RUNNING, perform_evictions
 from evictsim.engine.expire import active_expire_cycle, expire_due_exact
+from evictsim.engine.redis_commands import Request, do_del, do_get, do_set
+from evictsim.jit import kernel
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import argument_bytes, command_argv_bytes, expire_entry_bytes
 from evictsim.keyspace.ops import EXPIRES, MAIN, add_used, lazyfree_progress
 from evictsim.metrics.counters import (C_ACTIVEREHASHING, C_BATCH_US, C_CLIENT_GROWTH, C_EVICT_LIMIT_US,
-                                       C_EXPIRY_MODE, C_FILL_LOOKASIDE, EVICT_PROC_LAST_US,
-                                       C_LAZYFREE_EXPIRE, CF_LAZYFREE_BYTES_PER_US, C_HISTOGRAM_BYTES, C_MAXMEMORY, C_QUANTUM, C_REHASH_BUCKETS_PER_CRON,
-                                       C_SCRIPT_PROTOCOL, CLIENT_STARTED, CMD_DBSIZE, CMD_DEL, CMD_EVALSHA,
-                                       CMD_GET, CMD_SET, COMMANDS_SEEN, EVICT_PROC_ACTIVE, EXPIRY_EXACT,
-                                       EXPIRY_REDIS, LRU_CLOCK, NEXT_LOOP_US, OVERHEAD_BYTES, REQUESTS,
-                                       USED_MEMORY, USED_MEMORY_PEAK)
+                                       C_EXPIRY_MODE, C_FILL_LOOKASIDE, C_HISTOGRAM_BYTES, C_LAZYFREE_EXPIRE,
+                                       C_MAXMEMORY, C_QUANTUM, C_REHASH_BUCKETS_PER_CRON, C_SCRIPT_PROTOCOL,
+                                       CF_LAZYFREE_BYTES_PER_US, CLIENT_STARTED, CMD_DBSIZE, CMD_DEL,
+                                       CMD_EVALSHA, CMD_GET, CMD_SET, COMMANDS_SEEN, EVICT_PROC_ACTIVE,
+                                       EVICT_PROC_LAST_US, EXPIRY_EXACT, EXPIRY_REDIS, LRU_CLOCK,
+                                       NEXT_LOOP_US, OVERHEAD_BYTES, REQUESTS, USED_MEMORY, USED_MEMORY_PEAK)
+from evictsim.outcomes import GET_HIT, GET_MISS_FILLED, STALE_OFFSET
+from evictsim.traces.base import OP_GET, OP_SET
 
-OP_GET, OP_SET, OP_DEL = 0, 1, 2
+# A slice of the trace as the kernel reads it (times already absolute µs); ``next_access`` is the
+# request index of each request's next access to the same key (Belady), or a 1-element placeholder.
+Requests = namedtuple("Requests", "t_us op key key_len size ttl_ms vtype next_access")
+# Where per-request results go when asked for (outcome codes; used_memory after eviction/command).
+Recording = namedtuple("Recording", "outcomes memory keep_outcomes keep_memory")
+NO_NEXT_ACCESS = np.iinfo(np.int64).max
 
 
 @kernel
-def update_peak(st):
-    if st[USED_MEMORY] > st[USED_MEMORY_PEAK]:
-        st[USED_MEMORY_PEAK] = st[USED_MEMORY]
+def update_peak(stats):
+    if stats[USED_MEMORY] > stats[USED_MEMORY_PEAK]:
+        stats[USED_MEMORY_PEAK] = stats[USED_MEMORY]
 
 
 @kernel
-def note_commands(mask, cfg, st):
+def note_commands(mask, config, stats):
     """A latency histogram (``latency-tracking``) is allocated the first time a command name runs."""
-    new = mask & ~st[COMMANDS_SEEN]
+    new = mask & ~stats[COMMANDS_SEEN]
     if new:
-        st[COMMANDS_SEEN] |= new
+        stats[COMMANDS_SEEN] |= new
         n = 0
         while new:
             n += new & 1
             new >>= 1
-        st[OVERHEAD_BYTES] += n * cfg[C_HISTOGRAM_BYTES]
-        st[USED_MEMORY] += n * cfg[C_HISTOGRAM_BYTES]
+        stats[OVERHEAD_BYTES] += n * config[C_HISTOGRAM_BYTES]
+        stats[USED_MEMORY] += n * config[C_HISTOGRAM_BYTES]
 
 
 @kernel
-def run_eviction_proc(now_us, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
-                      rng, seed):
+def run_eviction_proc(core, policy, now_us):
     """``evictionTimeProc``: a 0-ms timer, so while armed it runs on every event-loop iteration, back
     to back when the server is otherwise idle: as many budgets as fit since it last ran (at least one)."""
-    if st[EVICT_PROC_ACTIVE] == 0:
+    stats = core.server.stats
+    if stats[EVICT_PROC_ACTIVE] == 0:
         return
-    budget = max(cfg[C_EVICT_LIMIT_US], 1)
-    runs = max(1, (now_us - st[EVICT_PROC_LAST_US]) // budget)
+    budget = max(core.server.config[C_EVICT_LIMIT_US], 1)
+    runs = max(1, (now_us - stats[EVICT_PROC_LAST_US]) // budget)
     while runs > 0:
         runs -= 1
-        r = perform_evictions(now_us // 1000, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k,
-                              pool_s, samp, rng, seed)
-        if r != EVICT_RUNNING:
-            st[EVICT_PROC_ACTIVE] = 0
+        if perform_evictions(core, policy, now_us // 1000) != EVICT_RUNNING:
+            stats[EVICT_PROC_ACTIVE] = 0
             break
-    st[EVICT_PROC_LAST_US] = now_us
+    stats[EVICT_PROC_LAST_US] = now_us
 
 
 @kernel
-def event_loop_iteration(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s,
-                         samp, rng, seed):
+def event_loop_iteration(core, policy, now_us):
     """Between two client batches: the eviction time proc (if armed), then ``beforeSleep``."""
-    run_eviction_proc(now_us, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
-                      rng, seed)
-    update_peak(st)
-    if cfg[C_EXPIRY_MODE] == EXPIRY_REDIS:
-        active_expire_cycle(True, now_us, cfg, cff, st, fst, flags, kbytes, expire, nx, bk, ds, seed)
+    run_eviction_proc(core, policy, now_us)
+    update_peak(core.server.stats)
+    if core.server.config[C_EXPIRY_MODE] == EXPIRY_REDIS:
+        active_expire_cycle(core, policy, True, now_us)
 
 
 @kernel
-def process_requests(t_us, op, key, key_len, size, ttl_ms, vtype, lo, hi, outcomes, record, mem,
-                     record_mem, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s,
-                     samp, heap_t, heap_k, rng, seed):
+def command_mask(o, code, script):
+    """Bits of the command names this request ran (their first use allocates a histogram)."""
+    if o == OP_GET:
+        mask = (1 << CMD_GET) | ((1 << CMD_SET) if code == GET_MISS_FILLED
+                                 or code == GET_MISS_FILLED + STALE_OFFSET else 0)
+    elif o == OP_SET:
+        mask = 1 << CMD_SET
+    else:
+        mask = 1 << CMD_DEL
+    if script:
+        mask |= (1 << CMD_EVALSHA) | (1 << CMD_DBSIZE)
+    return mask
+
+
+@kernel
+def process_requests(requests, lo, hi, recording, core, policy):
     """Serve requests ``lo..hi-1`` (times in absolute wall-clock µs).
 
-    With ``record``, ``outcomes[i]`` gets request i's outcome code; with ``record_mem``, ``mem[i]`` gets
-    (used_memory after the eviction step, used_memory after the command, eviction result) for the
-    invariant tests.
+    With ``recording.keep_outcomes``, ``outcomes[i]`` gets request i's outcome code; with
+    ``keep_memory``, ``memory[i]`` gets (used_memory after the eviction step, used_memory after the
+    command, eviction result) for the invariant tests.
     """
-    maxmemory = cfg[C_MAXMEMORY]
-    fill = cfg[C_FILL_LOOKASIDE] != 0
-    script = cfg[C_SCRIPT_PROTOCOL] != 0
-    exact = cfg[C_EXPIRY_MODE] == EXPIRY_EXACT
-    batch_us = cfg[C_BATCH_US]
-    quantum = cfg[C_QUANTUM]
+    config = core.server.config
+    stats = core.server.stats
+    maxmemory = config[C_MAXMEMORY]
+    fill = config[C_FILL_LOOKASIDE] != 0
+    script = config[C_SCRIPT_PROTOCOL] != 0
+    exact = config[C_EXPIRY_MODE] == EXPIRY_EXACT
+    batch_us = config[C_BATCH_US]
+    quantum = config[C_QUANTUM]
+    has_next = len(requests.next_access) == len(requests.op)
     for i in range(lo, hi):
-        now_us = t_us[i]
+        now_us = requests.t_us[i]
         now_ms = now_us // 1000
-        if now_us >= st[NEXT_LOOP_US]:
-            event_loop_iteration(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k,
-                                 pool_s, samp, rng, seed)
-            st[NEXT_LOOP_US] = now_us - now_us % batch_us + batch_us
+        if now_us >= stats[NEXT_LOOP_US]:
+            event_loop_iteration(core, policy, now_us)
+            stats[NEXT_LOOP_US] = now_us - now_us % batch_us + batch_us
         if exact:
-            expire_due_exact(now_ms, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed, quantum,
-                             cfg[C_LAZYFREE_EXPIRE] != 0)
-        lazyfree_progress(st, now_us, cff[CF_LAZYFREE_BYTES_PER_US])   # the bio thread runs alongside
-        if st[CLIENT_STARTED] == 0:       # the client's buffers grow with its first pipelined batch
-            st[CLIENT_STARTED] = 1
-            st[OVERHEAD_BYTES] += cfg[C_CLIENT_GROWTH]
-            st[USED_MEMORY] += cfg[C_CLIENT_GROWTH]
-        st[REQUESTS] += 1
-        o = op[i]
+            expire_due_exact(core, policy, now_ms, config[C_LAZYFREE_EXPIRE] != 0)
+        lazyfree_progress(stats, now_us, core.server.costs[CF_LAZYFREE_BYTES_PER_US])   # bio thread
+        if stats[CLIENT_STARTED] == 0:    # the client's buffers grow with its first pipelined batch
+            stats[CLIENT_STARTED] = 1
+            stats[OVERHEAD_BYTES] += config[C_CLIENT_GROWTH]
+            stats[USED_MEMORY] += config[C_CLIENT_GROWTH]
+        vtime = stats[REQUESTS]
+        stats[REQUESTS] += 1
+        o = requests.op[i]
+        req = Request(requests.key[i], requests.key_len[i], requests.size[i], requests.vtype[i],
+                      requests.ttl_ms[i], vtime, requests.next_access[i] if has_next else NO_NEXT_ACCESS)
         # the command's arguments are allocated before performEvictions and freed after the command;
         # a plain SET's value object moves into the keyspace (set_key counts it there)
-        argv = command_argv_bytes(o, key_len[i], size[i], ttl_ms[i], script, quantum)
-        st[USED_MEMORY] += argv
+        argv = command_argv_bytes(o, req.key_len, req.size, req.ttl_ms, script, quantum)
+        stats[USED_MEMORY] += argv
         evict_result = 0
-        if maxmemory > 0 and st[USED_MEMORY] > maxmemory:
-            evict_result = perform_evictions(now_ms, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds,
-                                             pool_k, pool_s, samp, rng, seed)
+        if maxmemory > 0 and stats[USED_MEMORY] > maxmemory:
+            evict_result = perform_evictions(core, policy, now_ms)
         oom = evict_result == EVICT_FAIL
-        if record_mem:
-            mem[i, 0] = st[USED_MEMORY]
-            mem[i, 2] = evict_result
+        if recording.keep_memory:
+            recording.memory[i, 0] = stats[USED_MEMORY]
+            recording.memory[i, 2] = evict_result
         if o == OP_SET and not script:
-            moved = argument_bytes(size[i], quantum)
-            st[USED_MEMORY] -= moved
+            moved = argument_bytes(req.size, quantum)
+            stats[USED_MEMORY] -= moved
             argv -= moved
-        k = key[i]
         if o == OP_GET:
-            code = do_get(k, key_len[i], size[i], vtype[i], ttl_ms[i], now_ms, oom, fill, cfg, st, flags,
-                          kbytes, expire, lru, nx, bk, ds, heap_t, heap_k, rng, seed)
-            mask = (1 << CMD_GET) | ((1 << CMD_SET) if code == 0 or code == 2 else 0)
+            code = do_get(core, policy, req, now_ms, oom, fill)
         elif o == OP_SET:
-            code = do_set(k, key_len[i], size[i], vtype[i], ttl_ms[i], now_ms, oom, cfg, st, flags, kbytes,
-                          expire, lru, nx, bk, ds, heap_t, heap_k, rng, seed)
-            mask = 1 << CMD_SET
+            code = do_set(core, policy, req, now_ms, oom)
         else:
-            code = do_del(k, now_ms, cfg, st, flags, kbytes, expire, nx, bk, ds, seed)
-            mask = 1 << CMD_DEL
-        if script:
-            mask |= (1 << CMD_EVALSHA) | (1 << CMD_DBSIZE)
-        st[USED_MEMORY] -= argv
-        note_commands(mask, cfg, st)
-        if record:
-            outcomes[i] = code
-        if record_mem:
-            mem[i, 1] = st[USED_MEMORY]
+            code = do_del(core, policy, req.key, now_ms)
+        stats[USED_MEMORY] -= argv
+        note_commands(command_mask(o, code, script), config, stats)
+        if recording.keep_outcomes:
+            recording.outcomes[i] = code
+        if recording.keep_memory:
+            recording.memory[i, 1] = stats[USED_MEMORY]
 
 
 @kernel
-def server_cron(now_us, cfg, cff, st, fst, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
-                heap_t, heap_k, rng, seed):
+def server_cron(core, policy, now_us):
     """One ``serverCron`` tick (MECHANICS §8), plus the event-loop iteration the timer wakes up."""
-    st[LRU_CLOCK] = lru_clock(now_us // 1000)
-    run_eviction_proc(now_us, cfg, cff, st, flags, kbytes, expire, lru, nx, bk, ds, pool_k, pool_s, samp,
-                      rng, seed)
-    if cfg[C_EXPIRY_MODE] == EXPIRY_EXACT:
-        expire_due_exact(now_us // 1000, st, flags, kbytes, expire, nx, bk, ds, heap_t, heap_k, seed,
-                         cfg[C_QUANTUM], cfg[C_LAZYFREE_EXPIRE] != 0)
-    lazyfree_progress(st, now_us, cff[CF_LAZYFREE_BYTES_PER_US])
-    update_peak(st)
-    if cfg[C_EXPIRY_MODE] == EXPIRY_REDIS:
-        active_expire_cycle(False, now_us, cfg, cff, st, fst, flags, kbytes, expire, nx, bk, ds, seed)
+    config = core.server.config
+    stats = core.server.stats
+    stats[LRU_CLOCK] = lru_clock(now_us // 1000)
+    run_eviction_proc(core, policy, now_us)
+    if config[C_EXPIRY_MODE] == EXPIRY_EXACT:
+        expire_due_exact(core, policy, now_us // 1000, config[C_LAZYFREE_EXPIRE] != 0)
+    lazyfree_progress(stats, now_us, core.server.costs[CF_LAZYFREE_BYTES_PER_US])
+    update_peak(stats)
+    if config[C_EXPIRY_MODE] == EXPIRY_REDIS:
+        active_expire_cycle(core, policy, False, now_us)
+    tables = core.tables
     for d in range(2):                        # tryResizeHashTables
-        add_used(st, 0, ht.resize_if_sparse(bk, ds, d))
+        add_used(stats, 0, ht.resize_if_sparse(tables, d))
     for d in (MAIN, EXPIRES):                 # incrementallyRehash: the first rehashing dict, 1 ms
-        if cfg[C_ACTIVEREHASHING] and ht.is_rehashing(ds, d):
-            add_used(st, 0, -ht.rehash(bk, ds, nx, d, cfg[C_REHASH_BUCKETS_PER_CRON], seed)[1])
+        if config[C_ACTIVEREHASHING] and ht.is_rehashing(tables, d):
+            add_used(stats, 0, -ht.rehash(tables, d, config[C_REHASH_BUCKETS_PER_CRON])[1])
             break
 
 
 @kernel
-def count_stale(flags, expire, n, now_ms, quantum, kbytes):
+def expire_now(core, policy, now_us):
+    """``expiry-mode exact``: delete every key whose time has passed, before a reading."""
+    expire_due_exact(core, policy, now_us // 1000, core.server.config[C_LAZYFREE_EXPIRE] != 0)
+
+
+@kernel
+def count_stale(keys, n, now_ms, quantum):
     """Keys logically expired but not yet reclaimed, and the bytes they hold."""
-    keys = 0
+    flags, expire, charged = keys.flags, keys.expire, keys.charged
+    stale = 0
     nbytes = 0
     entry = expire_entry_bytes(quantum)
     for k in range(n):
         if (flags[k] & 2) and now_ms > expire[k]:
-            keys += 1
-            nbytes += kbytes[0, k] + entry
-    return keys, nbytes
+            stale += 1
+            nbytes += charged[0, k] + entry
+    return stale, nbytes
 
 
 def empty_outcomes() -> np.ndarray:
@@ -191,3 +214,7 @@ def empty_outcomes() -> np.ndarray:
 
 def empty_memory_record() -> np.ndarray:
     return np.zeros((1, 3), np.int64)
+
+
+def no_next_access() -> np.ndarray:
+    return np.zeros(1, np.int64)

@@ -10,15 +10,15 @@ import numpy as np
 from evictsim.config import RedisConfig
 from evictsim.engine import kernel
 from evictsim.engine.evict import eviction_time_limit_us
-from evictsim.engine.expire import expire_due_exact
 from evictsim.keyspace import hashtable as ht
+from evictsim.keyspace.allocation import SizeClasses
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import shared_integers_allowed
 from evictsim.keyspace.rng import derive_seed
-from evictsim.keyspace.state import KeyspaceArrays
+from evictsim.keyspace.state import Core, ExpiryHeap, KeyspaceArrays, Server
 from evictsim.metrics import counters as C
-from evictsim.policies import POLICIES
-from evictsim.policies.redis_pool import new_pool
+from evictsim.metrics.namespaces import TAG_BYTES, TAG_KEYS, new_tag_stats
+from evictsim.policies import policy_spec
 from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk
 
 REHASH_BUCKETS_PER_CRON = 50_000   # dictRehashMilliseconds(1): ~500 batches of 100 buckets in 1 ms
@@ -35,10 +35,10 @@ def effective_hz(cfg: RedisConfig) -> int:
 
 
 def config_vectors(cfg: RedisConfig, fill: str, protocol_script: bool) -> tuple[np.ndarray, np.ndarray]:
-    spec = POLICIES.get(cfg.maxmemory_policy, key="maxmemory-policy")
+    spec = policy_spec(cfg.maxmemory_policy)
     c = np.zeros(C.N_CFG, np.int64)
     c[C.C_MAXMEMORY] = cfg.maxmemory
-    c[C.C_POLICY] = spec.code
+    c[C.C_POLICY] = 1 if spec.evicts else 0          # 0: noeviction (refuse writes instead)
     c[C.C_SAMPLES] = cfg.maxmemory_samples
     c[C.C_EVICT_LIMIT_US] = eviction_time_limit_us(cfg.maxmemory_eviction_tenacity)
     c[C.C_HZ] = effective_hz(cfg)
@@ -52,7 +52,7 @@ def config_vectors(cfg: RedisConfig, fill: str, protocol_script: bool) -> tuple[
     c[C.C_EXPIRY_MODE] = _EXPIRY[cfg.expiry_mode]
     c[C.C_QUANTUM] = cfg.jemalloc_quantum
     c[C.C_FILL_LOOKASIDE] = fill == FILL_LOOK_ASIDE
-    c[C.C_SHARED_INT_OK] = shared_integers_allowed(cfg.maxmemory, cfg.maxmemory_policy)
+    c[C.C_SHARED_INT_OK] = shared_integers_allowed(cfg.maxmemory, spec.no_shared_integers)
     c[C.C_HISTOGRAM_BYTES] = cfg.latency_histogram_bytes if cfg.latency_tracking else 0
     c[C.C_CLIENT_GROWTH] = cfg.client_buffer_growth
     c[C.C_SCRIPT_PROTOCOL] = protocol_script
@@ -67,24 +67,30 @@ def config_vectors(cfg: RedisConfig, fill: str, protocol_script: bool) -> tuple[
 
 
 class ServerModel:
-    """One simulated redis-server (db 0): state arrays + the operations the engine schedules."""
+    """One simulated redis-server (db 0): state arrays + the operations the engine schedules.
+
+    The compiled kernels receive two bundles, rebuilt whenever a chunk brings new key ids and the
+    arrays grow: ``core`` (keys, tables, counters, expiry heap, memory model) and ``policy`` (the
+    policy's own state, built by its :class:`~evictsim.policies.PolicySpec`).
+    """
 
     def __init__(self, cfg: RedisConfig, *, seed: int, start_time: float, fill: str,
-                 n_keys_hint: int | None = None, protocol_script: bool = True):
+                 n_keys_hint: int | None = None, protocol_script: bool = True, n_namespaces: int = 0):
         self.cfg = cfg
+        self.spec = policy_spec(cfg.maxmemory_policy)
         self.start_us = int(round(start_time * 1e6))
         self.hz = effective_hz(cfg)
         self.cfgv, self.cffv = config_vectors(cfg, fill, protocol_script)
         lazyfree = (cfg.lazyfree_lazy_eviction or cfg.lazyfree_lazy_expire or cfg.lazyfree_lazy_server_del
                     or cfg.lazyfree_lazy_user_del)
-        self.ks = KeyspaceArrays(n_keys_hint or 1024, deferred_row=lazyfree)
+        self.ks = KeyspaceArrays(n_keys_hint or 1024, deferred_row=lazyfree,
+                                 seed=derive_seed(seed, "hash-seed"))
+        self.policy_state = self.spec.new_state(self.ks.capacity, cfg)
         self.st, self.fst = C.new_state()
-        self.pool_k, self.pool_s = new_pool()
-        self.samp = np.zeros((2, 64), np.int64)     # sampled keys and their scores (eviction scratch)
+        self.tag_stats = new_tag_stats(n_namespaces)
         self.rng = np.array([derive_seed(seed, "server-rng")], dtype=np.uint64)
-        self.hash_seed = np.uint64(derive_seed(seed, "hash-seed"))
-        self.heap_t = np.zeros(0, np.int64)
-        self.heap_k = np.zeros(0, np.int32)
+        self.heap = ExpiryHeap(np.zeros(0, np.int64), np.zeros(0, np.int32))
+        self.memory = SizeClasses(np.int64(cfg.jemalloc_quantum))
         self.st[C.USED_MEMORY] = cfg.baseline_memory
         self.st[C.OVERHEAD_BYTES] = cfg.baseline_memory
         self.st[C.USED_MEMORY_PEAK] = cfg.baseline_memory
@@ -93,6 +99,11 @@ class ServerModel:
         self.st[C.LAZYFREE_LAST_US] = self.start_us
         self.st[C.LUA_VALUE_ALLOC] = -1          # the Lua argument cache's value slot starts empty
         self.max_key = -1
+        self._bundle()
+
+    def _bundle(self) -> None:
+        server = Server(self.cfgv, self.cffv, self.st, self.fst, self.rng, self.tag_stats)
+        self.core = Core(self.ks.keys_bundle(), self.ks.tables_bundle(), server, self.heap, self.memory)
 
     # --- requests ------------------------------------------------------------------------------
     def prepare(self, chunk: RequestChunk) -> np.ndarray:
@@ -100,47 +111,46 @@ class ServerModel:
         mk = chunk.max_key
         if mk > self.max_key:
             self.max_key = mk
-            self.ks.ensure(mk)
+            if self.ks.ensure(mk):
+                self.policy_state = self.spec.grow(self.policy_state, self.ks.capacity)
             if self.cfg.expiry_mode == "exact":
                 self._grow_heap(2 * self.ks.capacity)
+            self._bundle()
         return self.start_us + np.rint(chunk.time * 1e6).astype(np.int64)
 
+    def set_tags(self, tags: np.ndarray) -> None:
+        """Namespace index per key id (for per-namespace counters); ids beyond ``tags`` keep 0."""
+        n = min(len(tags), self.ks.capacity)
+        self.ks.tags[:n] = tags[:n]
+
     def _grow_heap(self, n: int) -> None:
-        if len(self.heap_t) < n:
-            self.heap_t = np.concatenate([self.heap_t, np.zeros(n - len(self.heap_t), np.int64)])
-            self.heap_k = np.concatenate([self.heap_k, np.zeros(n - len(self.heap_k), np.int32)])
+        times, keys = self.heap
+        if len(times) < n:
+            self.heap = ExpiryHeap(np.concatenate([times, np.zeros(n - len(times), np.int64)]),
+                                   np.concatenate([keys, np.zeros(n - len(keys), np.int32)]))
 
     def serve(self, t_us: np.ndarray, chunk: RequestChunk, lo: int, hi: int,
-              outcomes: np.ndarray | None, memory: np.ndarray | None = None) -> None:
-        ks = self.ks
-        record = outcomes is not None
-        kernel.process_requests(
-            t_us, chunk.op, chunk.key, chunk.key_len, chunk.size, chunk.ttl_ms, chunk.vtype, lo, hi,
-            outcomes if record else kernel.empty_outcomes(), record,
-            memory if memory is not None else kernel.empty_memory_record(), memory is not None,
-            self.cfgv, self.cffv, self.st,
-            self.fst, ks.flags, ks.kbytes, ks.expire, ks.lru, ks.nx, ks.bk, ks.ds, self.pool_k,
-            self.pool_s, self.samp, self.heap_t, self.heap_k, self.rng, self.hash_seed)
+              outcomes: np.ndarray | None, memory: np.ndarray | None = None,
+              next_access: np.ndarray | None = None) -> None:
+        requests = kernel.Requests(t_us, chunk.op, chunk.key, chunk.key_len, chunk.size, chunk.ttl_ms,
+                                   chunk.vtype, kernel.no_next_access() if next_access is None else next_access)
+        recording = kernel.Recording(outcomes if outcomes is not None else kernel.empty_outcomes(),
+                                     memory if memory is not None else kernel.empty_memory_record(),
+                                     outcomes is not None, memory is not None)
+        kernel.process_requests(requests, lo, hi, recording, self.core, self.policy_state)
 
     # --- periodic work -------------------------------------------------------------------------
     def cron(self, now_us: int) -> None:
-        ks = self.ks
-        kernel.server_cron(now_us, self.cfgv, self.cffv, self.st, self.fst, ks.flags, ks.kbytes,
-                           ks.expire, ks.lru, ks.nx, ks.bk, ks.ds, self.pool_k, self.pool_s, self.samp,
-                           self.heap_t, self.heap_k, self.rng, self.hash_seed)
+        kernel.server_cron(self.core, self.policy_state, now_us)
 
     def expire_exact(self, now_us: int) -> None:
         """``expiry-mode exact``: delete every key whose time has passed, before a reading."""
         if self.cfg.expiry_mode == "exact":
-            ks = self.ks
-            expire_due_exact(now_us // 1000, self.st, ks.flags, ks.kbytes, ks.expire, ks.nx, ks.bk, ks.ds,
-                             self.heap_t, self.heap_k, self.hash_seed, self.cfg.jemalloc_quantum,
-                             self.cfg.lazyfree_lazy_expire)
+            kernel.expire_now(self.core, self.policy_state, now_us)
 
     def stale(self, now_us: int) -> tuple[int, int]:
         n = self.max_key + 1
-        keys, nbytes = kernel.count_stale(self.ks.flags, self.ks.expire, n, now_us // 1000,
-                                          self.cfg.jemalloc_quantum, self.ks.kbytes)
+        keys, nbytes = kernel.count_stale(self.core.keys, n, now_us // 1000, self.cfg.jemalloc_quantum)
         return int(keys), int(nbytes)
 
     def note_info_command(self) -> None:
@@ -149,7 +159,8 @@ class ServerModel:
 
     # --- checks --------------------------------------------------------------------------------
     def check_invariants(self) -> None:
-        """used_memory = overhead + Σ key bytes + tables; dict counts match the per-key flags."""
+        """used_memory = overhead + Σ key bytes + tables; dict counts match the per-key flags;
+        namespace rows add up to the instance's keys and bytes."""
         ks, st = self.ks, self.st
         n = self.max_key + 1
         flags = ks.flags[:n]
@@ -158,16 +169,22 @@ class ServerModel:
         entry = 32 if self.cfg.jemalloc_quantum == 16 else 24
         key_bytes = int(ks.kbytes[0, :n].sum(dtype=np.int64)) + with_ttl * entry
         tables = ht.table_bytes(ks.ds)
+        main, expires = ks.dict_sizes()
         problems = []
-        if ht.dict_size(ks.ds, 0) != present:
-            problems.append(f"main dict holds {ht.dict_size(ks.ds, 0)} keys, flags say {present}")
-        if ht.dict_size(ks.ds, 1) != with_ttl:
-            problems.append(f"expires dict holds {ht.dict_size(ks.ds, 1)} keys, flags say {with_ttl}")
+        if main != present:
+            problems.append(f"main dict holds {main} keys, flags say {present}")
+        if expires != with_ttl:
+            problems.append(f"expires dict holds {expires} keys, flags say {with_ttl}")
         if st[C.KEY_BYTES] != key_bytes:
             problems.append(f"key bytes {st[C.KEY_BYTES]} != recomputed {key_bytes}")
         if st[C.TABLE_BYTES] != tables:
             problems.append(f"table bytes {st[C.TABLE_BYTES]} != recomputed {tables}")
         if st[C.USED_MEMORY] != st[C.OVERHEAD_BYTES] + key_bytes + tables + st[C.LAZYFREE_PENDING_BYTES]:
             problems.append("used_memory != overhead + key bytes + table bytes + pending lazy frees")
+        if len(self.tag_stats) > 1:
+            if int(self.tag_stats[:, TAG_KEYS].sum()) != present:
+                problems.append("namespace key counts do not add up to the keyspace's")
+            if int(self.tag_stats[:, TAG_BYTES].sum()) != key_bytes:
+                problems.append("namespace bytes do not add up to the keyspace's key bytes")
         if problems:
             raise AssertionError("keyspace invariant broken: " + "; ".join(problems))

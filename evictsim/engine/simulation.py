@@ -22,7 +22,7 @@ import simpy
 
 from evictsim.config import RedisConfig
 from evictsim.engine.server import ServerModel
-from evictsim.policies import POLICIES
+from evictsim.policies import policy_spec
 from evictsim.metrics.timeseries import TimeSeries, summarize
 from evictsim.results import Result
 from evictsim.traces.base import RequestChunk, Trace
@@ -200,7 +200,7 @@ def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: flo
 def run_warnings(cfg: RedisConfig, summary: dict, *, any_ttl: bool) -> list[str]:
     """Things a user would want pointed out: a configuration that could not do what it says."""
     out = []
-    if POLICIES.get(cfg.maxmemory_policy).needs_ttl and not any_ttl and cfg.maxmemory:
+    if policy_spec(cfg.maxmemory_policy).needs_ttl and not any_ttl and cfg.maxmemory:
         out.append(f"{cfg.maxmemory_policy} can only evict keys with a TTL and no request set one: once "
                    f"memory was full every write was refused ({summary['rejected_writes']} rejected)")
     return out

@@ -11,7 +11,9 @@ after it while rehashing, so a row of 1.5× the largest table suffices; head key
 their chain in table 1 while rehashing, else table 0, exactly as ``dictAddRaw``.
 
 State layout of ``ds[d, :]``: SIZE0, SIZE1, USED0, USED1, REHASHIDX (-1 when not rehashing).
-Table-memory changes are returned to the caller (bytes), which owns ``used_memory``.
+Every function takes the :class:`~evictsim.keyspace.state.Tables` bundle (buckets ``bk``, links
+``nx``, dict state ``ds``, hash seed) and the dict index. Table-memory changes are returned to the
+caller (bytes), which owns ``used_memory``.
 """
 from __future__ import annotations
 
@@ -47,13 +49,14 @@ def new_dict_state() -> np.ndarray:
 
 
 @kernel
-def dict_size(ds, d):
+def dict_size(tables, d):
+    ds = tables.dicts
     return ds[d, USED0] + ds[d, USED1]
 
 
 @kernel
-def is_rehashing(ds, d):
-    return ds[d, REHASHIDX] != -1
+def is_rehashing(tables, d):
+    return tables.dicts[d, REHASHIDX] != -1
 
 
 @kernel
@@ -65,9 +68,10 @@ def next_pow2(n):
 
 
 @kernel
-def expand(bk, ds, d, want):
+def expand(tables, d, want):
     """``dictExpand``: allocate a table of ``next_pow2(want)`` buckets. Returns bytes allocated."""
-    if is_rehashing(ds, d) or ds[d, USED0] > want:
+    bk, ds = tables.buckets, tables.dicts
+    if is_rehashing(tables, d) or ds[d, USED0] > want:
         return 0
     new = next_pow2(want)
     if new == ds[d, SIZE0]:
@@ -84,13 +88,14 @@ def expand(bk, ds, d, want):
 
 
 @kernel
-def rehash(bk, ds, nx, d, n, seed):
+def rehash(tables, d, n):
     """``dictRehash(d, n)``: move up to ``n`` buckets (visiting at most 10·n empty ones).
 
     Returns (still_rehashing, bytes_freed): when table 0 empties it is freed and table 1 becomes
     table 0 (moved down to offset 0, so the space after it is free for the next resize).
     """
-    if not is_rehashing(ds, d):
+    bk, ds, nx, seed = tables.buckets, tables.dicts, tables.links, tables.seed
+    if not is_rehashing(tables, d):
         return False, 0
     empty_visits = n * 10
     idx = ds[d, REHASHIDX]
@@ -131,35 +136,38 @@ def rehash(bk, ds, nx, d, n, seed):
 
 
 @kernel
-def rehash_step(bk, ds, nx, d, seed):
+def rehash_step(tables, d):
     """``_dictRehashStep``: what every find/add/delete/random-key does while rehashing."""
+    ds = tables.dicts
     if ds[d, REHASHIDX] != -1:
-        return rehash(bk, ds, nx, d, 1, seed)[1]
+        return rehash(tables, d, 1)[1]
     return 0
 
 
 @kernel
-def expand_if_needed(bk, ds, d, used_memory, maxmemory):
+def expand_if_needed(tables, d, used_memory, maxmemory):
     """``_dictExpandIfNeeded`` with ``dictExpandAllowed``'s veto near maxmemory. Returns bytes."""
-    if is_rehashing(ds, d):
+    ds = tables.dicts
+    if is_rehashing(tables, d):
         return 0
     size0 = ds[d, SIZE0]
     if size0 == 0:
-        return expand(bk, ds, d, INITIAL_SIZE)
+        return expand(tables, d, INITIAL_SIZE)
     used = ds[d, USED0]
     if used >= size0:
         new = next_pow2(used + 1)
         ratio = used / size0
         if ratio <= MAX_LOAD_FACTOR and maxmemory > 0 and used_memory + 8 * new > maxmemory:
             return 0      # vetoed: would push used_memory over maxmemory
-        return expand(bk, ds, d, used + 1)
+        return expand(tables, d, used + 1)
     return 0
 
 
 @kernel
-def link(bk, ds, nx, d, k, seed):
+def link(tables, d, k):
     """Insert key ``k`` at the head of its chain (caller ran the rehash step and expansion)."""
-    t = 1 if is_rehashing(ds, d) else 0
+    bk, ds, nx, seed = tables.buckets, tables.dicts, tables.links, tables.seed
+    t = 1 if is_rehashing(tables, d) else 0
     b = t * ds[d, SIZE0] + np.int64(key_hash(k, seed) & np.uint64(ds[d, SIZE0 + t] - 1))
     nx[d, k] = bk[d, b]
     bk[d, b] = k
@@ -167,11 +175,12 @@ def link(bk, ds, nx, d, k, seed):
 
 
 @kernel
-def unlink(bk, ds, nx, d, k, seed):
+def unlink(tables, d, k):
     """Remove key ``k`` from its chain (table 0, then table 1 while rehashing)."""
+    bk, ds, nx, seed = tables.buckets, tables.dicts, tables.links, tables.seed
     h = key_hash(k, seed)
-    tables = 2 if is_rehashing(ds, d) else 1
-    for t in range(tables):
+    ntables = 2 if is_rehashing(tables, d) else 1
+    for t in range(ntables):
         size = ds[d, SIZE0 + t]
         if size == 0:
             continue
@@ -193,26 +202,27 @@ def unlink(bk, ds, nx, d, k, seed):
 
 
 @kernel
-def get_some_keys(bk, ds, nx, d, out, count, rng, seed):
+def get_some_keys(tables, d, out, count, rng):
     """``dictGetSomeKeys`` (7.0.12+, with reservoir sampling over chain tails).
 
     Fills ``out[:returned]`` and returns (returned, bytes_freed_by_rehash_steps). Walks consecutive
     buckets from a random start, jumps after runs of empty buckets, may return fewer than ``count``
     and may return duplicates, exactly as Redis does.
     """
-    size = dict_size(ds, d)
+    bk, ds, nx = tables.buckets, tables.dicts, tables.links
+    size = dict_size(tables, d)
     if size < count:
         count = size
     maxsteps = count * 10
     freed = 0
     for _ in range(count):
-        if is_rehashing(ds, d):
-            freed += rehash(bk, ds, nx, d, 1, seed)[1]
+        if is_rehashing(tables, d):
+            freed += rehash(tables, d, 1)[1]
         else:
             break
-    tables = 2 if is_rehashing(ds, d) else 1
+    ntables = 2 if is_rehashing(tables, d) else 1
     maxsizemask = ds[d, SIZE0] - 1
-    if tables > 1 and maxsizemask < ds[d, SIZE1] - 1:
+    if ntables > 1 and maxsizemask < ds[d, SIZE1] - 1:
         maxsizemask = ds[d, SIZE1] - 1
     umask = np.uint64(maxsizemask)
     i = np.int64(rng_next(rng) & umask)
@@ -220,8 +230,8 @@ def get_some_keys(bk, ds, nx, d, out, count, rng, seed):
     stored = 0
     while stored < count and maxsteps > 0:
         maxsteps -= 1
-        for j in range(tables):
-            if tables == 2 and j == 0 and i < ds[d, REHASHIDX]:
+        for j in range(ntables):
+            if ntables == 2 and j == 0 and i < ds[d, REHASHIDX]:
                 if i >= ds[d, SIZE1]:
                     i = ds[d, REHASHIDX]
                 else:
@@ -252,15 +262,16 @@ def get_some_keys(bk, ds, nx, d, out, count, rng, seed):
 
 
 @kernel
-def get_random_key(bk, ds, nx, d, rng, seed):
+def get_random_key(tables, d, rng):
     """``dictGetRandomKey``: random non-empty bucket, then a uniform element of its chain.
 
     Returns (key or -1, bytes_freed_by_rehash_step). A key's chance is ∝ 1 / its chain length.
     """
-    if dict_size(ds, d) == 0:
+    bk, ds, nx = tables.buckets, tables.dicts, tables.links
+    if dict_size(tables, d) == 0:
         return -1, 0
-    freed = rehash_step(bk, ds, nx, d, seed)
-    if is_rehashing(ds, d):
+    freed = rehash_step(tables, d)
+    if is_rehashing(tables, d):
         s0 = ds[d, SIZE0]
         ridx = ds[d, REHASHIDX]
         span = np.uint64(s0 + ds[d, SIZE1] - ridx)
@@ -288,12 +299,13 @@ def get_random_key(bk, ds, nx, d, rng, seed):
 
 
 @kernel
-def resize_if_sparse(bk, ds, d):
+def resize_if_sparse(tables, d):
     """Cron's ``tryResizeHashTables``: shrink a table under 10% full. Returns bytes allocated."""
+    ds = tables.dicts
     size0 = ds[d, SIZE0]
-    used = dict_size(ds, d)
-    if size0 > INITIAL_SIZE and used * 100 // size0 < MIN_FILL and not is_rehashing(ds, d):
-        return expand(bk, ds, d, max(used, INITIAL_SIZE))
+    used = dict_size(tables, d)
+    if size0 > INITIAL_SIZE and used * 100 // size0 < MIN_FILL and not is_rehashing(tables, d):
+        return expand(tables, d, max(used, INITIAL_SIZE))
     return 0
 
 

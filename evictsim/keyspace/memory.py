@@ -124,9 +124,10 @@ def expire_entry_bytes(quantum):
     return size_class(DICT_ENTRY, quantum)
 
 
-def shared_integers_allowed(maxmemory: int, policy: str) -> bool:
-    """Shared integers 0..9999 are used unless maxmemory is set with an LRU or LFU policy."""
-    return maxmemory == 0 or not (policy.endswith("-lru") or policy.endswith("-lfu"))
+def shared_integers_allowed(maxmemory: int, no_shared_integers: bool) -> bool:
+    """Shared integers 0..9999 are used unless maxmemory is set with a policy that keeps per-key
+    metadata in the object (Redis: MAXMEMORY_FLAG_NO_SHARED_INTEGERS, the LRU and LFU policies)."""
+    return maxmemory == 0 or not no_shared_integers
 
 
 def key_bytes_array(key_len, size, has_ttl, vtype=None, quantum: int = 16, shared_ok: bool = True):
@@ -143,3 +144,9 @@ def key_bytes_array(key_len, size, has_ttl, vtype=None, quantum: int = 16, share
 def _key_bytes_loop(key_len, size, vt, quantum, shared_ok, out):
     for i in range(len(size)):
         out[i] = key_bytes(key_len[i], size[i], vt[i], quantum, shared_ok)
+
+
+@kernel
+def key_part_bytes(key_len, quantum):
+    """dictEntry + key sds: the part of a key that an overwrite keeps."""
+    return size_class(DICT_ENTRY, quantum) + size_class(sds_header(key_len) + key_len + 1, quantum)

@@ -1,61 +1,76 @@
 """The keyspace's one path for adding, overwriting, expiring and deleting keys (compiled).
 
 Everything that changes a key goes through here, so ``used_memory``, the two hash tables, the
-per-key arrays and the counters stay consistent: ``used_memory = overhead + key bytes + table bytes``
-at every step (checked at the end of each run). Per-key arrays (indexed by dense key id):
-``flags`` (PRESENT, HAS_TTL), ``kbytes[0]`` (main-dict bytes charged: entry + key sds + value; a second
-row ``kbytes[1]``, present only when a lazyfree setting is on, holds the part a lazy free defers),
-``expire`` (absolute wall ms), ``lru`` (LRU stamp or LFU field, as Redis's 24-bit ``lru``).
+per-key arrays, the counters and the policy stay consistent: ``used_memory = overhead + key bytes +
+table bytes`` at every step (checked at the end of each run), and the policy hears of every removal
+(``policy_on_remove`` in :func:`delete_key`, the one delete path). Functions take the
+:class:`~evictsim.keyspace.state.Core` bundle (keys, tables, server counters, memory model) and, where
+a key can leave, the policy's state bundle.
 """
 from __future__ import annotations
 
 from evictsim.jit import kernel
 
 from evictsim.keyspace import hashtable as ht
+from evictsim.keyspace.charges import charge_entry, release_key
+from evictsim.keyspace.allocation import PIECE_EXPIRE, release
 from evictsim.keyspace.memory import expire_entry_bytes
-from evictsim.metrics.counters import (EXPIRED_KEYS_LAZY, KEY_BYTES,
-                                       LAZYFREE_LAST_US, LAZYFREE_PENDING_BYTES, LAZYFREE_PENDING_OBJECTS,
-                                       LAZYFREED_BYTES, LAZYFREED_OBJECTS, TABLE_BYTES, USED_MEMORY)
+from evictsim.metrics.counters import (C_QUANTUM, EXPIRED_KEYS_LAZY, KEY_BYTES, LAZYFREE_LAST_US,
+                                       LAZYFREE_PENDING_BYTES, LAZYFREE_PENDING_OBJECTS, LAZYFREED_BYTES,
+                                       LAZYFREED_OBJECTS, TABLE_BYTES, USED_MEMORY)
+from evictsim.metrics.namespaces import TAG_BYTES, TAG_EXPIRED, TAG_KEYS, count_tag
+from evictsim.policies.contract import policy_on_remove
 
 PRESENT, HAS_TTL = 1, 2
 MAIN, EXPIRES = 0, 1
 
 
 @kernel
-def add_used(st, key_delta, table_delta):
-    st[KEY_BYTES] += key_delta
-    st[TABLE_BYTES] += table_delta
-    st[USED_MEMORY] += key_delta + table_delta
+def add_used(stats, key_delta, table_delta):
+    stats[KEY_BYTES] += key_delta
+    stats[TABLE_BYTES] += table_delta
+    stats[USED_MEMORY] += key_delta + table_delta
 
 
 @kernel
-def dict_find_step(bk, ds, nx, st, d, seed):
+def charge_key_bytes(core, k, delta):
+    """A key's bytes changed by ``delta``: the instance's and its namespace's totals."""
+    add_used(core.server.stats, delta, 0)
+    count_tag(core, k, TAG_BYTES, delta)
+
+
+@kernel
+def dict_find_step(core, d):
     """The rehash step a ``dictFind`` does on a non-empty rehashing dict."""
-    if ht.dict_size(ds, d) > 0 and ht.is_rehashing(ds, d):
-        add_used(st, 0, -ht.rehash_step(bk, ds, nx, d, seed))
+    tables = core.tables
+    if ht.dict_size(tables, d) > 0 and ht.is_rehashing(tables, d):
+        add_used(core.server.stats, 0, -ht.rehash_step(tables, d))
 
 
 @kernel
-def dict_insert(bk, ds, nx, st, d, k, seed, maxmemory):
+def dict_insert(core, d, k, maxmemory):
     """``dictAddRaw``: rehash step, expansion check (with the maxmemory veto), head insert."""
-    if ht.is_rehashing(ds, d):
-        add_used(st, 0, -ht.rehash_step(bk, ds, nx, d, seed))
-    add_used(st, 0, ht.expand_if_needed(bk, ds, d, st[USED_MEMORY], maxmemory))
-    ht.link(bk, ds, nx, d, k, seed)
+    tables = core.tables
+    stats = core.server.stats
+    if ht.is_rehashing(tables, d):
+        add_used(stats, 0, -ht.rehash_step(tables, d))
+    add_used(stats, 0, ht.expand_if_needed(tables, d, stats[USED_MEMORY], maxmemory))
+    ht.link(tables, d, k)
 
 
 @kernel
-def dict_remove(bk, ds, nx, st, d, k, seed):
+def dict_remove(core, d, k):
     """``dictDelete``/``dictUnlink``: rehash step, then unlink."""
-    if ht.dict_size(ds, d) == 0:
+    tables = core.tables
+    if ht.dict_size(tables, d) == 0:
         return False
-    if ht.is_rehashing(ds, d):
-        add_used(st, 0, -ht.rehash_step(bk, ds, nx, d, seed))
-    return ht.unlink(bk, ds, nx, d, k, seed)
+    if ht.is_rehashing(tables, d):
+        add_used(core.server.stats, 0, -ht.rehash_step(tables, d))
+    return ht.unlink(tables, d, k)
 
 
 @kernel
-def delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy):
+def delete_key(core, policy, k, lazy):
     """``dbSyncDelete`` / ``dbAsyncDelete``: drop the key from both dicts and free its bytes.
 
     Returns the bytes freed now. With ``lazy`` (the lazyfree setting of this kind of delete) a big
@@ -63,98 +78,110 @@ def delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy):
     lazyfree thread gets to it. String values are always freed synchronously (free effort 1, below
     LAZYFREE_THRESHOLD 64), so for them the settings change nothing, as in Redis.
     """
-    total = kbytes[0, k]
+    keys = core.keys
+    stats = core.server.stats
+    charged = keys.charged
+    total = charged[0, k]
     deferred = 0
-    if lazy and kbytes.shape[0] > 1:
-        deferred = kbytes[1, k]
-        kbytes[1, k] = 0
+    if lazy and charged.shape[0] > 1:
+        deferred = charged[1, k]
+        charged[1, k] = 0
     freed = total - deferred
-    generic_delete_lookups(bk, ds, nx, st, k, seed)
-    if flags[k] & HAS_TTL:
-        freed += expire_entry_bytes(quantum)
-        total += expire_entry_bytes(quantum)
-    flags[k] = 0
-    kbytes[0, k] = 0
-    add_used(st, -total, 0)
+    generic_delete_lookups(core, k)
+    has_ttl = (keys.flags[k] & HAS_TTL) != 0
+    if has_ttl:
+        entry = expire_entry_bytes(core.server.config[C_QUANTUM])
+        freed += entry
+        total += entry
+    policy_on_remove(policy, core, k)
+    release_key(core.memory, k, has_ttl)
+    keys.flags[k] = 0
+    charged[0, k] = 0
+    charge_key_bytes(core, k, -total)
+    count_tag(core, k, TAG_KEYS, -1)
     if deferred > 0:
-        st[USED_MEMORY] += deferred
-        st[LAZYFREE_PENDING_BYTES] += deferred
-        st[LAZYFREE_PENDING_OBJECTS] += 1
+        stats[USED_MEMORY] += deferred
+        stats[LAZYFREE_PENDING_BYTES] += deferred
+        stats[LAZYFREE_PENDING_OBJECTS] += 1
     return freed
 
 
 @kernel
-def generic_delete_lookups(bk, ds, nx, st, k, seed):
+def generic_delete_lookups(core, k):
     """``dbGenericDelete``'s dict work: ``dictDelete(expires)`` whenever expires is non-empty (even
     for a key without a TTL: a rehash step), then ``dictUnlink`` from the main dict."""
-    if ht.dict_size(ds, EXPIRES) > 0:
-        dict_remove(bk, ds, nx, st, EXPIRES, k, seed)
-    dict_remove(bk, ds, nx, st, MAIN, k, seed)
+    if ht.dict_size(core.tables, EXPIRES) > 0:
+        dict_remove(core, EXPIRES, k)
+    dict_remove(core, MAIN, k)
 
 
 @kernel
-def lazyfree_progress(st, now_us, bytes_per_us):
+def lazyfree_progress(stats, now_us, bytes_per_us):
     """The lazyfree (bio) thread frees queued values at ``bytes_per_us`` since it last ran. Its
     clock never goes back; with nothing queued it idles at ``now`` (it starts on a value when the
     value is queued)."""
-    if now_us <= st[LAZYFREE_LAST_US]:
+    if now_us <= stats[LAZYFREE_LAST_US]:
         return
-    pending = st[LAZYFREE_PENDING_BYTES]
+    pending = stats[LAZYFREE_PENDING_BYTES]
     if pending > 0:
-        done = min(pending, int((now_us - st[LAZYFREE_LAST_US]) * bytes_per_us))
+        done = min(pending, int((now_us - stats[LAZYFREE_LAST_US]) * bytes_per_us))
         if done > 0:
-            st[LAZYFREE_PENDING_BYTES] -= done
-            st[USED_MEMORY] -= done
-            st[LAZYFREED_BYTES] += done
-            if st[LAZYFREE_PENDING_BYTES] == 0:
-                st[LAZYFREED_OBJECTS] += st[LAZYFREE_PENDING_OBJECTS]
-                st[LAZYFREE_PENDING_OBJECTS] = 0
-    st[LAZYFREE_LAST_US] = now_us
+            stats[LAZYFREE_PENDING_BYTES] -= done
+            stats[USED_MEMORY] -= done
+            stats[LAZYFREED_BYTES] += done
+            if stats[LAZYFREE_PENDING_BYTES] == 0:
+                stats[LAZYFREED_OBJECTS] += stats[LAZYFREE_PENDING_OBJECTS]
+                stats[LAZYFREE_PENDING_OBJECTS] = 0
+    stats[LAZYFREE_LAST_US] = now_us
 
 
 @kernel
-def is_stale(flags, expire, k, now_ms):
+def is_stale(keys, k, now_ms):
     """``keyIsExpired``: strictly past its expire time (alive at T, dead at T+1 ms)."""
-    return (flags[k] & HAS_TTL) != 0 and now_ms > expire[k]
+    return (keys.flags[k] & HAS_TTL) != 0 and now_ms > keys.expire[k]
 
 
 @kernel
-def get_expire_lookups(flags, nx, bk, ds, st, k, seed):
+def get_expire_lookups(core, k):
     """``getExpire``'s dict work: find the key in expires (if non-empty); when found, Redis asserts
     it is in the main dict with another (always evaluated) ``dictFind``."""
-    if ht.dict_size(ds, EXPIRES) > 0:
-        dict_find_step(bk, ds, nx, st, EXPIRES, seed)
-        if flags[k] & HAS_TTL:
-            dict_find_step(bk, ds, nx, st, MAIN, seed)
+    if ht.dict_size(core.tables, EXPIRES) > 0:
+        dict_find_step(core, EXPIRES)
+        if core.keys.flags[k] & HAS_TTL:
+            dict_find_step(core, MAIN)
 
 
 @kernel
-def expire_if_needed(flags, kbytes, expire, nx, bk, ds, st, k, now_ms, seed, quantum, lazy):
+def expire_if_needed(core, policy, k, now_ms, lazy):
     """Lazy expiry on access (``expireIfNeeded``). Returns True if the key was deleted as expired."""
-    get_expire_lookups(flags, nx, bk, ds, st, k, seed)
-    if is_stale(flags, expire, k, now_ms):
-        delete_key(flags, kbytes, nx, bk, ds, st, k, seed, quantum, lazy)
-        st[EXPIRED_KEYS_LAZY] += 1
+    get_expire_lookups(core, k)
+    if is_stale(core.keys, k, now_ms):
+        count_tag(core, k, TAG_EXPIRED, 1)
+        delete_key(core, policy, k, lazy)
+        core.server.stats[EXPIRED_KEYS_LAZY] += 1
         return True
     return False
 
 
 @kernel
-def set_expire(flags, expire, nx, bk, ds, st, k, when_ms, seed, maxmemory, quantum):
+def set_expire(core, k, when_ms, maxmemory):
     """``setExpire``: add the expires entry if missing, store the absolute time."""
-    dict_find_step(bk, ds, nx, st, MAIN, seed)
-    if (flags[k] & HAS_TTL) == 0:
-        dict_insert(bk, ds, nx, st, EXPIRES, k, seed, maxmemory)
-        flags[k] |= HAS_TTL
-        add_used(st, expire_entry_bytes(quantum), 0)
-    expire[k] = when_ms
+    keys = core.keys
+    dict_find_step(core, MAIN)
+    if (keys.flags[k] & HAS_TTL) == 0:
+        dict_insert(core, EXPIRES, k, maxmemory)
+        keys.flags[k] |= HAS_TTL
+        charge_key_bytes(core, k, charge_entry(core.memory, k, PIECE_EXPIRE))
+    keys.expire[k] = when_ms
 
 
 @kernel
-def remove_expire(flags, nx, bk, ds, st, k, seed, quantum):
+def remove_expire(core, k):
     """``removeExpire``: a SET without KEEPTTL drops the TTL."""
-    if ht.dict_size(ds, EXPIRES) == 0:
+    if ht.dict_size(core.tables, EXPIRES) == 0:
         return
-    if dict_remove(bk, ds, nx, st, EXPIRES, k, seed):
-        flags[k] = flags[k] & (255 - HAS_TTL)
-        add_used(st, -expire_entry_bytes(quantum), 0)
+    if dict_remove(core, EXPIRES, k):
+        keys = core.keys
+        keys.flags[k] = keys.flags[k] & (255 - HAS_TTL)
+        release(core.memory, k, PIECE_EXPIRE, -1)
+        charge_key_bytes(core, k, -expire_entry_bytes(core.server.config[C_QUANTUM]))

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from evictsim.keyspace import hashtable as ht
 from evictsim.metrics import counters as C
 from evictsim.results import TIMESERIES_COLUMNS
 
@@ -40,7 +39,7 @@ class TimeSeries:
         self.rows.append((rel_us / 1e6, int(st[C.REQUESTS]), gets, hits, int(st[C.KEYSPACE_HITS]),
                           int(st[C.KEYSPACE_MISSES]), int(st[C.EVICTED_KEYS]), lazy + active, lazy, active,
                           int(st[C.REJECTED_WRITES]), int(st[C.USED_MEMORY]), int(st[C.USED_MEMORY_PEAK]),
-                          int(ht.dict_size(s.ks.ds, 0)), int(ht.dict_size(s.ks.ds, 1)), stale_keys,
+                          *s.ks.dict_sizes(), stale_keys,
                           stale_bytes, interval))
         if self.protocol_script and rel_us == 0 and s.cfg.info_after_baseline:
             s.note_info_command()     # the harness's first INFO allocates its histogram after sample 0

@@ -1,53 +1,84 @@
-"""Eviction policies, registered by name in :data:`POLICIES`.
+"""Eviction policies, registered by name in :data:`POLICIES` (the only list of policy names: config
+validation, the CLI's help, the oracle and the tests read it).
 
-Redis's eight ``maxmemory-policy`` values are one mechanism (a sampled, persistent eviction pool, or
-``dictGetRandomKey``) crossed with a scope (``allkeys``/``volatile``) and a rank (``lru``, ``lfu``,
-``ttl``, ``random``); they register in one loop below. Exact research policies register in the same
-registry with their own kernel id and the same contract: the keyspace owns keys and memory, the
-policy only ranks and names a victim.
+A :class:`PolicySpec` says what the engine needs before the run (capabilities, checked early) and
+builds the policy's compiled state bundle; the hooks the core calls on that bundle are registered
+with :func:`evictsim.policies.contract.register_hooks`. Redis's eight ``maxmemory-policy`` values are
+one family (a sampled, persistent eviction pool, or ``dictGetRandomKey``) crossed with a scope
+(``allkeys``/``volatile``) and a rank (``lru``, ``lfu``, ``ttl``, ``random``); they register in one
+loop below. Other families register the same way from their own modules (:func:`register_policy`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from evictsim.registry import Registry
-
-# Kernel policy codes (the compiled kernel switches on these).
-NOEVICTION, ALLKEYS_LRU, ALLKEYS_LFU, ALLKEYS_RANDOM = 0, 1, 2, 3
-VOLATILE_LRU, VOLATILE_LFU, VOLATILE_RANDOM, VOLATILE_TTL = 4, 5, 6, 7
-RANK_NONE, RANK_LRU, RANK_LFU, RANK_RANDOM, RANK_TTL = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """What the engine needs to know about a policy before the run."""
+    """What the engine needs to know about a policy before the run, and how to build its state.
+
+    ``new_state(capacity, redis_config)`` returns the compiled state bundle; ``grow(state, capacity)``
+    returns it with room for more key ids. Capabilities: ``evicts`` (False: noeviction, writes are
+    refused instead), ``needs_ttl`` (only keys with a TTL are candidates: volatile-*),
+    ``needs_next_access`` (Belady: the core passes each request's next access), ``no_shared_integers``
+    (each key needs its own object for per-key metadata: Redis's LRU/LFU policies).
+    """
 
     name: str
-    code: int
-    scope: str | None        # "allkeys", "volatile", or None (noeviction)
-    rank: int
-    kernel: str = "redis"    # which compiled kernel family implements it
+    family: str
+    new_state: Callable[[int, Any], Any]
+    grow: Callable[[Any, int], Any]
     doc: str = ""
+    evicts: bool = True
+    needs_ttl: bool = False
+    needs_next_access: bool = False
+    no_shared_integers: bool = False
+    params: dict = field(default_factory=dict)
 
-    @property
-    def needs_ttl(self) -> bool:
-        """Volatile policies can only evict keys that carry a TTL."""
-        return self.scope == "volatile"
+
+def _load_builtin() -> None:
+    _register_redis_policies()
 
 
-POLICIES: Registry[PolicySpec] = Registry("maxmemory-policy")
+POLICIES: Registry[PolicySpec] = Registry("maxmemory-policy", loader=_load_builtin)
 
-POLICIES.add("noeviction", PolicySpec("noeviction", NOEVICTION, None, RANK_NONE,
-                                      doc="Refuse writes that need memory once used_memory > maxmemory."))
-_RANKS = {"lru": RANK_LRU, "lfu": RANK_LFU, "random": RANK_RANDOM, "ttl": RANK_TTL}
-_CODES = {("allkeys", "lru"): ALLKEYS_LRU, ("allkeys", "lfu"): ALLKEYS_LFU,
-          ("allkeys", "random"): ALLKEYS_RANDOM, ("volatile", "lru"): VOLATILE_LRU,
-          ("volatile", "lfu"): VOLATILE_LFU, ("volatile", "random"): VOLATILE_RANDOM,
-          ("volatile", "ttl"): VOLATILE_TTL}
-for (_scope, _rank), _code in _CODES.items():
-    _name = f"{_scope}-{_rank}"
-    POLICIES.add(_name, PolicySpec(
-        _name, _code, _scope, _RANKS[_rank],
-        doc=f"Redis 7.0 {_name}: evict.c performEvictions over "
-            + ("dictGetRandomKey" if _rank == "random" else "the 16-slot evictionPoolPopulate pool")
-            + (" of the expires dict" if _scope == "volatile" else " of the main dict") + "."))
+
+def register_policy(spec: PolicySpec) -> PolicySpec:
+    POLICIES._load()
+    POLICIES.add(spec.name, spec)
+    return spec
+
+
+def policy_spec(name: str, *, source: str | None = None, key: str | None = "maxmemory-policy") -> PolicySpec:
+    """The spec of ``name`` (case-insensitive), or a user error listing the valid names."""
+    lowered = name.lower() if isinstance(name, str) else name
+    return POLICIES.get(lowered, source=source, key=key)
+
+
+def _register_redis_policies() -> None:
+    from evictsim.policies import redis_pool as pool
+
+    ranks = {"lru": pool.RANK_LRU, "lfu": pool.RANK_LFU, "random": pool.RANK_RANDOM, "ttl": pool.RANK_TTL}
+
+    def builder(rank: int, volatile: bool):
+        def new_state(capacity: int, cfg) -> Any:
+            return pool.new_state(capacity, rank=rank, volatile=volatile, samples=cfg.maxmemory_samples,
+                                  lfu_log_factor=cfg.lfu_log_factor, lfu_decay_time=cfg.lfu_decay_time)
+        return new_state
+
+    register_policy(PolicySpec("noeviction", "redis-pool", builder(pool.RANK_NONE, False), pool.grow_state,
+                               doc="Refuse writes that need memory once used_memory > maxmemory.",
+                               evicts=False))
+    for scope in ("allkeys", "volatile"):
+        for rank_name, rank in ranks.items():
+            name = f"{scope}-{rank_name}"
+            sampler = "dictGetRandomKey" if rank_name == "random" else "the 16-slot evictionPoolPopulate pool"
+            register_policy(PolicySpec(
+                name, "redis-pool", builder(rank, scope == "volatile"), pool.grow_state,
+                doc=f"Redis 7.0 {name}: evict.c performEvictions over {sampler}"
+                    + (" of the expires dict." if scope == "volatile" else " of the main dict."),
+                needs_ttl=scope == "volatile", no_shared_integers=rank_name in ("lru", "lfu")))
+

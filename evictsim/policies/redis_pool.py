@@ -1,56 +1,61 @@
 """Redis 7.0's sampled eviction: the persistent 16-slot pool (``evictionPoolPopulate``) and the
-victim choice of ``performEvictions`` for the LRU, LFU, TTL and random policies (MECHANICS §5.3–5.4).
+victim choice of ``performEvictions`` for the LRU, LFU, TTL and random policies (MECHANICS §5.3–5.4),
+as one policy family of the compiled contract (:mod:`evictsim.policies.contract`).
 
 The pool is kept across calls; scores are frozen at sampling time (a key touched after it entered
 the pool can still be evicted on its old score); the same key can fill two slots (the second is a
 ghost when popped); among equal scores the earliest inserted is evicted first. Sampling goes through
 the hash-table model (``dictGetSomeKeys``/``dictGetRandomKey``), not uniform draws.
+
+The state keeps each key's 24-bit ``lru`` field (Redis's ``robj.lru``: the LRU stamp in seconds, or
+the LFU field: minutes << 8 | log counter), the pool, a sample buffer and the family's parameters
+(rank, candidate dict, samples, LFU factors): one compiled specialisation serves all eight names.
 """
 from __future__ import annotations
 
-import numpy as np
-from evictsim.jit import kernel
+from collections import namedtuple
 
+import numpy as np
+
+from evictsim.jit import kernel
 from evictsim.keyspace import hashtable as ht
-from evictsim.keyspace.clocks import idle_ms, lfu_decr, lfu_minutes
+from evictsim.keyspace.clocks import idle_ms, lfu_decr, lfu_minutes, lfu_new, lfu_touch
 from evictsim.keyspace.ops import EXPIRES, HAS_TTL, MAIN, PRESENT, add_used, dict_find_step
+from evictsim.keyspace.state import _grow
 from evictsim.metrics.counters import LRU_CLOCK
-from evictsim.policies import RANK_LFU, RANK_LRU, RANK_RANDOM, RANK_TTL
+from evictsim.policies.contract import register_hooks
 
 EVPOOL_SIZE = 16
+SAMPLE_BUFFER = 64
 INT64_MAX = np.iinfo(np.int64).max
+RANK_NONE, RANK_LRU, RANK_LFU, RANK_RANDOM, RANK_TTL = 0, 1, 2, 3, 4
+# params slots
+P_RANK, P_DICT, P_SAMPLES, P_LOG_FACTOR, P_DECAY_TIME = 0, 1, 2, 3, 4
+
+RedisPoolState = namedtuple("RedisPoolState", "field pool_keys pool_scores samples params")
 
 
-def new_pool() -> tuple[np.ndarray, np.ndarray]:
-    return np.full(EVPOOL_SIZE, -1, np.int32), np.zeros(EVPOOL_SIZE, np.int64)
+def new_state(capacity: int, *, rank: int, volatile: bool, samples: int, lfu_log_factor: int,
+              lfu_decay_time: int) -> RedisPoolState:
+    params = np.array([rank, EXPIRES if volatile else MAIN, samples, lfu_log_factor, lfu_decay_time],
+                      np.int64)
+    return RedisPoolState(np.zeros(capacity, np.int32), np.full(EVPOOL_SIZE, -1, np.int32),
+                          np.zeros(EVPOOL_SIZE, np.int64), np.zeros((2, SAMPLE_BUFFER), np.int64), params)
 
 
-@kernel
-def policy_rank(policy):
-    if policy == 1 or policy == 4:
-        return RANK_LRU
-    if policy == 2 or policy == 5:
-        return RANK_LFU
-    if policy == 3 or policy == 6:
-        return RANK_RANDOM
-    if policy == 7:
-        return RANK_TTL
-    return 0
-
-
-@kernel
-def candidate_dict(policy):
-    return EXPIRES if policy >= 4 else MAIN
+def grow_state(state: RedisPoolState, capacity: int) -> RedisPoolState:
+    return state._replace(field=_grow(state.field, capacity, 0))
 
 
 @kernel
-def score(rank, k, lru, expire, st, now_ms, decay_time):
+def score(state, core, k, now_ms):
     """Higher = better victim: idle ms (LRU), 255 − decayed counter (LFU), earlier expiry (TTL)."""
+    rank = state.params[P_RANK]
     if rank == RANK_LRU:
-        return idle_ms(st[LRU_CLOCK], lru[k])
+        return idle_ms(core.server.stats[LRU_CLOCK], state.field[k])
     if rank == RANK_LFU:
-        return 255 - lfu_decr(lru[k], lfu_minutes(now_ms), decay_time)
-    return INT64_MAX - expire[k]
+        return 255 - lfu_decr(state.field[k], lfu_minutes(now_ms), state.params[P_DECAY_TIME])
+    return INT64_MAX - core.keys.expire[k]
 
 
 @kernel
@@ -78,63 +83,90 @@ def pool_insert(pool_k, pool_s, k, s):
 
 
 @kernel
-def pool_populate(policy, samples, samp, pool_k, pool_s, flags, lru, expire, nx, bk, ds, st,
-                  now_ms, decay_time, rng, seed):
+def pool_populate(state, core, now_ms):
     """``evictionPoolPopulate``: sample the candidate dict and merge the samples into the pool.
 
-    ``samp[0]`` receives the sampled keys, ``samp[1]`` their scores. All scores are read first, in a
-    loop of independent loads whose cache misses overlap (with a million keys they are the cost of
-    eviction); the rehash steps and pool insertions then follow in Redis's order (a score depends
+    ``samples[0]`` receives the sampled keys, ``samples[1]`` their scores. All scores are read first,
+    in a loop of independent loads whose cache misses overlap (with a million keys they are the cost
+    of eviction); the rehash steps and pool insertions then follow in Redis's order (a score depends
     on neither).
     """
-    d = candidate_dict(policy)
-    rank = policy_rank(policy)
-    keys = samp[0]
-    scores = samp[1]
-    count, freed = ht.get_some_keys(bk, ds, nx, d, keys, samples, rng, seed)
-    add_used(st, 0, -freed)
+    d = state.params[P_DICT]
+    keys = state.samples[0]
+    scores = state.samples[1]
+    count, freed = ht.get_some_keys(core.tables, d, keys, state.params[P_SAMPLES], core.server.rng)
+    add_used(core.server.stats, 0, -freed)
     for j in range(count):
-        scores[j] = score(rank, keys[j], lru, expire, st, now_ms, decay_time)
+        scores[j] = score(state, core, keys[j], now_ms)
+    ttl_rank = state.params[P_RANK] == RANK_TTL
     for j in range(count):
-        if d == EXPIRES and rank != RANK_TTL:
-            dict_find_step(bk, ds, nx, st, MAIN, seed)   # the value is looked up in the main dict
-        pool_insert(pool_k, pool_s, keys[j], scores[j])
+        if d == EXPIRES and not ttl_rank:
+            dict_find_step(core, MAIN)                # the value is looked up in the main dict
+        pool_insert(state.pool_keys, state.pool_scores, keys[j], scores[j])
 
 
 @kernel
-def pool_pop_victim(policy, pool_k, pool_s, flags, nx, bk, ds, st, seed):
+def pool_pop_victim(state, core):
     """Scan the pool from the best slot; each popped slot is cleared; ghosts are skipped.
 
     Returns the victim key id, or -1 if every occupied slot was a ghost (or the pool is empty).
     """
-    d = candidate_dict(policy)
+    d = state.params[P_DICT]
     need = HAS_TTL if d == EXPIRES else PRESENT
+    pool_k = state.pool_keys
     for i in range(EVPOOL_SIZE - 1, -1, -1):
         k = pool_k[i]
         if k == -1:
             continue
-        dict_find_step(bk, ds, nx, st, d, seed)
+        dict_find_step(core, d)
         pool_k[i] = -1
-        pool_s[i] = 0
-        if flags[k] & need:
+        state.pool_scores[i] = 0
+        if core.keys.flags[k] & need:
             return k
     return -1
 
 
 @kernel
-def select_victim(policy, samples, samp, pool_k, pool_s, flags, lru, expire, nx, bk, ds, st, now_ms,
-                  decay_time, rng, seed):
+def victim(state, core, now_ms):
     """One victim for ``performEvictions``, or -1 when the candidate dict is empty."""
-    d = candidate_dict(policy)
-    if policy_rank(policy) == RANK_RANDOM:
-        k, freed = ht.get_random_key(bk, ds, nx, d, rng, seed)
-        add_used(st, 0, -freed)
+    d = state.params[P_DICT]
+    if state.params[P_RANK] == RANK_RANDOM:
+        k, freed = ht.get_random_key(core.tables, d, core.server.rng)
+        add_used(core.server.stats, 0, -freed)
         return k
     while True:
-        if ht.dict_size(ds, d) == 0:
+        if ht.dict_size(core.tables, d) == 0:
             return -1
-        pool_populate(policy, samples, samp, pool_k, pool_s, flags, lru, expire, nx, bk, ds, st,
-                      now_ms, decay_time, rng, seed)
-        k = pool_pop_victim(policy, pool_k, pool_s, flags, nx, bk, ds, st, seed)
+        pool_populate(state, core, now_ms)
+        k = pool_pop_victim(state, core)
         if k != -1:
             return k
+
+
+@kernel
+def on_hit(state, core, k, size, now_ms, vtime, next_vtime):
+    """A lookup touches the object: LFU's logarithmic counter (with decay), else the LRU stamp.
+    An overwrite does the same (the write lookup touches the old object; dbOverwrite keeps it)."""
+    if state.params[P_RANK] == RANK_LFU:
+        state.field[k] = lfu_touch(state.field[k], lfu_minutes(now_ms), state.params[P_DECAY_TIME],
+                                   state.params[P_LOG_FACTOR], core.server.rng)
+    else:
+        state.field[k] = core.server.stats[LRU_CLOCK]
+
+
+@kernel
+def on_insert(state, core, k, size, now_ms, vtime, next_vtime):
+    """A new object: LFU_INIT_VAL at the current minute, or the current LRU stamp."""
+    if state.params[P_RANK] == RANK_LFU:
+        state.field[k] = lfu_new(lfu_minutes(now_ms))
+    else:
+        state.field[k] = core.server.stats[LRU_CLOCK]
+
+
+@kernel
+def on_remove(state, core, k):
+    """Nothing: the pool keeps a removed key as a ghost (skipped when popped), as Redis does."""
+    return None
+
+
+register_hooks(RedisPoolState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim)
