@@ -73,6 +73,7 @@ def test_compiled_cache_follows_every_kernel_source(tmp_path, monkeypatch):
     from evictsim import jit
     for entry in jit._KERNEL_SOURCES:
         src = jit._PACKAGE / entry
+        (tmp_path / entry).parent.mkdir(parents=True, exist_ok=True)
         (shutil.copy if src.is_file() else shutil.copytree)(src, tmp_path / entry)
     monkeypatch.setattr(jit, "_PACKAGE", tmp_path)
     before = jit._source_hash()

@@ -118,10 +118,9 @@ class ServerModel:
             self._bundle()
         return self.start_us + np.rint(chunk.time * 1e6).astype(np.int64)
 
-    def set_tags(self, tags: np.ndarray) -> None:
-        """Namespace index per key id (for per-namespace counters); ids beyond ``tags`` keep 0."""
-        n = min(len(tags), self.ks.capacity)
-        self.ks.tags[:n] = tags[:n]
+    def tag_keys(self, keys: np.ndarray, tags: np.ndarray) -> None:
+        """Namespace index of each key id in ``keys`` (before they are served: counters per tag)."""
+        self.ks.tags[keys] = tags
 
     def _grow_heap(self, n: int) -> None:
         times, keys = self.heap

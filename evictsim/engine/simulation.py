@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
 import numpy as np
 import simpy
 
 from evictsim.config import RedisConfig
+from evictsim.engine.router import RoutedStream, SingleRoute
 from evictsim.engine.server import ServerModel
 from evictsim.policies import policy_spec
 from evictsim.metrics.timeseries import TimeSeries, summarize
@@ -61,20 +63,22 @@ class _Prefetcher:
 
 
 class _ChunkCursor:
-    """Walks the trace's chunks; serves requests up to a time bound across chunk borders."""
+    """Walks one instance's chunks; serves requests up to a time bound across chunk borders."""
 
-    def __init__(self, server: ServerModel, chunks: Iterator[RequestChunk], record: bool,
-                 record_memory: bool = False):
+    def __init__(self, server: ServerModel, source: Callable[[], RequestChunk | float | None], record: bool,
+                 record_memory: bool = False, tagger: Callable | None = None):
         self.server = server
-        self.chunks = _Prefetcher(chunks)
+        self.source = source
         self.record = record
         self.record_memory = record_memory
+        self.tagger = tagger
         self.outcomes: list[np.ndarray] = []
         self.memory: list[np.ndarray] = []
         self.chunk: RequestChunk | None = None
         self.t_us = np.zeros(0, np.int64)
         self.pos = 0
         self.done = False
+        self.waiting_until: float | None = None
         self.served = 0
         self.load_s = 0.0
         self.kernel_s = 0.0
@@ -84,14 +88,21 @@ class _ChunkCursor:
 
     def _next_chunk(self) -> None:
         t0 = time.perf_counter()
-        chunk = self.chunks.next()          # time spent waiting for the reader
+        chunk = self.source()              # time spent waiting for the reader
         self.load_s += time.perf_counter() - t0
+        self.waiting_until = None
         if chunk is None:
             self.done = True
             self.chunk = None
             return
+        if isinstance(chunk, float):       # routed: nothing for this instance up to that trace time
+            self.waiting_until = chunk
+            self.chunk = None
+            return
         self.chunk = chunk
         self.t_us = self.server.prepare(self.chunk)
+        if self.tagger is not None:
+            self.server.tag_keys(self.chunk.key, self.tagger(self.chunk))
         self.pos = 0
         if self.record:
             self.outcomes.append(np.full(len(self.chunk), 255, np.uint8))
@@ -101,14 +112,23 @@ class _ChunkCursor:
             self.last_time = float(self.chunk.time[-1])
             self.any_ttl = self.any_ttl or bool((self.chunk.ttl_ms > 0).any())
 
+    def _exhausted(self) -> bool:
+        return self.chunk is None or self.pos >= len(self.chunk)
+
     def next_time_us(self) -> int | None:
-        while not self.done and self.pos >= len(self.chunk):
+        """The next request's absolute µs, a wake-up time while routed input is pending, or None."""
+        while not self.done and self._exhausted():
+            if self.waiting_until is not None:
+                return self.server.start_us + int(round(self.waiting_until * 1e6))
             self._next_chunk()
         return None if self.done else int(self.t_us[self.pos])
 
     def serve_until(self, bound_us: int) -> None:
         while not self.done:
-            if self.pos >= len(self.chunk):
+            if self._exhausted():
+                if self.waiting_until is not None:
+                    if self.server.start_us + int(round(self.waiting_until * 1e6)) >= bound_us:
+                        return
                 self._next_chunk()
                 continue
             hi = int(np.searchsorted(self.t_us, bound_us, side="left"))
@@ -124,35 +144,58 @@ class _ChunkCursor:
                 return
 
 
-def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: float,
-                   record_outcomes: bool = False, progress: bool = False,
-                   protocol_script: bool = True, record_memory: bool = False) -> Result:
-    """Run one simulation and return its :class:`Result`."""
-    wall0 = time.perf_counter()
-    server = ServerModel(cfg, seed=seed, start_time=start_time, fill=trace.fill,
-                         n_keys_hint=getattr(trace, "n_keys_hint", None), protocol_script=protocol_script)
-    cursor = _ChunkCursor(server, iter(trace.chunks(CHUNK_SIZE)), record_outcomes, record_memory)
-    series = TimeSeries(server, protocol_script=protocol_script)
-    tick_us = int(round(1e6 / server.hz))
-    sample_us = int(round(cfg.sample_interval * 1e6))
-    env = simpy.Environment()
-    state = {"end_us": None}
-    bar = _progress_bar(progress, trace)
-    cron_s = [0.0]
+@dataclass
+class InstanceSpec:
+    """One simulated server of a run: its name (for results) and its own full configuration."""
 
-    def server_cron():
-        while state["end_us"] is None or env.now <= state["end_us"]:
+    name: str
+    config: RedisConfig
+
+
+class _Instance:
+    """One server with its cursor, series and SimPy processes (cron, sampler, client)."""
+
+    def __init__(self, spec: InstanceSpec, index: int, stream: RoutedStream, trace: Trace, *, seed: int,
+                 start_time: float, record_outcomes: bool, record_memory: bool, protocol_script: bool,
+                 namespaces=None):
+        cfg = spec.config
+        self.spec = spec
+        n_names = len(namespaces.names) if namespaces is not None else 0
+        self.server = ServerModel(cfg, seed=seed, start_time=start_time, fill=trace.fill,
+                                  n_keys_hint=getattr(trace, "n_keys_hint", None) if stream.single else None,
+                                  protocol_script=protocol_script, n_namespaces=n_names)
+        self.cursor = _ChunkCursor(self.server, lambda: stream.next_for(index), record_outcomes,
+                                   record_memory, None if namespaces is None else namespaces.tags)
+        self.series = TimeSeries(self.server, protocol_script=protocol_script)
+        self.tick_us = int(round(1e6 / self.server.hz))
+        self.sample_us = int(round(cfg.sample_interval * 1e6))
+        self.end_us: int | None = None
+        self.cron_s = 0.0
+
+    def processes(self, env: simpy.Environment, bar) -> None:
+        """Started in this order, so at equal times cron runs first, then the sampler, then the client."""
+        env.process(self._cron(env))
+        env.process(self._sampler(env))
+        env.process(self._client(env, bar))
+
+    def _running(self, env) -> bool:
+        return self.end_us is None or env.now <= self.end_us
+
+    def _cron(self, env):
+        server = self.server
+        while self._running(env):
             t0 = time.perf_counter()
             server.cron(server.start_us + int(env.now))
-            cron_s[0] += time.perf_counter() - t0
-            yield env.timeout(tick_us)
+            self.cron_s += time.perf_counter() - t0
+            yield env.timeout(self.tick_us)
 
-    def sampler():
-        while state["end_us"] is None or env.now <= state["end_us"]:
-            series.sample(server.start_us + int(env.now), int(env.now))
-            yield env.timeout(sample_us)
+    def _sampler(self, env):
+        while self._running(env):
+            self.series.sample(self.server.start_us + int(env.now), int(env.now))
+            yield env.timeout(self.sample_us)
 
-    def client():
+    def _client(self, env, bar):
+        cursor, server, tick_us = self.cursor, self.server, self.tick_us
         while True:
             nxt = cursor.next_time_us()
             if nxt is None:
@@ -168,33 +211,77 @@ def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: flo
         last_us = int(round(cursor.last_time * 1e6))
         # the last sample must come after the window that served the last request (a sample at
         # time T runs before the window starting at T), so round (last + 1 µs) up to a sample time
-        state["end_us"] = max(sample_us * math.ceil((last_us + 1) / sample_us), int(env.now))
+        self.end_us = max(self.sample_us * math.ceil((last_us + 1) / self.sample_us), int(env.now))
 
-    env.process(server_cron())
-    env.process(sampler())
-    env.process(client())
+    def result(self, trace: Trace, *, seed: int, start_time: float, record_outcomes: bool,
+               record_memory: bool, load_s: float, total_s: float) -> Result:
+        server, cursor, series = self.server, self.cursor, self.series
+        server.check_invariants()
+        loop_s = total_s - load_s
+        outcomes = np.concatenate(cursor.outcomes) if record_outcomes and cursor.outcomes else None
+        summary = summarize(server, series, trace=trace, seed=seed, start_time=start_time,
+                            timing={"load_s": round(load_s, 6), "simulate_s": round(loop_s, 6),
+                                    "total_s": round(total_s, 6)})
+        summary["warnings"] = run_warnings(server.cfg, summary, any_ttl=cursor.any_ttl)
+        extras = {"state_bytes_per_key": server.ks.per_key_bytes(),
+                  "table_row_bytes_per_key": server.ks.bk.nbytes / max(1, server.ks.capacity),
+                  "kernel_s": cursor.kernel_s, "cron_s": self.cron_s, "sampler_s": series.elapsed_s,
+                  "simpy_overhead_s": max(0.0, loop_s - cursor.kernel_s - self.cron_s - series.elapsed_s),
+                  "key_names": getattr(trace, "key_names", None)}
+        if record_memory:
+            extras["memory"] = (np.concatenate(cursor.memory) if cursor.memory
+                                else np.zeros((0, 3), np.int64))
+        if series.namespace_rows:
+            extras["namespaces"] = series.namespace_columns()
+        return Result(summary=summary, timeseries=series.columns(), outcomes=outcomes, extras=extras)
+
+
+def run_instances(trace: Trace, instances: list[InstanceSpec], *, router=None, seed: int, start_time: float,
+                  record_outcomes: bool = False, progress: bool = False, protocol_script: bool = True,
+                  record_memory: bool = False, namespaces=None) -> list[Result]:
+    """Run several servers fed by one pass over ``trace``: ``router`` names each request's
+    instance (default: all to the first). Each instance has its own config, cron, pool, clocks
+    and counters, and behaves exactly as a standalone run of its share of the trace with the
+    same seed. ``namespaces`` (an object with ``names`` and ``tags(chunk)``) turns on
+    per-namespace counters. Returns one :class:`Result` per instance, in order."""
+    wall0 = time.perf_counter()
+    router = router if router is not None else SingleRoute()
+    if router.instances != len(instances):
+        raise ValueError(f"router has {router.instances} instances, {len(instances)} configured")
+    reader = _Prefetcher(iter(trace.chunks(CHUNK_SIZE)))
+    stream = RoutedStream(reader.next, router)
+    env = simpy.Environment()
+    bar = _progress_bar(progress, trace)
     try:
+        runs = [_Instance(spec, i, stream, trace, seed=seed, start_time=start_time,
+                          record_outcomes=record_outcomes, record_memory=record_memory,
+                          protocol_script=protocol_script, namespaces=namespaces)
+                for i, spec in enumerate(instances)]
+        for run in runs:
+            run.processes(env, bar)
         env.run()
     finally:
-        cursor.chunks.close()
+        reader.close()
     if bar is not None:
         bar.close()
-    server.check_invariants()
     total_s = time.perf_counter() - wall0
-    loop_s = total_s - cursor.load_s
-    outcomes = np.concatenate(cursor.outcomes) if record_outcomes and cursor.outcomes else None
-    summary = summarize(server, series, trace=trace, seed=seed, start_time=start_time,
-                        timing={"load_s": round(cursor.load_s, 6), "simulate_s": round(loop_s, 6),
-                                "total_s": round(total_s, 6)})
-    summary["warnings"] = run_warnings(cfg, summary, any_ttl=cursor.any_ttl)
-    extras = {"state_bytes_per_key": server.ks.per_key_bytes(),
-              "table_row_bytes_per_key": server.ks.bk.nbytes / max(1, server.ks.capacity),
-              "kernel_s": cursor.kernel_s, "cron_s": cron_s[0], "sampler_s": series.elapsed_s,
-              "simpy_overhead_s": max(0.0, loop_s - cursor.kernel_s - cron_s[0] - series.elapsed_s),
-              "key_names": getattr(trace, "key_names", None)}
-    if record_memory:
-        extras["memory"] = np.concatenate(cursor.memory) if cursor.memory else np.zeros((0, 3), np.int64)
-    return Result(summary=summary, timeseries=series.columns(), outcomes=outcomes, extras=extras)
+    load_s = sum(run.cursor.load_s for run in runs)
+    results = [run.result(trace, seed=seed, start_time=start_time, record_outcomes=record_outcomes,
+                          record_memory=record_memory, load_s=load_s, total_s=total_s) for run in runs]
+    if not stream.single:
+        for result, densifier in zip(results, stream.densifiers):
+            result.extras["global_key_ids"] = densifier.names()
+    return results
+
+
+def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: float,
+                   record_outcomes: bool = False, progress: bool = False,
+                   protocol_script: bool = True, record_memory: bool = False, namespaces=None) -> Result:
+    """Run one simulation and return its :class:`Result`."""
+    return run_instances(trace, [InstanceSpec("default", cfg)], seed=seed, start_time=start_time,
+                         record_outcomes=record_outcomes, progress=progress,
+                         protocol_script=protocol_script, record_memory=record_memory,
+                         namespaces=namespaces)[0]
 
 
 def run_warnings(cfg: RedisConfig, summary: dict, *, any_ttl: bool) -> list[str]:

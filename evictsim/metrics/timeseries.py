@@ -21,6 +21,7 @@ class TimeSeries:
         self.elapsed_s = 0.0
         self._prev_gets = 0
         self._prev_hits = 0
+        self.namespace_rows: list[tuple[float, np.ndarray]] = []
 
     def sample(self, now_us: int, rel_us: int) -> None:
         t0 = time.perf_counter()
@@ -41,6 +42,8 @@ class TimeSeries:
                           int(st[C.REJECTED_WRITES]), int(st[C.USED_MEMORY]), int(st[C.USED_MEMORY_PEAK]),
                           *s.ks.dict_sizes(), stale_keys,
                           stale_bytes, interval))
+        if len(s.tag_stats) > 1:
+            self.namespace_rows.append((rel_us / 1e6, s.tag_stats.copy()))
         if self.protocol_script and rel_us == 0 and s.cfg.info_after_baseline:
             s.note_info_command()     # the harness's first INFO allocates its histogram after sample 0
         self.elapsed_s += time.perf_counter() - t0
@@ -51,6 +54,16 @@ class TimeSeries:
         for name, values in zip(TIMESERIES_COLUMNS, cols):
             dtype = np.float64 if name in ("time", "hit_ratio_interval") else np.int64
             out[name] = np.asarray(values, dtype=dtype)
+        return out
+
+    def namespace_columns(self) -> dict[str, np.ndarray]:
+        """One row per sample per namespace: time, namespace index, then the TAG_COLUMNS counters."""
+        from evictsim.metrics.namespaces import TAG_COLUMNS
+        times = np.repeat([t for t, _ in self.namespace_rows], len(self.namespace_rows[0][1]))
+        table = np.concatenate([rows for _, rows in self.namespace_rows])
+        out = {"time": times, "namespace": np.tile(np.arange(len(self.namespace_rows[0][1])),
+                                                   len(self.namespace_rows))}
+        out.update({name: table[:, i] for i, name in enumerate(TAG_COLUMNS)})
         return out
 
     def last(self) -> dict[str, Any]:

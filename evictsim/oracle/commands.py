@@ -1,6 +1,7 @@
 """GET (with the look-aside fill), SET and DEL as Redis 7.0 runs them (db.c ``lookupKey``,
 t_string.c ``setGenericCommand``, ``delGenericCommand``; MECHANICS §2.1, §4), returning the
-outcome codes of :class:`evictsim.results.Result` (plus 11/12: a GET miss with no fill).
+outcome codes of :class:`evictsim.results.Result` (plus 11/12: a GET miss with no fill). A plug-in
+policy's twin (``ks.twin``) hears of hits and inserts here, where the kernel calls its hooks.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from evictsim.oracle.db import (KeyRecord, Keyspace, db_add, db_generic_delete, 
 from evictsim.oracle.dict import dict_find
 from evictsim.oracle.memory import (EMBSTR_MAX, VT_STRING, lazyfree_deferrable_bytes, main_entry_bytes,
                                     sds_header, size_class, value_bytes)
+from evictsim.oracle.policy import NO_NEXT_ACCESS
 
 
 @dataclass
@@ -22,6 +24,8 @@ class Request:
     size: int
     vtype: int
     ttl_ms: int
+    vtime: int = 0                        # the request's index, set by the server as it serves it
+    next_vtime: int = NO_NEXT_ACCESS      # the key's next request (policies that need_next_access)
 
 
 @dataclass
@@ -68,9 +72,13 @@ def set_key(ks: Keyspace, req: Request, ctx: Context) -> bool:
     deferrable = lazyfree_deferrable_bytes(req.size, req.vtype, ks.quantum)
     if old is not None:
         db_overwrite(ks, req.key, old, nbytes, deferrable, ctx)
+        if ks.twin is not None:
+            ks.twin.on_hit(req.key, req.size, req.vtime, req.next_vtime)
     else:
         lru = lfu_new_object(lfu_time_in_minutes(ctx.now_ms)) if ctx.lfu else ctx.lruclock
         db_add(ks, req.key, KeyRecord(nbytes, lru, deferrable=deferrable))
+        if ks.twin is not None:
+            ks.twin.on_insert(req.key, req.size, req.vtime, req.next_vtime)
     remove_expire(ks, req.key)
     if req.ttl_ms > 0:
         set_expire(ks, req.key, ctx.now_ms + req.ttl_ms)
@@ -83,9 +91,8 @@ def db_overwrite(ks: Keyspace, key: int, old: KeyRecord, nbytes: int, deferrable
     """``dbOverwrite``: the new value replaces the old one. Under LFU it inherits the old (just
     touched) lru field; otherwise it keeps its creation stamp, i.e. the current LRU clock. The old
     value is freed like a server-side delete (``lazyfree-lazy-server-del``)."""
-    if ks.fidelity.redis_lookups:
-        in_main = dict_find(ks.main, key)     # a lookup with a side effect: a rehash step
-        assert in_main
+    in_main = dict_find(ks.main, key)     # a lookup with a side effect: a rehash step
+    assert in_main
     if not ctx.lfu:
         old.lru = ctx.lruclock
     ks.key_bytes += nbytes - old.nbytes
@@ -135,6 +142,8 @@ def get_command(ks: Keyspace, req: Request, ctx: Context, stats: dict, *, oom: b
     if rec is not None:
         stats["keyspace_hits"] += 1
         stats["get_hits"] += 1
+        if ks.twin is not None:
+            ks.twin.on_hit(req.key, req.size, req.vtime, req.next_vtime)
         return 1
     stats["keyspace_misses"] += 1
     if not fill:
@@ -159,19 +168,12 @@ def set_command(ks: Keyspace, req: Request, ctx: Context, stats: dict, *, oom: b
 
 def del_command(ks: Keyspace, req: Request, ctx: Context, stats: dict) -> int:
     """``delGenericCommand``: ``expireIfNeeded`` first (a stale key counts as expired and DEL
-    returns 0), then ``dbSyncDelete``."""
+    returns 0), then ``dbSyncDelete``, which steps the dicts even when the key is absent or was
+    just expired."""
     stats["dels"] += 1
-    if ks.fidelity.redis_lookups:
-        if expire_if_needed(ks, req.key, ctx.now_ms):
-            db_generic_delete(ks, req.key)       # steps the dicts; the key is already gone
-            return 9
-        existed = req.key in ks.keys
-        db_generic_delete(ks, req.key, "user_del")
-        return 8 if existed else 10
-    if req.key not in ks.keys:
-        return 10                                # the kernel does no lookup at all here
-    dict_find(ks.main, req.key)
     if expire_if_needed(ks, req.key, ctx.now_ms):
+        db_generic_delete(ks, req.key)           # steps the dicts; the key is already gone
         return 9
+    existed = req.key in ks.keys
     db_generic_delete(ks, req.key, "user_del")
-    return 8
+    return 8 if existed else 10

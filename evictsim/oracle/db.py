@@ -3,8 +3,9 @@
 
 Every change to a key goes through the functions here, named after db.c: ``db_add``,
 ``db_generic_delete``, ``set_expire``, ``remove_expire``, ``get_expire``, ``expire_if_needed``.
-Which dict lookups each makes (and so which incremental-rehash steps run) follows the kernel or
-Redis, as :class:`~evictsim.oracle.fidelity.Fidelity` says.
+Each makes the dict lookups Redis 7.0 makes, and so runs the same incremental-rehash steps
+(MECHANICS §9: every find, add, delete or random-key call does one bucket step). Every removal
+(``db_generic_delete`` of a present key) is told to a plug-in policy's twin, if there is one.
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 
 from evictsim.oracle.dict import (HASHTABLE_MAX_LOAD_FACTOR, RedisDict, dict_add, dict_delete,
                                   dict_find)
-from evictsim.oracle.fidelity import Fidelity
 from evictsim.oracle.lazyfree import LazyFreeQueue
 from evictsim.oracle.memory import DICT_ENTRY, expire_entry_bytes, size_class
 
@@ -31,8 +31,8 @@ class KeyRecord:
 class Keyspace:
     """db 0 plus the memory it costs."""
 
-    def __init__(self, hash_seed: int, *, maxmemory: int, quantum: int, overhead: int, fidelity: Fidelity,
-                 lazyfree: LazyFreeQueue, lazy: dict[str, bool]):
+    def __init__(self, hash_seed: int, *, maxmemory: int, quantum: int, overhead: int,
+                 lazyfree: LazyFreeQueue, lazy: dict[str, bool], twin=None):
         self.main = RedisDict(hash_seed)
         self.expires = RedisDict(hash_seed)
         self.keys: dict[int, KeyRecord] = {}
@@ -42,11 +42,11 @@ class Keyspace:
         self.script = True                  # requests arrive as Lua scripts (the argument cache applies)
         self.lua_value_alloc: int | None = None   # sdsalloc of the cached SET-value object, if any
         self.key_bytes = 0                  # Σ main-entry bytes + TTL entries
-        self.fidelity = fidelity
         self.lazyfree = lazyfree
         self.lazy = lazy                    # lazyfree-lazy-{eviction,expire,server-del,user-del}
         self.expired_lazy = 0
         self.now_us = 0                     # the simulated time of the event being processed
+        self.twin = twin                    # a plug-in policy's twin (evictsim.oracle.policy); None: Redis's
 
     @property
     def table_bytes(self) -> int:
@@ -86,18 +86,20 @@ def db_add(ks: Keyspace, key: int, rec: KeyRecord) -> None:
 def db_generic_delete(ks: Keyspace, key: int, kind: str | None = None) -> int:
     """``dbGenericDelete``: out of ``expires``, then out of the main dict. With the lazyfree setting
     of this ``kind`` of delete on (``dbAsyncDelete``), a big aggregate value goes to the lazyfree
-    thread. Returns the bytes freed now (entry, key, value, TTL entry; never bucket arrays)."""
+    thread. Returns the bytes freed now (entry, key, value, TTL entry; never bucket arrays).
+
+    ``dictDelete(expires)`` runs whenever ``expires`` is non-empty, even for a key without a TTL or
+    one that is not there (a rehash step either way)."""
     rec = ks.keys.get(key)
-    if ks.fidelity.redis_lookups:
-        if len(ks.expires) > 0:
-            dict_delete(ks.expires, key)
-    elif rec is not None and rec.expire is not None:
+    if len(ks.expires) > 0:
         dict_delete(ks.expires, key)
     found = dict_delete(ks.main, key)
     if rec is None:
         assert not found
         return 0
     assert found, f"key {key} has a record but is not in the main dict"
+    if ks.twin is not None:
+        ks.twin.on_remove(key)
     del ks.keys[key]
     total = rec.nbytes + (expire_entry_bytes(ks.quantum) if rec.expire is not None else 0)
     ks.key_bytes -= total
@@ -112,7 +114,7 @@ def get_expire(ks: Keyspace, key: int) -> int | None:
     if len(ks.expires) == 0:
         return None
     found = dict_find(ks.expires, key)
-    if found and ks.fidelity.redis_lookups:
+    if found:
         in_main = dict_find(ks.main, key)     # a lookup with a side effect: a rehash step
         assert in_main
     rec = ks.keys.get(key)

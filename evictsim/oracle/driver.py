@@ -14,6 +14,9 @@ small event queue that orders events exactly as SimPy does: by time, then proces
 
 Because a jump over idle windows creates the client's wake-up before the cron's, the client can
 run before the cron tick of the same instant: the queue reproduces that too.
+
+For a policy whose spec ``needs_next_access`` (Belady), the driver computes each request's next
+access to the same key from the trace (:func:`next_access_vtimes`) and hands it to the policy's twin.
 """
 from __future__ import annotations
 
@@ -25,8 +28,9 @@ import numpy as np
 
 from evictsim.config import RedisConfig
 from evictsim.oracle.commands import Request
-from evictsim.oracle.fidelity import KERNEL, Fidelity
+from evictsim.oracle.policy import NO_NEXT_ACCESS
 from evictsim.oracle.server import OracleServer
+from evictsim.policies import policy_spec
 from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk
 
 URGENT, NORMAL = 0, 1
@@ -51,8 +55,20 @@ def run_processes(processes: list) -> None:
         seq += 1
 
 
+def next_access_vtimes(keys) -> list[int]:
+    """For each request, the index of the next request to the same key (``NO_NEXT_ACCESS``, int64
+    max, for a key's last request)."""
+    out = [NO_NEXT_ACCESS] * len(keys)
+    last: dict[int, int] = {}
+    for i in range(len(keys) - 1, -1, -1):
+        k = int(keys[i])
+        out[i] = last.get(k, NO_NEXT_ACCESS)
+        last[k] = i
+    return out
+
+
 def run_oracle(chunk: RequestChunk, cfg: RedisConfig, *, seed: int, start_time: float,
-               fill: str = FILL_LOOK_ASIDE, protocol: str = "script", fidelity: Fidelity = KERNEL):
+               fill: str = FILL_LOOK_ASIDE, protocol: str = "script"):
     """Serve ``chunk`` on a pure-Python Redis model. Returns ``(outcomes, counters, memory)``:
     outcome codes (uint8, one per request), the summary counters (as of the last INFO reading,
     plus the final sets/dels/fills/expire-cycle stats), and per request
@@ -62,7 +78,9 @@ def run_oracle(chunk: RequestChunk, cfg: RedisConfig, *, seed: int, start_time: 
     t_us = [start_us + int(round(float(t) * 1e6)) for t in chunk.time]
     vtype = chunk.vtype if chunk.vtype is not None else np.zeros(n, np.uint8)
     server = OracleServer(cfg, seed=seed, start_us=start_us, fill=fill == FILL_LOOK_ASIDE,
-                          protocol_script=protocol == "script", fidelity=fidelity)
+                          protocol_script=protocol == "script")
+    next_vtime = (next_access_vtimes(chunk.key) if policy_spec(cfg.maxmemory_policy).needs_next_access
+                  else [NO_NEXT_ACCESS] * n)
     tick_us = int(round(1e6 / server.hz))
     sample_us = int(round(cfg.sample_interval * 1e6))
     outcomes = np.full(n, 255, np.uint8)
@@ -93,7 +111,7 @@ def run_oracle(chunk: RequestChunk, cfg: RedisConfig, *, seed: int, start_time: 
             while state["next"] < n and t_us[state["next"]] < bound:
                 i = state["next"]
                 req = Request(int(chunk.key[i]), int(chunk.key_len[i]), int(chunk.size[i]), int(vtype[i]),
-                              int(chunk.ttl_ms[i]))
+                              int(chunk.ttl_ms[i]), next_vtime=next_vtime[i])
                 code, after_eviction, result = server.process_command(req, int(chunk.op[i]), t_us[i])
                 outcomes[i] = code
                 memory.append((after_eviction, server.ks.used_memory, result))

@@ -1,10 +1,16 @@
 """Redis 7.0 eviction (evict.c; MECHANICS §5.3–5.4): ``performEvictions`` with its time budget,
 the persistent 16-slot pool of ``evictionPoolPopulate``, and ``dictGetRandomKey`` for the random
 policies. The pool is a Python list of 16 slots, each None or ``(key, score)``, ascending.
+
+What a policy is comes from its registry entry (:func:`evictsim.policies.policy_spec`): ``evicts``,
+and for the redis-pool family ``params["scope"]``/``params["rank"]``. A plug-in policy (any other
+family) names its victims through its twin (``ks.twin``, :mod:`evictsim.oracle.policy`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from evictsim.policies import PolicySpec, policy_spec
 
 from evictsim.oracle.clocks import estimate_object_idle_time, lfu_decr_and_return, lfu_time_in_minutes
 from evictsim.oracle.db import Keyspace, db_generic_delete
@@ -30,14 +36,20 @@ class Evictor:
     pool: list = field(default_factory=lambda: [None] * EVPOOL_SIZE)
     proc_running: bool = False   # isEvictionProcRunning (the 0-ms eviction time proc)
     evicted_keys: int = 0
+    spec: PolicySpec = field(init=False)      # the registry's entry for ``policy``
+
+    def __post_init__(self) -> None:
+        self.spec = policy_spec(self.policy)
 
     @property
-    def scope(self) -> str:
-        return self.policy.split("-")[0]
+    def scope(self) -> str | None:
+        """allkeys or volatile, as the policy registry declares it (None: noeviction, or a plug-in)."""
+        return self.spec.params.get("scope")
 
     @property
-    def rank(self) -> str:
-        return self.policy.split("-")[-1]
+    def rank(self) -> str | None:
+        """lru, lfu, ttl or random (None: noeviction, or a plug-in)."""
+        return self.spec.params.get("rank")
 
     def candidates(self, ks: Keyspace) -> RedisDict:
         return ks.main if self.scope == "allkeys" else ks.expires
@@ -105,7 +117,13 @@ def pool_best_key(ev: Evictor, ks: Keyspace) -> int | None:
     return None
 
 
-def select_victim(ev: Evictor, ks: Keyspace, now_ms: int, lruclock: int) -> int | None:
+def select_victim(ev: Evictor, ks: Keyspace, now_ms: int, lruclock: int, vtime: int) -> int | None:
+    if ks.twin is not None:                      # a plug-in policy: its twin names the victim
+        key = ks.twin.victim(vtime)
+        if key is None or key == -1:
+            return None
+        assert key in ks.keys, f"{ev.policy}: victim {key} is not a resident key"
+        return key
     d = ev.candidates(ks)
     if ev.rank == "random":
         return dict_get_random_key(d, ev.rng)
@@ -118,17 +136,21 @@ def select_victim(ev: Evictor, ks: Keyspace, now_ms: int, lruclock: int) -> int 
             return key
 
 
-def perform_evictions(ev: Evictor, ks: Keyspace, now_ms: int, lruclock: int) -> int:
+def perform_evictions(ev: Evictor, ks: Keyspace, now_ms: int, lruclock: int, vtime: int) -> int:
     """``performEvictions``: free ``used − maxmemory`` bytes; every 16 keys check the budget and,
-    past it, start the eviction time proc and let the command through (EVICT_RUNNING)."""
+    past it, start the eviction time proc and let the command through (EVICT_RUNNING).
+
+    A policy that does not evict (noeviction) returns EVICT_FAIL at once, without waiting for
+    pending lazy frees (``goto update_metrics``, MECHANICS §5.3 step 2). ``vtime``: the index of the
+    request being served (of the last one served, when the eviction time proc runs)."""
     if ks.maxmemory <= 0 or ks.used_memory <= ks.maxmemory:
         return EVICT_OK
-    if ev.policy == "noeviction":
-        return EVICT_FAIL if ks.fidelity.noeviction_skips_lazyfree_wait else wait_for_lazyfree(ev, ks)
+    if not ev.spec.evicts:
+        return EVICT_FAIL
     tofree = ks.used_memory - ks.maxmemory
     freed = keys_freed = 0
     while freed < tofree:
-        key = select_victim(ev, ks, now_ms, lruclock)
+        key = select_victim(ev, ks, now_ms, lruclock, vtime)
         if key is None:
             return wait_for_lazyfree(ev, ks)
         before = ks.used_memory          # evict.c measures used_memory around dbSyncDelete

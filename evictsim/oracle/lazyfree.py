@@ -1,6 +1,8 @@
 """The lazyfree (bio) thread (lazyfree.c; MECHANICS §12): values handed to ``freeObjAsync`` stay in
 ``used_memory`` until the background thread frees them, modelled as a byte queue drained at
-``lazyfree-bytes-per-s`` of simulated time.
+``lazyfree-bytes-per-s`` of simulated time. The thread starts on a value when the value is queued
+(bio.c) and its clock never goes back, so no stretch of time is credited twice (an eviction's wait
+for lazy frees credits time ahead of the main thread's clock).
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from dataclasses import dataclass
 class LazyFreeQueue:
     bytes_per_us: float
     last_us: int                      # simulated time the thread has worked up to
-    thread_clock: bool = False        # Fidelity.lazyfree_thread_clock
     pending_bytes: int = 0            # lazyfree_pending_objects' bytes, still in used_memory
     pending_objects: int = 0
     freed_bytes: int = 0
@@ -20,7 +21,7 @@ class LazyFreeQueue:
     def free_async(self, nbytes: int, now_us: int) -> None:
         """``freeObjAsync`` of a value worth freeing in the background, at ``now_us``."""
         if nbytes > 0:
-            if self.thread_clock and self.pending_bytes == 0:
+            if self.pending_bytes == 0:
                 self.last_us = max(self.last_us, now_us)      # an idle thread starts now
             self.pending_bytes += nbytes
             self.pending_objects += 1
@@ -28,9 +29,7 @@ class LazyFreeQueue:
 
 def lazyfree_progress(q: LazyFreeQueue, now_us: int) -> None:
     """The thread frees ``bytes_per_us`` per µs since it last ran; objects count as freed when the
-    queue empties. The kernel then sets its clock to ``now_us`` even when that is earlier than a
-    time it was already credited up to (an eviction's wait credits time ahead); with
-    ``thread_clock`` the clock never goes back, so no stretch of time is credited twice."""
+    queue empties. Its clock then moves to ``now_us`` unless it was already credited beyond."""
     if q.pending_bytes > 0 and now_us > q.last_us:
         done = min(q.pending_bytes, int((now_us - q.last_us) * q.bytes_per_us))
         if done > 0:
@@ -39,4 +38,4 @@ def lazyfree_progress(q: LazyFreeQueue, now_us: int) -> None:
             if q.pending_bytes == 0:
                 q.freed_objects += q.pending_objects
                 q.pending_objects = 0
-    q.last_us = max(q.last_us, now_us) if q.thread_clock else now_us
+    q.last_us = max(q.last_us, now_us)

@@ -81,5 +81,7 @@ def expire_entry_bytes(quantum: int) -> int:
 
 
 def shared_integers_allowed(maxmemory: int, policy: str) -> bool:
-    """Shared integers are used unless maxmemory is set with an LRU or LFU policy (§10.3)."""
-    return maxmemory == 0 or not policy.endswith(("-lru", "-lfu"))
+    """Shared integers are used unless maxmemory is set with an LRU or LFU policy (§10.3): the
+    registry's ``no_shared_integers`` capability."""
+    from evictsim.policies import policy_spec
+    return maxmemory == 0 or not policy_spec(policy).no_shared_integers

@@ -16,9 +16,9 @@ from evictsim.oracle.dict import dict_rehash, dict_resize
 from evictsim.oracle.evict import EVICT_FAIL, EVICT_OK, EVICT_RUNNING, Evictor, eviction_time_limit_us
 from evictsim.oracle.evict import perform_evictions
 from evictsim.oracle.expire import ExpireState, active_expire_cycle, exact_schedule, expire_due_exact
-from evictsim.oracle.fidelity import Fidelity
 from evictsim.oracle.lazyfree import LazyFreeQueue, lazyfree_progress
 from evictsim.oracle.memory import VT_STRING, argv_bytes, expire_entry_bytes, shared_integers_allowed, value_bytes
+from evictsim.oracle.policy import make_twin
 
 OP_GET, OP_SET, OP_DEL = 0, 1, 2
 STAT_NAMES = ("requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "rejected_writes",
@@ -34,25 +34,24 @@ def effective_hz(cfg: RedisConfig) -> int:
 
 
 class OracleServer:
-    def __init__(self, cfg: RedisConfig, *, seed: int, start_us: int, fill: bool, protocol_script: bool,
-                 fidelity: Fidelity):
+    def __init__(self, cfg: RedisConfig, *, seed: int, start_us: int, fill: bool, protocol_script: bool):
         self.cfg = cfg
         self.hz = effective_hz(cfg)
         self.fill = fill
         self.protocol_script = protocol_script
         self.mode = cfg.expiry_mode
         self.rng = PyRng(derive_seed(seed, "server-rng"))
-        self.lazyfree = LazyFreeQueue(cfg.lazyfree_bytes_per_s / 1e6, start_us,
-                                      thread_clock=fidelity.lazyfree_thread_clock)
+        self.lazyfree = LazyFreeQueue(cfg.lazyfree_bytes_per_s / 1e6, start_us)
         lazy = {"eviction": cfg.lazyfree_lazy_eviction, "expire": cfg.lazyfree_lazy_expire,
                 "server_del": cfg.lazyfree_lazy_server_del, "user_del": cfg.lazyfree_lazy_user_del}
         self.ks = Keyspace(derive_seed(seed, "hash-seed"), maxmemory=cfg.maxmemory,
-                           quantum=cfg.jemalloc_quantum, overhead=cfg.baseline_memory, fidelity=fidelity,
+                           quantum=cfg.jemalloc_quantum, overhead=cfg.baseline_memory,
                            lazyfree=self.lazyfree, lazy=lazy)
         self.ks.script = protocol_script
         self.ev = Evictor(cfg.maxmemory_policy, cfg.maxmemory_samples,
                           eviction_time_limit_us(cfg.maxmemory_eviction_tenacity), cfg.evict_key_cost_us,
                           cfg.lazyfree_lazy_eviction, cfg.lfu_decay_time, self.rng)
+        self.ks.twin = make_twin(self.ev.spec, cfg)     # a plug-in policy's pure-Python twin, or None
         self.es = ExpireState(cfg.active_expire_effort, self.hz, cfg.expire_key_cost_us)
         self.stats = dict.fromkeys(STAT_NAMES, 0)
         self.peak = self.ks.used_memory
@@ -65,7 +64,8 @@ class OracleServer:
 
     # --- the pieces of the event loop ----------------------------------------------------------
     def process_command(self, req: Request, op: int, now_us: int) -> tuple[int, int, int]:
-        """One request. Returns (outcome, used_memory after the eviction step, eviction result)."""
+        """One request. Returns (outcome, used_memory after the eviction step, eviction result).
+        Sets ``req.vtime``: the request's 0-based index, as counted here."""
         now_ms = now_us // 1000
         self.ks.now_us = now_us
         if now_us >= self.next_loop_us:           # the first request of a new client batch
@@ -78,6 +78,7 @@ class OracleServer:
         if not self.client_started:               # the client's buffers grow with its first batch
             self.client_started = True
             self.ks.overhead += self.cfg.client_buffer_growth
+        req.vtime = self.stats["requests"]
         self.stats["requests"] += 1
         # the arguments exist while eviction runs and during the command; a plain SET's value object
         # then lives on as the key's value (counted by the keyspace)
@@ -85,7 +86,7 @@ class OracleServer:
         self.ks.overhead += argv
         result = EVICT_OK
         if self.ks.maxmemory > 0 and self.ks.used_memory > self.ks.maxmemory:
-            result = perform_evictions(self.ev, self.ks, now_ms, self.lruclock)
+            result = perform_evictions(self.ev, self.ks, now_ms, self.lruclock, req.vtime)
         after_eviction = self.ks.used_memory
         oom = result == EVICT_FAIL
         if op == OP_SET and not self.protocol_script:
@@ -125,7 +126,9 @@ class OracleServer:
         """Between client batches: ``evictionTimeProc`` if armed, then ``beforeSleep``."""
         self.ks.now_us = now_us
         if self.ev.proc_running:
-            if perform_evictions(self.ev, self.ks, now_us // 1000, self.lruclock) != EVICT_RUNNING:
+            # the last request served (-1 before the first), as the kernel's stats[REQUESTS] - 1
+            vtime = self.stats["requests"] - 1
+            if perform_evictions(self.ev, self.ks, now_us // 1000, self.lruclock, vtime) != EVICT_RUNNING:
                 self.ev.proc_running = False
         self.update_peak()
         if self.mode == "redis":

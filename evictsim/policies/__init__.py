@@ -71,7 +71,7 @@ def _register_redis_policies() -> None:
 
     register_policy(PolicySpec("noeviction", "redis-pool", builder(pool.RANK_NONE, False), pool.grow_state,
                                doc="Refuse writes that need memory once used_memory > maxmemory.",
-                               evicts=False))
+                               evicts=False, params={"scope": None, "rank": None}))
     for scope in ("allkeys", "volatile"):
         for rank_name, rank in ranks.items():
             name = f"{scope}-{rank_name}"
@@ -80,5 +80,6 @@ def _register_redis_policies() -> None:
                 name, "redis-pool", builder(rank, scope == "volatile"), pool.grow_state,
                 doc=f"Redis 7.0 {name}: evict.c performEvictions over {sampler}"
                     + (" of the expires dict." if scope == "volatile" else " of the main dict."),
-                needs_ttl=scope == "volatile", no_shared_integers=rank_name in ("lru", "lfu")))
+                needs_ttl=scope == "volatile", no_shared_integers=rank_name in ("lru", "lfu"),
+                params={"scope": scope, "rank": rank_name}))
 
