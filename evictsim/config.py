@@ -121,7 +121,7 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any, Any, Any, str], str]:
 def _policy(v: Any, source: Any, line: Any, key: str) -> str:
     """A name registered in :data:`evictsim.policies.POLICIES` (the only list of policy names)."""
     from evictsim.policies import POLICIES
-    return _choice(tuple(POLICIES.names()))(v, source, line, key)
+    return _choice(tuple(POLICIES.names(in_order=True)))(v, source, line, key)
 
 
 def _size(v: Any, source: Any, line: Any, key: str) -> int:

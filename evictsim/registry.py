@@ -49,9 +49,10 @@ class Registry(Generic[T]):
         self._load()
         return name in self._items
 
-    def names(self) -> list[str]:
+    def names(self, *, in_order: bool = False) -> list[str]:
+        """Sorted, or in the order they were registered (``in_order``: Redis's own order for policies)."""
         self._load()
-        return sorted(self._items)
+        return list(self._items) if in_order else sorted(self._items)
 
     def items(self) -> list[tuple[str, T]]:
         self._load()

@@ -74,6 +74,8 @@ def _register_redis_policies() -> None:
                                evicts=False, params={"scope": None, "rank": None}))
     for scope in ("allkeys", "volatile"):
         for rank_name, rank in ranks.items():
+            if scope == "allkeys" and rank_name == "ttl":
+                continue                  # Redis has volatile-ttl only (a key without TTL has no rank)
             name = f"{scope}-{rank_name}"
             sampler = "dictGetRandomKey" if rank_name == "random" else "the 16-slot evictionPoolPopulate pool"
             register_policy(PolicySpec(
