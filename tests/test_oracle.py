@@ -27,10 +27,12 @@ from evictsim.traces.base import ArrayTrace, RequestChunk
 from conftest import make_chunk
 
 # Redis 7.0's maxmemory-policy values (redis.conf), in its order. The oracle models the registry's
-# redis-pool family, which must be exactly these (checked below); plug-ins bring twins (test_oracle_plugin)
-REDIS_7_POLICIES = ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
-                    "volatile-random", "volatile-ttl")
-REDIS_POLICIES = tuple(n for n in REDIS_7_POLICIES if n in POLICIES and POLICIES.get(n).family == "redis-pool")
+# redis-pool family, which must be exactly these (checked below); plug-ins bring twins
+# (tests/test_oracle_plugin.py)
+REDIS_7_POLICIES = ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",
+                    "volatile-lfu", "volatile-random", "volatile-ttl")
+REDIS_POLICIES = tuple(n for n in REDIS_7_POLICIES
+                       if n in POLICIES and POLICIES.get(n).family == "redis-pool")
 
 BASE = 977_024 + 23_544 + 5 * 24_720 + 336    # baseline + client buffers + 5 latency histograms + argv
 MODES = ("redis", "lazy", "exact")
@@ -289,6 +291,7 @@ def test_eviction_time_proc_finishes_while_idle():
                             record_outcomes=True)
     assert res.outcomes[-1] == 1 and res.extras["memory"][-1, 2] == 1    # a hit; EVICT_RUNNING
     assert res.summary["used_memory"] <= maxmemory
+    assert_same_run(chunk, "allkeys-lru", maxmemory, "redis", seed=1)    # the oracle runs it on too
 
 
 def _lazyfree_chunk():

@@ -35,6 +35,7 @@ class Evictor:
     rng: object
     pool: list = field(default_factory=lambda: [None] * EVPOOL_SIZE)
     proc_running: bool = False   # isEvictionProcRunning (the 0-ms eviction time proc)
+    proc_last_us: int = 0        # when the proc last ran (or was started)
     evicted_keys: int = 0
     spec: PolicySpec = field(init=False)      # the registry's entry for ``policy``
 
@@ -162,7 +163,9 @@ def perform_evictions(ev: Evictor, ks: Keyspace, now_ms: int, lruclock: int, vti
             if ev.lazyfree_eviction and ks.used_memory <= ks.maxmemory:
                 break
             if ev.limit_us >= 0 and keys_freed * ev.key_cost_us > ev.limit_us:
-                ev.proc_running = True           # startEvictionTimeProc
+                if not ev.proc_running:          # startEvictionTimeProc
+                    ev.proc_running = True
+                    ev.proc_last_us = now_ms * 1000
                 break
     return EVICT_RUNNING if ev.proc_running else EVICT_OK
 

@@ -122,14 +122,24 @@ class OracleServer:
         if self.cfg.latency_tracking:
             self.ks.overhead += len(new) * self.cfg.latency_histogram_bytes
 
+    def eviction_time_proc(self, now_us: int) -> None:
+        """``evictionTimeProc``: a 0-ms time event, so while armed it runs on every event-loop
+        iteration, back to back while the server is otherwise idle: here, as many time budgets as
+        fit since it last ran (at least one), until it stops returning EVICT_RUNNING."""
+        if not self.ev.proc_running:
+            return
+        vtime = self.stats["requests"] - 1      # the last request served (-1 before the first)
+        runs = max(1, (now_us - self.ev.proc_last_us) // max(self.ev.limit_us, 1))
+        for _ in range(runs):
+            if perform_evictions(self.ev, self.ks, now_us // 1000, self.lruclock, vtime) != EVICT_RUNNING:
+                self.ev.proc_running = False
+                break
+        self.ev.proc_last_us = now_us
+
     def event_loop_iteration(self, now_us: int) -> None:
         """Between client batches: ``evictionTimeProc`` if armed, then ``beforeSleep``."""
         self.ks.now_us = now_us
-        if self.ev.proc_running:
-            # the last request served (-1 before the first), as the kernel's stats[REQUESTS] - 1
-            vtime = self.stats["requests"] - 1
-            if perform_evictions(self.ev, self.ks, now_us // 1000, self.lruclock, vtime) != EVICT_RUNNING:
-                self.ev.proc_running = False
+        self.eviction_time_proc(now_us)
         self.update_peak()
         if self.mode == "redis":
             active_expire_cycle(self.es, self.ks, now_us, fast=True)
@@ -138,6 +148,7 @@ class OracleServer:
         """One ``serverCron`` tick, in Redis's order (§8)."""
         self.ks.now_us = now_us
         self.lruclock = get_lru_clock(now_us // 1000)
+        self.eviction_time_proc(now_us)          # the event-loop iteration the cron timer wakes
         if self.mode == "exact":
             expire_due_exact(self.es, self.ks, now_us // 1000)
         lazyfree_progress(self.lazyfree, now_us)
