@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from pathlib import Path
 
 import numba
@@ -46,6 +47,30 @@ if not os.environ.get("NUMBA_CACHE_DIR"):
         numba.config.CACHE_DIR = _dir
     except OSError:      # no writable home: numba's default (beside the sources) still works
         pass
+
+
+def _tolerate_unloadable_index_entries() -> None:
+    """A kernel specialised for a plug-in policy's state type (a namedtuple class from the user's own
+    module) records that type in the cache index of the kernel. A process that cannot import that
+    module (another script, the CLI, a pool worker) would fail to unpickle the whole index. Treat
+    such an index as a cache miss instead: the kernel is compiled again and the index rewritten."""
+    from numba.core import caching
+
+    original = caching.IndexDataCacheFile._load_index
+    if getattr(original, "_evictsim_tolerant", False):
+        return
+
+    def load_index(self):
+        try:
+            return original(self)
+        except (ImportError, AttributeError, EOFError, pickle.UnpicklingError):
+            return {}
+
+    load_index._evictsim_tolerant = True
+    caching.IndexDataCacheFile._load_index = load_index
+
+
+_tolerate_unloadable_index_entries()
 
 
 def kernel(fn=None, *, inline: bool = False):
