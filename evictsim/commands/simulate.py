@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from evictsim.errors import UserInputError
+from evictsim.commands._checks import check_output_folder, finite_float, seed
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,9 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "expiry-mode=lazy, ...); repeatable")
     p.add_argument("--config", metavar="REDIS.CONF", help="read the modelled directives of a redis.conf")
     p.add_argument("--baseline-memory", metavar="BYTES", help="used_memory of the empty server")
-    p.add_argument("--start-time", type=float, metavar="UNIX_SECONDS",
+    p.add_argument("--start-time", type=finite_float, metavar="UNIX_SECONDS",
                    help="wall-clock time at trace time 0 (LRU clock and LFU decay follow it)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the simulator's random streams")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the simulator's random streams")
     p.add_argument("--fill", choices=("look-aside", "explicit"),
                    help="override the trace's fill semantics")
     p.add_argument("--protocol", choices=("script", "plain"), default="script",
@@ -84,10 +83,8 @@ def run(args: argparse.Namespace) -> int:
     options = {"on_error": args.on_error}
     if args.fill:
         options["fill"] = args.fill
+    out = check_output_folder(args.out, "--out")
     trace = open_trace(args.trace, **options)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserInputError("exists and is not a folder", source="--out")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     result = evictsim.simulate(trace, config=cfg, seed=args.seed, start_time=args.start_time,
                                record_outcomes=args.outcomes, progress=progress,

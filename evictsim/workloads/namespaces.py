@@ -17,7 +17,7 @@ import pyarrow as pa
 from evictsim.traces.names import padded_names
 from evictsim.workloads.base import COMMON, Workload, key_len
 from evictsim.workloads.distributions import SizeDist, TtlDist, hash_uniform, parse_size_dist, parse_ttl
-from evictsim.workloads.params import BadValue, Param, fraction, non_negative, positive, positive_int, text
+from evictsim.workloads.params import BadValue, Param, fraction, key_count, non_negative, positive, text
 from evictsim.workloads.popularity import Zipf
 
 DEFAULT_NAMESPACES = [
@@ -41,7 +41,7 @@ class Namespace:
     key_len: int | None
 
 
-_FIELDS = {"prefix": text, "share": positive, "keys": positive_int, "alpha": non_negative,
+_FIELDS = {"prefix": text, "share": positive, "keys": key_count, "alpha": non_negative,
            "value-size": parse_size_dist, "ttl": parse_ttl, "ttl-fraction": fraction, "key-len": key_len}
 
 
