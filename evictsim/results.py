@@ -26,8 +26,51 @@ TIMESERIES_COLUMNS = (
 FLOAT_COLUMNS = {"time", "hit_ratio_interval"}
 
 
+class Summary(dict):
+    """summary.json as a dict (``result.summary["hit_ratio"]``, as always); calling it,
+    ``result.summary()``, gives the one-screen text of :func:`evictsim.describe.describe`."""
 
-@dataclass
+    timeseries: Any = None
+
+    def __call__(self):
+        from evictsim.describe import describe
+        return describe(self, self.timeseries)
+
+
+class TimeseriesColumns(dict):
+    """The time series: column name → NumPy array (``ts["used_memory"][-1]`` as always). Anything a
+    DataFrame has besides (``.plot``, ``.head()``, ``.iloc``, ``.describe()``) is the DataFrame's, with
+    pandas installed (``pip install evictsim[pandas]``); ``to_arrow()`` works without it."""
+
+    def to_pandas(self):
+        import pandas as pd
+        return pd.DataFrame({c: self[c] for c in self})
+
+    def to_arrow(self):
+        import pyarrow as pa
+        return pa.table({c: self[c] for c in self})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            frame = self.to_pandas()
+        except ImportError:
+            raise AttributeError(f"{name} (a DataFrame attribute: install pandas, or use to_arrow())") from None
+        return getattr(frame, name)
+
+    def __repr__(self) -> str:
+        n = len(next(iter(self.values()))) if self else 0
+        return f"<time series: {n} rows × {len(self)} columns: {', '.join(list(self)[:6])}, ...>"
+
+    def _repr_html_(self) -> str | None:
+        try:
+            return self.to_pandas()._repr_html_()
+        except ImportError:
+            return None
+
+
+@dataclass(repr=False)
 class Result:
     """What one simulation produced. ``outcomes`` holds one code per request (the reference codes of
     ``shared/reference``: 0 miss+fill, 1 hit, 2 lazy-expired miss+fill, 3/4 fill refused (OOM),
@@ -37,6 +80,29 @@ class Result:
     timeseries: dict[str, np.ndarray]
     outcomes: np.ndarray | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.timeseries, TimeseriesColumns):
+            self.timeseries = TimeseriesColumns(self.timeseries)
+        if not isinstance(self.summary, Summary):
+            self.summary = Summary(self.summary)
+        self.summary.timeseries = self.timeseries
+
+    def __repr__(self) -> str:
+        from evictsim.describe import one_line
+        return one_line(self.summary, len(self.timeseries.get("time", ())))
+
+    def describe(self):
+        """The one-screen text: steady-state hit ratio, ceiling, cold misses, counters, memory."""
+        return self.summary()
+
+    @property
+    def frame(self):
+        """The time series as a pandas DataFrame, or an Arrow table without pandas."""
+        try:
+            return self.timeseries.to_pandas()
+        except ImportError:
+            return self.timeseries.to_arrow()
 
     def __getattr__(self, name: str) -> Any:
         summary = self.__dict__.get("summary", {})

@@ -118,6 +118,13 @@ class CeilingTracker:
                       0, len(self.gets))
         return edges[0][idx], edges[1][idx], edges[2][idx]
 
+    def __getstate__(self) -> dict:
+        """A result crossing a process boundary keeps the per-interval counts, not the per-key arrays
+        (9 bytes a key): after pickling, the tracker answers but can no longer be fed."""
+        state = dict(self.__dict__)
+        state["state"] = state["expire_ms"] = None
+        return state
+
     def fields(self) -> dict[str, object]:
         """``ceiling_hit_ratio`` (None without GETs), ``cold_misses`` (first references), and the
         other misses an unlimited instance has: ``ceiling_expired_misses``, ``ceiling_absent_misses``."""
