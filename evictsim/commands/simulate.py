@@ -43,6 +43,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="write wall-clock timings as 0 so equal runs give byte-identical files")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on when stderr is a terminal)")
+    from evictsim.commands._whatif import add_partition_option, add_what_if_options
+    add_partition_option(p)
+    add_what_if_options(p)
     p.set_defaults(func=run)
 
 
@@ -85,10 +88,15 @@ def run(args: argparse.Namespace) -> int:
         options["fill"] = args.fill
     out = check_output_folder(args.out, "--out")
     trace = open_trace(args.trace, **options)
+    from evictsim.commands._whatif import report_what_ifs, simulate_partitioned, wrap_trace
+    trace = wrap_trace(trace, args)
+    if args.partitions:
+        return simulate_partitioned(args, settings, trace, out)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     result = evictsim.simulate(trace, config=cfg, seed=args.seed, start_time=args.start_time,
                                record_outcomes=args.outcomes, progress=progress,
                                protocol=args.protocol)
+    report_what_ifs(trace, result.summary)
     if args.reproducible:
         result.summary["timing"] = {k: 0.0 for k in result.summary["timing"]}
     result.write(out, parquet=args.parquet, outcomes=args.outcomes)
