@@ -6,6 +6,7 @@ and ``evictsim.run_experiment("experiments/quickstart.yaml", out_dir)``.
 __version__ = "0.1.0"
 
 from evictsim.api import run_experiment, simulate  # noqa: E402
+from evictsim import mrc  # noqa: E402  (a callable package: evictsim.mrc(trace, ...))
 from evictsim.results import Result, load_result  # noqa: E402
 
-__all__ = ["simulate", "run_experiment", "Result", "load_result", "__version__"]
+__all__ = ["simulate", "mrc", "run_experiment", "Result", "load_result", "__version__"]

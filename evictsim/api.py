@@ -141,3 +141,10 @@ def run_experiment(experiment: Any, out_dir: str | Path | None = None, **options
     ``executor="local"|"dask"``, ``progress=``, ``report=`` as :func:`evictsim.experiments.runner.run_experiment`."""
     from evictsim.experiments.runner import run_experiment as run
     return run(experiment, out_dir, **options)
+
+
+def mrc(trace: Any, policy: str | None = None, **options: Any):
+    """A miss-ratio curve of ``policy`` on ``trace`` in Redis bytes: see :func:`evictsim.mrc.profile.mrc`
+    (``sizes=`` or ``points=``, ``method=``, ``sample_rate=`` / ``sample_size=``, redis settings)."""
+    from evictsim.mrc import mrc as profile_mrc
+    return profile_mrc(trace, policy, **options)
