@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from evictsim.commands._checks import check_output_folder
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("run", help="run an experiment file: a sweep of simulations, tables, "
@@ -19,6 +21,8 @@ def add_parser(subparsers) -> None:
                    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-report", action="store_true", help="skip plots and report.md/html")
+    p.add_argument("--allow-long-span", action="store_true",
+                   help="run workloads that span more than 30 days of simulated time (refused by default)")
     p.set_defaults(func=handle)
 
 
@@ -34,15 +38,19 @@ def _positive(text: str) -> int:
 
 def handle(args: argparse.Namespace) -> int:
     from evictsim.experiments.config import load_experiment
-    from evictsim.experiments.runner import describe, run_experiment
+    from evictsim.experiments.runner import default_out_dir, describe, run_experiment
 
+    if args.out is not None:
+        check_output_folder(args.out, "--out")
     exp = load_experiment(args.experiment)
-    report = run_experiment(exp, args.out, workers=args.workers, executor=args.executor,
+    out = check_output_folder(args.out if args.out is not None else default_out_dir(exp), "--out")
+    report = run_experiment(exp, out, workers=args.workers, executor=args.executor,
                             scheduler=args.scheduler, progress=not args.no_progress,
-                            report=not args.no_report)
+                            report=not args.no_report, allow_long_span=args.allow_long_span)
     print(describe(report, exp.name))
+    print(f"results: {report.out_dir.resolve()}")
     if not args.no_report:
-        print(f"report: {report.out_dir / 'report.html'}")
+        print(f"report: {(report.out_dir / 'report.html').resolve()}")
     if not report.ok:
         sys.stderr.write("evictsim: some runs failed; fix the cause and rerun the same command "
                          "(finished runs are kept)\n")

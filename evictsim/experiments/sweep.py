@@ -63,6 +63,7 @@ def expand_sweep(exp: Experiment) -> list[RunSpec]:
     runs: list[RunSpec] = []
     axes = [axis.values for axis in exp.sweep]
     names = [axis.name for axis in exp.sweep]
+    _check_base(exp)
     for combo in itertools.product(*axes):
         workload_map, redis_map, lines = apply_point(exp, combo)
         redis = _resolve_redis(exp, redis_map, lines)
@@ -74,6 +75,14 @@ def expand_sweep(exp: Experiment) -> list[RunSpec]:
             run_id = _run_id(point, rep, digest)
             runs.append(RunSpec(run_id, len(runs), point, rep, seed, workload, redis, digest))
     return runs
+
+
+def _check_base(exp: Experiment) -> None:
+    """The base sections alone are valid too: a value every sweep point overrides is never used, but
+    ``maxmemory: 12zz`` under a maxmemory sweep is still a typo the user wants to hear about."""
+    _resolve_redis(exp, exp.redis, {})
+    if ("generator" in exp.workload) != ("trace" in exp.workload):   # else a sweep completes it
+        workload_spec(exp, exp.workload, {})
 
 
 def apply_point(exp: Experiment, combo: tuple[SweepValue, ...]) -> tuple[dict, dict, dict]:

@@ -54,7 +54,7 @@ def canonical_format(name: str, *, source: str | None = None, key: str | None = 
     if folded in TRACE_FORMATS:
         return folded
     raise UserInputError(f"unknown trace format {name!r}; expected one of: "
-                         f"{', '.join(TRACE_FORMATS.names())} (or oracleGeneral)", source=source, key=key)
+                         f"{', '.join(TRACE_FORMATS.names())}", source=source, key=key)
 
 
 def split_spec(spec: str | Path, fmt: str | None = None) -> tuple[str | None, Path]:
