@@ -36,6 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "reference harness (default), 'plain' = GET/SET/DEL directly")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
                    help="bad trace lines: stop with file:line (default) or skip and count them")
+    p.add_argument("--allow-long-span", action="store_true",
+                   help="run a trace that spans more than 30 days of simulated time (refused by "
+                        "default: usually a wrong time unit or corrupt timestamps)")
     p.add_argument("--out", metavar="DIR", help="output folder (without it: print the summary, write nothing)")
     p.add_argument("--parquet", action="store_true", help="also write timeseries.parquet")
     p.add_argument("--outcomes", action="store_true", help="also write outcomes.npy (one code per request)")
@@ -95,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     trace = open_input(args, params, options)
     from evictsim.commands._whatif import report_what_ifs, simulate_partitioned, wrap_trace
     trace = wrap_trace(trace, args)
+    from evictsim.traces.span import limit_span
+    trace = limit_span(trace, allow=args.allow_long_span)
     if args.partitions:
         if out is None:
             raise UserInputError("--partitions writes one folder per partition: expected --out DIR",
@@ -115,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         _late_warnings(result.summary, early)
         result.summary["warnings"] = []     # said on stderr just above
         print(result.describe())
+        _report_rejected(trace)
         return 0
     result.write(out, parquet=args.parquet, outcomes=args.outcomes)
     if not args.no_plots:
@@ -124,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     hr = "n/a" if s["hit_ratio"] is None else f"{100 * s['hit_ratio']:.3f}%"
     print(f"{s['requests']} requests: hit ratio {hr}, evicted {s['evicted_keys']}, expired "
           f"{s['expired_keys']} (lazy {s['expired_keys_lazy']}), OOM {s['rejected_writes']}, used_memory "
-          f"{s['used_memory']} (peak {s['used_memory_peak']}); {s['timing']['total_s']:.2f} s → {out}")
+          f"{s['used_memory']} (peak {s['used_memory_peak']}); {s['timing']['total_s']:.2f} s → {out.resolve()}")
     steady = s.get("steady_hit_ratio")
     if steady is not None:
         print(f"steady state {100 * steady:.3f}% after {s['warmup_s']:g} s ({s['warmup_reason']}); no-limit "
@@ -134,7 +140,18 @@ def run(args: argparse.Namespace) -> int:
     skipped = getattr(trace, "skipped_lines", None)
     if skipped:
         print(f"skipped {skipped} bad trace line(s) (--on-error skip)")
+    _report_rejected(trace)
     return 0
+
+
+def _report_rejected(trace) -> None:
+    """MONITOR commands Redis would have refused (``SET k``, ``SET k v EX abc``, ``PX 0``): skipped,
+    counted, and the first one named, since the user's capture is not what the server executed."""
+    from evictsim.traces.cache import skipped_of
+    rejected = skipped_of(trace).get("rejected_commands")
+    if rejected:
+        sys.stderr.write(f"evictsim: note: skipped {rejected['count']} command(s) Redis would reject; "
+                         f"first: {rejected['first']}\n")
 
 
 def _late_warnings(summary: dict, early: list[str]) -> None:
