@@ -112,25 +112,26 @@ def _value_usable(state, size):
 
 @kernel
 def replay_kernel(state, time, op, key, key_len, size, ttl_ms, handles, value_size, table, expires,
-                  tick_us, out, used_base):
-    """Replay requests; ``out[i] = (t_us, allocated, active, resident, used_memory)`` per cron tick."""
+                  tick_us, first_tick, out, used):
+    """Replay requests, running the cron at ticks ``first_tick ..`` (``out.shape[0]`` of them: every
+    tick after the last request too); ``out[j] = (t_us, allocated, active, resident, used_memory)``.
+    ``used`` is a 1-element array: Redis's used_memory so far (zmalloc's count)."""
     n_ticks = out.shape[0]
-    tick = 0
-    used = used_base
+    j = 0
     for i in range(len(op) + 1):
-        now_us = np.int64(time[i] * 1e6) if i < len(op) else n_ticks * tick_us
-        while tick < n_ticks and tick * tick_us <= now_us:
-            t = tick * tick_us
+        now_us = np.int64(time[i] * 1e6) if i < len(op) else (first_tick + n_ticks) * tick_us
+        while j < n_ticks and (first_tick + j) * tick_us <= now_us:
+            t = (first_tick + j) * tick_us
             _table_cron(state, table, t)
             _table_cron(state, expires, t)
             advance(state, t)
             allocated, active, resident = stats(state)
-            out[tick, 0] = t
-            out[tick, 1] = allocated
-            out[tick, 2] = active
-            out[tick, 3] = resident
-            out[tick, 4] = used + 8 * (table[T_SIZE] + expires[T_SIZE])
-            tick += 1
+            out[j, 0] = t
+            out[j, 1] = allocated
+            out[j, 2] = active
+            out[j, 3] = resident
+            out[j, 4] = used[0] + 8 * (table[T_SIZE] + expires[T_SIZE])
+            j += 1
         if i == len(op):
             break
         k = key[i]
@@ -140,12 +141,12 @@ def replay_kernel(state, time, op, key, key_len, size, ttl_ms, handles, value_si
                 if handles[k, 4] != NO_HANDLE:
                     free(state, handles[k, 4], now_us)
                     expires[T_USED] -= 1
-                    used -= _usable(state, DICT_ENTRY)
+                    used[0] -= _usable(state, DICT_ENTRY)
                 free(state, handles[k, 1], now_us)
                 _free_value(state, handles, k, now_us)
                 free(state, handles[k, 0], now_us)
                 table[T_USED] -= 1
-                used -= (_usable(state, _sds_alloc(key_len[i])) + _value_usable(state, value_size[k])
+                used[0] -= (_usable(state, _sds_alloc(key_len[i])) + _value_usable(state, value_size[k])
                          + _usable(state, DICT_ENTRY))
                 value_size[k] = -1
             continue
@@ -157,34 +158,52 @@ def replay_kernel(state, time, op, key, key_len, size, ttl_ms, handles, value_si
             if old1 != NO_HANDLE:
                 free(state, old1, now_us)
             free(state, old0, now_us)
-            used += _value_usable(state, size[i]) - _value_usable(state, value_size[k])
+            used[0] += _value_usable(state, size[i]) - _value_usable(state, value_size[k])
         else:
             _alloc_value(state, size[i], handles, k, now_us)
             handles[k, 1] = alloc(state, _sds_alloc(key_len[i]), now_us)
             _table_add(state, table, now_us)
             handles[k, 0] = alloc(state, DICT_ENTRY, now_us)
-            used += (_value_usable(state, size[i]) + _usable(state, _sds_alloc(key_len[i]))
+            used[0] += (_value_usable(state, size[i]) + _usable(state, _sds_alloc(key_len[i]))
                      + _usable(state, DICT_ENTRY))
         value_size[k] = size[i]
         if ttl_ms[i] > 0 and handles[k, 4] == NO_HANDLE:
             _table_add(state, expires, now_us)
             handles[k, 4] = alloc(state, DICT_ENTRY, now_us)
-            used += _usable(state, DICT_ENTRY)
+            used[0] += _usable(state, DICT_ENTRY)
+
+
+
+class KeyspaceReplay:
+    """The replayed keyspace (per-key handles, both dicts) and where its cron clock stands."""
+
+    def __init__(self, state, n_keys: int, *, used_memory_base: int, tick_ms: int = 100):
+        self.state, self.tick_ms = state, tick_ms
+        self.handles = np.full((n_keys, 5), NO_HANDLE, np.int64)
+        self.value_size = np.full(n_keys, -1, np.int64)
+        self.table = np.array([0, 0, NO_HANDLE, NO_HANDLE], np.int64)
+        self.expires = self.table.copy()
+        self.used = np.array([used_memory_base], np.int64)
+        self.next_tick = 0
+
+    def run(self, chunk, until_s: float) -> dict:
+        """Replay ``chunk`` (times >= the last call's ``until_s``) and the cron up to ``until_s``."""
+        last_tick = int(np.floor(until_s * 1000 / self.tick_ms + 1e-9))
+        n_ticks = max(0, last_tick - self.next_tick + 1)
+        out = np.zeros((n_ticks, 5), np.int64)
+        replay_kernel(self.state, chunk.time.astype(np.float64), chunk.op.astype(np.uint8),
+                      chunk.key.astype(np.int64), chunk.key_len.astype(np.int64),
+                      chunk.size.astype(np.int64), chunk.ttl_ms.astype(np.int64), self.handles,
+                      self.value_size, self.table, self.expires, np.int64(self.tick_ms * 1000),
+                      np.int64(self.next_tick), out, self.used)
+        self.next_tick += n_ticks
+        rss = out[:, 3] + int(self.state.params[P_PROCESS_RSS])
+        return {"t_s": out[:, 0] / 1e6, "allocator_allocated": out[:, 1], "allocator_active": out[:, 2],
+                "allocator_resident": out[:, 3], "used_memory_rss": rss, "used_memory": out[:, 4]}
 
 
 def replay(chunk, state, *, duration_s: float, used_memory_base: int, tick_ms: int = 100) -> dict:
-    """Replay a ``RequestChunk`` into ``state``; returns the cron samples as arrays (bytes, µs)."""
+    """Replay a whole ``RequestChunk`` into ``state``; the cron samples (bytes, seconds) as arrays."""
     n_keys = int(chunk.key.max()) + 1 if len(chunk) else 1
-    handles = np.full((n_keys, 5), NO_HANDLE, np.int64)
-    value_size = np.full(n_keys, -1, np.int64)
-    table = np.array([0, 0, NO_HANDLE, NO_HANDLE], np.int64)
-    expires = table.copy()
-    n_ticks = int(round(duration_s * 1000 / tick_ms)) + 1
-    out = np.zeros((n_ticks, 5), np.int64)
-    replay_kernel(state, chunk.time.astype(np.float64), chunk.op.astype(np.uint8),
-                  chunk.key.astype(np.int64), chunk.key_len.astype(np.int64),
-                  chunk.size.astype(np.int64), chunk.ttl_ms.astype(np.int64), handles, value_size,
-                  table, expires, np.int64(tick_ms * 1000), out, np.int64(used_memory_base))
-    rss = out[:, 3] + int(state.params[P_PROCESS_RSS])
-    return {"t_s": out[:, 0] / 1e6, "allocator_allocated": out[:, 1], "allocator_active": out[:, 2],
-            "allocator_resident": out[:, 3], "used_memory_rss": rss, "used_memory": out[:, 4]}
+    keyspace = KeyspaceReplay(state, n_keys, used_memory_base=used_memory_base, tick_ms=tick_ms)
+    return keyspace.run(chunk, duration_s)
