@@ -16,14 +16,9 @@ from typing import Any
 import numpy as np
 
 from evictsim import atomic
-
-# One row per sample of simulated time; counters are cumulative since the start.
-TIMESERIES_COLUMNS = (
-    "time", "requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys",
-    "expired_keys", "expired_keys_lazy", "expired_keys_active", "rejected_writes", "used_memory",
-    "used_memory_peak", "keys", "expires", "stale_keys", "stale_bytes", "hit_ratio_interval",
-)
-FLOAT_COLUMNS = {"time", "hit_ratio_interval"}
+# One row per sample of simulated time; counters are cumulative since the start. The columns, their
+# order and types are declared once, in evictsim/metrics/registry.py.
+from evictsim.metrics.registry import FLOAT_COLUMNS, TIMESERIES_COLUMNS
 
 
 class Summary(dict):
@@ -104,6 +99,12 @@ class Result:
         except ImportError:
             return self.timeseries.to_arrow()
 
+    def info(self, at: float | None = None, section: str = "all") -> str:
+        """What Redis ``INFO [section]`` would print at simulated time ``at`` (default: the last
+        sample), in Redis's text format: see :mod:`evictsim.views.info`."""
+        from evictsim.views.info import info_text
+        return info_text(self, at=at, section=section)
+
     def __getattr__(self, name: str) -> Any:
         summary = self.__dict__.get("summary", {})
         if name in summary:
@@ -141,20 +142,27 @@ def _fmt(col: str, v: Any) -> str:
 
 def timeseries_to_csv(ts: dict[str, np.ndarray]) -> str:
     buf = io.StringIO()
-    buf.write(",".join(TIMESERIES_COLUMNS) + "\n")
+    names = [c for c in TIMESERIES_COLUMNS if c in ts]     # a run read back from an older evictsim
+    buf.write(",".join(names) + "\n")
     n = len(ts["time"])
-    cols = [ts[c] for c in TIMESERIES_COLUMNS]
+    cols = [ts[c] for c in names]
     for i in range(n):
-        buf.write(",".join(_fmt(c, col[i]) for c, col in zip(TIMESERIES_COLUMNS, cols)) + "\n")
+        buf.write(",".join(_fmt(c, col[i]) for c, col in zip(names, cols)) + "\n")
     return buf.getvalue()
 
 
 def read_timeseries(path: str | Path) -> dict[str, np.ndarray]:
+    """The columns the file has (a run from an older evictsim lacks the newer ones), registered
+    columns in registry order; a column the registry does not know is read as float, after them."""
     with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        header = list(reader.fieldnames or ())
     out: dict[str, np.ndarray] = {}
-    for c in TIMESERIES_COLUMNS:
-        if c in FLOAT_COLUMNS:
+    present = [c for c in TIMESERIES_COLUMNS if c in header]
+    present += [c for c in header if c not in TIMESERIES_COLUMNS]
+    for c in present:
+        if c in FLOAT_COLUMNS or c not in TIMESERIES_COLUMNS:
             out[c] = np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], dtype=np.float64)
         else:
             out[c] = np.array([int(r[c]) for r in rows], dtype=np.int64)
