@@ -4,7 +4,7 @@ One pass reads the trace and keeps a SHARDS sample (:mod:`evictsim.mrc.sampling`
 either SHARDS stack distances for exact LRU (:mod:`evictsim.mrc.shards`) or one miniature simulation
 per size for every other policy (:mod:`evictsim.mrc.minisim`); ``method="full"`` simulates the whole
 trace at each size (the reference the other two are tested against). Ratios are over GETs, as the
-simulator's ``hit_ratio``; the no-limit ceiling comes from the same sample's cold misses.
+simulator's ``hit_ratio``; the no-limit ceiling is exact (the full trace's cold GETs).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from evictsim.mrc.curve import MissRatioCurve
 from evictsim.mrc.overhead import fixed_bytes, key_footprint
 from evictsim.mrc.sampling import TraceSample, check_rate, sample_trace
 from evictsim.mrc.sizes import check_points, grid, parse_sizes
+from evictsim.traces.base import FILL_LOOK_ASIDE
 
 DEFAULT_POINTS = 20
 
@@ -72,9 +73,7 @@ def _check_target(value: Any) -> float:
 
 def _rows(choice: Choice, sample: TraceSample, cfg: RedisConfig, sizes: list[int], *, seed: int,
           start_time: float | None, protocol: str) -> list[dict[str, Any]]:
-    """One row per size: counts from the chosen method, scaled by SHARDS's adjustment."""
-    expected_gets = sample.key_fraction * sample.gets
-    expected_bytes = sample.key_fraction * sample.get_bytes
+    """One row per size: counts from the chosen method, scaled to the full trace."""
     if choice.method == "shards":
         from evictsim.mrc.shards import shards_counts
         t0 = time.perf_counter()
@@ -88,10 +87,10 @@ def _rows(choice: Choice, sample: TraceSample, cfg: RedisConfig, sizes: list[int
         counts = [(p.misses, p.missed_bytes) for p in points]
         scaled = [p.scaled_maxmemory for p in points]
         seconds = [p.seconds for p in points]
+    scale = _Scale(sample)
     rows = []
     for maxmemory, (misses, missed_bytes), small, secs in zip(sizes, counts, scaled, seconds):
-        miss_ratio = min(1.0, misses / expected_gets)
-        byte_miss = min(1.0, missed_bytes / expected_bytes) if expected_bytes else 0.0
+        miss_ratio, byte_miss = scale.ratios(misses, missed_bytes)
         rows.append({"maxmemory": int(maxmemory), "hit_ratio": 1.0 - miss_ratio, "miss_ratio": miss_ratio,
                      "byte_hit_ratio": 1.0 - byte_miss, "method": choice.method,
                      "sample_rate": sample.rate, "scaled_maxmemory": small,
@@ -99,11 +98,22 @@ def _rows(choice: Choice, sample: TraceSample, cfg: RedisConfig, sizes: list[int
     return rows
 
 
-def _ceiling(sample: TraceSample, cfg: RedisConfig) -> float:
-    """Hit ratio with no limit: every GET but the sample's cold ones (first use, expired, deleted)."""
-    from evictsim.mrc.shards import stack_profile
-    profile = stack_profile(sample, cfg)
-    return 1.0 - min(1.0, profile.cold / (sample.key_fraction * sample.gets))
+class _Scale:
+    """Sample counts → full-trace ratios. The no-limit misses (first use, DEL, TTL passed) are
+    known exactly for the full trace; only the misses the limit adds are scaled up from the sample,
+    by the fraction of keys it holds (SHARDS's adjustment: over the full trace's GETs)."""
+
+    def __init__(self, sample: TraceSample):
+        from evictsim.mrc.stack import ColdGets
+        in_sample = ColdGets(fill=sample.fill == FILL_LOOK_ASIDE)
+        in_sample.add(sample.trace.requests)
+        self.sample, self.cold = sample, in_sample
+
+    def ratios(self, misses: int, missed_bytes: int) -> tuple[float, float]:
+        s, k = self.sample, self.sample.key_fraction
+        est = s.cold_gets + max(0, misses - self.cold.gets) / k
+        est_bytes = s.cold_get_bytes + max(0, missed_bytes - self.cold.bytes) / k
+        return min(1.0, est / s.gets), (min(1.0, est_bytes / s.get_bytes) if s.get_bytes else 0.0)
 
 
 def _summary(curve: MissRatioCurve, choice: Choice, sample: TraceSample, cfg: RedisConfig,
@@ -116,7 +126,7 @@ def _summary(curve: MissRatioCurve, choice: Choice, sample: TraceSample, cfg: Re
         "trace_keys": sample.keys, "trace_requests": sample.requests, "trace_gets": sample.gets,
         "any_ttl": sample.any_ttl, "fill": sample.fill,
         "footprint_bytes": int(full_footprint), "fixed_bytes": fixed_bytes(cfg),
-        "no_limit_hit_ratio": _ceiling(sample, cfg),
+        "no_limit_hit_ratio": 1.0 - sample.cold_gets / sample.gets,
         "targets": [{"hit_ratio": t, "maxmemory": curve.size_for(t)} for t in targets],
         "config": cfg.to_mapping(), "seconds": round(seconds, 6),
     }

@@ -13,7 +13,9 @@ Two variants, as in the paper:
 
 The full trace's GET count and GET bytes are kept too: the curve divides the sample's misses by
 ``rate ×`` the full trace's GETs (SHARDS's adjustment), which removes the noise of which hot keys
-happened to fall into the sample from the denominator.
+happened to fall into the sample from the denominator; and its exact no-limit misses (first use,
+DEL, TTL passed), which every size has, so only the misses the limit causes are estimated from the
+sample.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from evictsim.errors import UserInputError
-from evictsim.traces.base import OP_GET, ArrayTrace, RequestChunk
+from evictsim.mrc.stack import ColdGets
+from evictsim.traces.base import FILL_LOOK_ASIDE, OP_GET, ArrayTrace, RequestChunk
 from evictsim.traces.hashing import hash_uniform
 
 SALT = 0x4D524353     # "MRCS": a different stream from `trace sample` and the reuse statistics
@@ -41,6 +44,8 @@ class TraceSample:
     sampled_keys: int
     any_ttl: bool
     fill: str
+    cold_gets: int = 0          # full trace: GETs that miss even with no limit, and their bytes
+    cold_get_bytes: int = 0
 
     @property
     def sampled_requests(self) -> int:
@@ -75,9 +80,11 @@ def sample_trace(trace, *, rate: float | None = None, size: int | None = None, m
     kept: list[RequestChunk] = []
     requests = gets = get_bytes = 0
     any_ttl = False
+    cold = ColdGets(fill=trace.fill == FILL_LOOK_ASIDE)
     for chunk in trace.chunks(chunk_size):
         if not len(chunk):
             continue
+        cold.add(chunk)
         requests += len(chunk)
         is_get = chunk.op == OP_GET
         gets += int(is_get.sum())
@@ -96,7 +103,8 @@ def sample_trace(trace, *, rate: float | None = None, size: int | None = None, m
     sample, n_sampled = _renumber(sample)
     return TraceSample(trace=ArrayTrace(sample, name=f"{trace.name}-shards{threshold:.4g}", fill=trace.fill),
                        rate=threshold, requests=requests, gets=gets, get_bytes=get_bytes,
-                       keys=len(key_hash), sampled_keys=n_sampled, any_ttl=any_ttl, fill=trace.fill)
+                       keys=len(key_hash), sampled_keys=n_sampled, any_ttl=any_ttl, fill=trace.fill,
+                       cold_gets=cold.gets, cold_get_bytes=cold.bytes)
 
 
 def _take(chunk: RequestChunk, rows: np.ndarray) -> RequestChunk:

@@ -152,3 +152,56 @@ def stack_distances(chunk: RequestChunk, *, quantum: int = 16, shared_ok: bool =
                          np.zeros(n_keys, np.int64), np.zeros(max(n, 1), np.int64),
                          np.zeros(max(n, 1), np.int32), distance)
     return distance
+
+
+NO_EXPIRY = np.iinfo(np.int64).max
+
+
+@kernel
+def count_cold_gets(now_ms, op, key, size, ttl_ms, fill, live_until, totals):
+    """GETs that miss with no memory limit (never written, deleted, or past their TTL), and their
+    value bytes, added to ``totals[0]``, ``totals[1]``. ``live_until[k]``: ms until which key ``k``
+    is live (0 = absent, NO_EXPIRY = no TTL), carried from chunk to chunk."""
+    for i in range(len(op)):
+        k = key[i]
+        o = op[i]
+        if o == OP_DEL:
+            live_until[k] = 0
+            continue
+        if o == OP_GET:
+            if live_until[k] != 0 and not live_until[k] < now_ms[i]:
+                continue
+            totals[0] += 1
+            totals[1] += size[i]
+            if not fill:
+                live_until[k] = 0
+                continue
+        live_until[k] = now_ms[i] + ttl_ms[i] if ttl_ms[i] > 0 else NO_EXPIRY
+
+
+class ColdGets:
+    """Streams chunks through :func:`count_cold_gets`: the no-limit misses of a whole trace."""
+
+    def __init__(self, fill: bool):
+        self.fill = fill
+        self.live_until = np.zeros(1024, np.int64)
+        self.totals = np.zeros(2, np.int64)
+
+    def add(self, chunk: RequestChunk) -> None:
+        n_keys = chunk.max_key + 1
+        if n_keys > len(self.live_until):
+            grown = np.zeros(max(n_keys, 2 * len(self.live_until)), np.int64)
+            grown[:len(self.live_until)] = self.live_until
+            self.live_until = grown
+        now_ms = np.rint(np.asarray(chunk.time, np.float64) * 1e6).astype(np.int64) // 1000
+        count_cold_gets(now_ms, np.ascontiguousarray(chunk.op, np.uint8),
+                        np.ascontiguousarray(chunk.key, np.int32), np.ascontiguousarray(chunk.size, np.int64),
+                        np.ascontiguousarray(chunk.ttl_ms, np.int64), self.fill, self.live_until, self.totals)
+
+    @property
+    def gets(self) -> int:
+        return int(self.totals[0])
+
+    @property
+    def bytes(self) -> int:
+        return int(self.totals[1])
