@@ -141,7 +141,8 @@ METRICS: tuple[Metric, ...] = (
     _m("lazyfree_pending_objects", GAUGE, "objects", "Objects waiting to be freed by the lazyfree "
        "thread", section="memory", prometheus="redis_lazyfree_pending_objects",
        slot="lazyfree_pending_objects", summary=True),
-    _m("lazyfreed_objects", COUNTER, "objects", "Objects freed by the lazyfree thread", section="memory",
+    _m("lazyfreed_objects", GAUGE, "objects", "Objects freed by the lazyfree thread (a gauge in "
+       "redis_exporter)", section="memory",
        prometheus="redis_lazyfreed_objects", slot="lazyfreed_objects", summary=True),
     _m("lazyfree_pending_bytes", GAUGE, "bytes", "Bytes waiting to be freed by the lazyfree thread",
        slot="lazyfree_pending_bytes", summary=True),
