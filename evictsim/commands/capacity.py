@@ -47,7 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="stop when the bracket is within this fraction of the answer (default 0.01)")
     p.add_argument("--verbose", action="store_true", help="print every size tried")
     from evictsim.commands._inputs import add_workload_options
+    from evictsim.commands._whatif import add_what_if_options
     add_workload_options(p)
+    add_what_if_options(p)        # --scale-rate / --scale-keys: size for tomorrow's traffic
     p.set_defaults(func=run, maxmemory=None, fill=None, on_error="raise")
 
 
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     params, args.set = generator_params(args)
     settings = resolve_settings(args)
     warmup_s = warmup_seconds(args)
-    trace = open_input(args, params, {"on_error": args.on_error})
+    from evictsim.commands._whatif import wrap_trace
+    trace = wrap_trace(open_input(args, params, {"on_error": args.on_error}), args)
     # the sizes tried are the search's own: check the policy and the trace, not a maxmemory
     for warning in preflight_warnings(trace, resolve_config(config={**settings, "maxmemory": "1gb"})):
         sys.stderr.write(f"evictsim: warning: {warning}\n")
