@@ -126,3 +126,17 @@ def test_the_shards_curve_at_rate_one_counts_the_stack_hits_at_each_sizes_room()
         hits = int(((oracle != COLD) & (oracle <= room) & (chunk.op == OP_GET)).sum())
         assert row["hit_ratio"] == pytest.approx(hits / len(chunk), abs=1e-12)
     assert curve.summary["sample_rate"] == 1.0 and len(curve.rows) == 10
+
+
+def test_trace_stats_prints_the_lru_curve_in_key_bytes_at_rate_one_as_an_lru_cache_does():
+    from evictsim.mrc.trace_curve import FRACTIONS
+    from evictsim.traces.stats import format_stats, trace_stats
+    chunk = RequestChunk.concat(list(build_workload("zipf", {"keys": 2000, "requests": 30000}, seed=4).chunks()))
+    stats = trace_stats(ArrayTrace(chunk), reuse_sample=1.0)
+    curve = stats["lru_hit_ratio_by_key_bytes"]
+    ratios = [v for k, v in curve.items() if k != "sample_rate"]
+    assert len(ratios) == len(FRACTIONS)
+    for share, ratio in zip(FRACTIONS, ratios):
+        capacity = int(share * stats["working_set_bytes"])
+        assert ratio == pytest.approx(lru_cache_hits(chunk, capacity) / len(chunk), abs=1e-9)
+    assert "lru_hit_ratio_by_key_bytes: sample_rate=1" in format_stats(stats)
