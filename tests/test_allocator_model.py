@@ -48,12 +48,13 @@ def check_invariants(state):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ops, st.sampled_from([(16, 10_000, True), (8, 10_000, True), (16, 0, True), (16, 5_000, False)]))
+@given(ops, st.sampled_from([(16, 10_000, True, True), (8, 10_000, True, True), (16, 0, True, True),
+                             (16, 5_000, False, True), (16, 1_000, True, False)]))
 def test_compiled_model_equals_twin(sequence, config):
-    quantum, decay_ms, tcache = config
+    quantum, decay_ms, tcache, bg_thread = config
     state = new_allocator(quantum, max_slabs=8192, max_large=512, dirty_decay_ms=decay_ms, tcache=tcache,
-                          base_allocated=0, base_active=0, base_resident=0)
-    twin = TwinAllocator(quantum, dirty_decay_ms=decay_ms, tcache=tcache)
+                          background_thread=bg_thread, base_allocated=0, base_active=0, base_resident=0)
+    twin = TwinAllocator(quantum, dirty_decay_ms=decay_ms, tcache=tcache, background_thread=bg_thread)
     live: list[int] = []
     now = 0
     for kind, arg, repeat in sequence:
@@ -115,22 +116,36 @@ def test_holes_reused_only_by_the_same_class():
 
 
 def test_dirty_pages_decay_along_smootherstep():
-    """After whole slabs empty, resident falls over dirty_decay_ms: ~half gone at 5 s, all by 10 s."""
+    """After whole slabs empty, resident falls over dirty_decay_ms (~half gone at 5 s), in batches of
+    about 1024 pages (the background thread sleeps until that many are due); the last batch, under
+    the threshold, waits for the thread's long sleep, as the live server's RSS does."""
     state = new_allocator(16, base_allocated=0, base_active=0, base_resident=0)
     handles = fill(state, 200_000, 100)
     for h in handles:
         free(state, h, 0)
     dirty0 = int(state.counters[C_DIRTY_PAGES])
     assert dirty0 > 0.95 * 200_000 * 112 / 4096
-    left = []
-    for t_ms in range(0, 10_001, 100):            # the background thread, as often as the cron
+    left, steps = [], []
+    previous = dirty0
+    for t_ms in range(0, 20_001, 100):            # the cron calls advance every 100 ms
         advance(state, t_ms * 1000)
+        dirty = int(state.counters[C_DIRTY_PAGES])
+        if dirty < previous:
+            steps.append(previous - dirty)
+        previous = dirty
         if t_ms % 1000 == 0:
-            left.append(state.counters[C_DIRTY_PAGES] / dirty0)
-    assert left[1] > 0.95 and 0.35 < left[5] < 0.65 and left[9] < 0.05 and left[10] < 0.01
+            left.append(dirty / dirty0)
+    assert left[1] > 0.95 and 0.35 < left[5] < 0.65 and left[10] < 0.1 and left[20] == 0
     assert all(a >= b for a, b in zip(left, left[1:]))
+    assert min(steps[:-1]) > 0.75 * 1024 and len(steps) < 15   # the sleep search stops near 1024
     purge(state)
     assert state.counters[C_DIRTY_PAGES] == 0
+    off = new_allocator(16, background_thread=False, base_allocated=0, base_active=0, base_resident=0)
+    for h in fill(off, 200_000, 100):
+        free(off, h, 0)
+    for t_ms in range(0, 10_001, 100):            # no thread: every epoch purges, no batching
+        advance(off, t_ms * 1000)
+    assert off.counters[C_DIRTY_PAGES] == 0
 
 
 def test_thread_cache_pins_slabs_after_everything_is_freed():

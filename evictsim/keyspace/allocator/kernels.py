@@ -42,10 +42,13 @@ LOOKUP_MAX = 16384
 (C_ALLOCATED, C_ACTIVE_PAGES, C_DIRTY_PAGES, C_RETAINED_PAGES, C_MAPPED_PAGES, C_SN, C_FREE_SLABS,
  C_FREE_LARGE, C_ALLOC_SINCE_GC, C_DALLOC_SINCE_GC, C_NEXT_GC_BIN, C_EPOCH_US, C_NUNPURGED,
  C_PURGED_PAGES, C_LIVE_EXTENTS, C_EDATA_HW, C_OVERFLOW, C_NSLABS, C_NLARGE, C_TCACHE_BYTES,
- C_NCOUNTERS) = range(21)
+ C_BG_WAKE_US, C_BG_WOKEN, C_TO_PURGE_NEW, C_NCOUNTERS) = range(24)
 # params[] slots
 (P_NBINS, P_NHBINS, P_DECAY_MS, P_TCACHE, P_BASE_ALLOCATED, P_BASE_ACTIVE, P_BASE_RESIDENT,
- P_PROCESS_RSS, P_NPARAMS) = range(9)
+ P_PROCESS_RSS, P_BG_THREAD, P_NPARAMS) = range(10)
+BG_MIN_INTERVAL_US = 100_000     # BACKGROUND_THREAD_MIN_INTERVAL_NS
+PURGE_NPAGES_THRESHOLD = 1024    # ARENA_DEFERRED_PURGE_NPAGES_THRESHOLD
+SLEEP_FOREVER = -1
 
 
 @kernel
@@ -329,15 +332,12 @@ def free(state, handle, now_us):
 
 
 @kernel
-def advance(state, now_us):
-    """The background thread at time ``now_us``: advance decay epochs, purge down to the limit."""
-    decay_ms = state.params[P_DECAY_MS]
-    if decay_ms <= 0:
-        return
+def _advance_epoch(state, now_us):
+    """``decay_maybe_advance_epoch``: returns the pages new since the last epoch, -1 if none passed."""
     c = state.counters
-    interval = decay_ms * 1000 // NSTEPS
+    interval = state.params[P_DECAY_MS] * 1000 // NSTEPS
     if now_us < c[C_EPOCH_US] + interval:
-        return
+        return -1
     nadvance = (now_us - c[C_EPOCH_US]) // interval
     c[C_EPOCH_US] += nadvance * interval
     backlog = state.backlog
@@ -349,16 +349,126 @@ def advance(state, now_us):
         for i in range(NSTEPS - nadvance, NSTEPS - 1):
             backlog[i] = 0
     current = c[C_DIRTY_PAGES]
-    backlog[NSTEPS - 1] = current - c[C_NUNPURGED] if current > c[C_NUNPURGED] else 0
+    delta = current - c[C_NUNPURGED] if current > c[C_NUNPURGED] else 0
+    backlog[NSTEPS - 1] = delta
+    limit = _npages_limit(state)
+    c[C_NUNPURGED] = limit if limit > current else current
+    return delta
+
+
+@kernel
+def _npages_limit(state):
     limit = 0
     for i in range(NSTEPS):
-        limit += backlog[i] * state.h_steps[i]
-    limit >>= SMOOTHSTEP_BFP
-    c[C_NUNPURGED] = limit if limit > current else current
+        limit += state.backlog[i] * state.h_steps[i]
+    return limit >> SMOOTHSTEP_BFP
+
+
+@kernel
+def _purge_to_limit(state):
+    c = state.counters
+    limit = _npages_limit(state)
+    current = c[C_DIRTY_PAGES]
     if current > limit:
         c[C_DIRTY_PAGES] = limit
         c[C_RETAINED_PAGES] += current - limit
         c[C_PURGED_PAGES] += current - limit
+
+
+@kernel
+def _npurge_after(state, epochs):
+    """``decay_npurge_after_interval``: pages the limit drops by over ``epochs`` more epochs."""
+    total = 0
+    for i in range(epochs):
+        total += state.backlog[i] * state.h_steps[i]
+    for i in range(epochs, NSTEPS):
+        total += state.backlog[i] * (state.h_steps[i] - state.h_steps[i - epochs])
+    return total >> SMOOTHSTEP_BFP
+
+
+@kernel
+def _us_until_purge(state):
+    """``decay_ns_until_purge`` (in µs): how long the background thread may sleep."""
+    interval = state.params[P_DECAY_MS] * 1000 // NSTEPS
+    current = state.counters[C_DIRTY_PAGES]
+    if current == 0:
+        empty = True
+        for i in range(NSTEPS):
+            if state.backlog[i] > 0:
+                empty = False
+                break
+        if empty:
+            return SLEEP_FOREVER
+    if current <= PURGE_NPAGES_THRESHOLD:
+        return interval * NSTEPS
+    lb = 2
+    ub = NSTEPS
+    npurge_lb = _npurge_after(state, lb)
+    if npurge_lb > PURGE_NPAGES_THRESHOLD:
+        return interval * lb
+    npurge_ub = _npurge_after(state, ub)
+    if npurge_ub < PURGE_NPAGES_THRESHOLD:
+        return interval * ub
+    while npurge_lb + PURGE_NPAGES_THRESHOLD < npurge_ub and lb + 2 < ub:
+        target = (lb + ub) // 2
+        npurge = _npurge_after(state, target)
+        if npurge > PURGE_NPAGES_THRESHOLD:
+            ub = target
+            npurge_ub = npurge
+        else:
+            lb = target
+            npurge_lb = npurge
+    return interval * (ub + lb) // 2
+
+
+@kernel
+def _purge_in(state, remaining_us, npages_new):
+    """``decay_npages_purge_in``: of ``npages_new`` new pages, how many are purged within the sleep."""
+    interval = state.params[P_DECAY_MS] * 1000 // NSTEPS
+    n_epoch = remaining_us // interval
+    if n_epoch >= NSTEPS:
+        return npages_new
+    h = state.h_steps
+    return (npages_new * (h[NSTEPS - 1] - h[NSTEPS - 1 - n_epoch])) >> SMOOTHSTEP_BFP
+
+
+@kernel
+def advance(state, now_us):
+    """Time passes to ``now_us`` (call it from the cron, every 100 ms): the application side advances
+    decay epochs (jemalloc's decay ticker) and may wake the background thread early
+    (``arena_maybe_do_deferred_work``); the background thread, when its sleep is over, purges down to
+    the decay limit and sleeps until ~1024 more pages are due (``decay_ns_until_purge``), at least
+    100 ms, or for ever when nothing is dirty. Without the background thread, every epoch advance
+    purges (``PAC_PURGE_ON_EPOCH_ADVANCE``)."""
+    if state.params[P_DECAY_MS] <= 0:
+        return
+    c = state.counters
+    npages_new = _advance_epoch(state, now_us)
+    if not state.params[P_BG_THREAD]:
+        if npages_new >= 0:
+            _purge_to_limit(state)
+        return
+    wake = c[C_BG_WAKE_US]
+    if wake == SLEEP_FOREVER:
+        if c[C_DIRTY_PAGES] > 0:               # new dirty pages signal the idle thread
+            c[C_BG_WAKE_US] = now_us
+            c[C_BG_WOKEN] = 1
+    elif npages_new > 0 and wake > c[C_EPOCH_US]:
+        remaining = wake - c[C_EPOCH_US]
+        c[C_TO_PURGE_NEW] += _purge_in(state, remaining, npages_new)
+        if c[C_TO_PURGE_NEW] > PURGE_NPAGES_THRESHOLD:
+            c[C_TO_PURGE_NEW] = 0
+            if remaining >= BG_MIN_INTERVAL_US:
+                c[C_BG_WAKE_US] = now_us
+    if c[C_BG_WAKE_US] != SLEEP_FOREVER and now_us >= c[C_BG_WAKE_US]:
+        if not c[C_BG_WOKEN]:                  # a thread woken from idling only plans its sleep
+            _purge_to_limit(state)
+        c[C_BG_WOKEN] = 0
+        sleep = _us_until_purge(state)
+        if sleep == SLEEP_FOREVER:
+            c[C_BG_WAKE_US] = SLEEP_FOREVER
+        else:
+            c[C_BG_WAKE_US] = now_us + max(sleep, BG_MIN_INTERVAL_US)
 
 
 @kernel

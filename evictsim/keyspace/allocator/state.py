@@ -8,7 +8,8 @@ suspect).
 
 Parameters a person may change (their redis.conf / jemalloc names): ``quantum`` (jemalloc
 ``--with-lg-quantum``: 16 on Debian's build, 8 on Redis's bundled one), ``dirty_decay_ms``
-(``dirty_decay_ms``, 10 s; 0 purges at once, -1 never), ``tcache`` (``opt.tcache``), and the process
+(``dirty_decay_ms``, 10 s; 0 purges at once, -1 never), ``tcache`` (``opt.tcache``),
+``background_thread`` (redis.conf ``jemalloc-bg-thread``, default yes), and the process
 baseline (what the allocator does not see: binary, libraries, stacks; ``process_baseline_rss``) with
 the allocator's own start-up figures (``base_allocated/active/resident``), measured on a fresh
 redis-server 7.0.15 (see ``baseline.py``).
@@ -25,7 +26,7 @@ from evictsim.keyspace.allocator.kernels import (  # noqa: F401  (slot names re-
     C_ALLOCATED, C_ACTIVE_PAGES, C_DIRTY_PAGES, C_RETAINED_PAGES, C_MAPPED_PAGES, C_SN, C_FREE_SLABS,
     C_FREE_LARGE, C_ALLOC_SINCE_GC, C_DALLOC_SINCE_GC, C_NEXT_GC_BIN, C_EPOCH_US, C_NUNPURGED,
     C_PURGED_PAGES, C_LIVE_EXTENTS, C_EDATA_HW, C_OVERFLOW, C_NSLABS, C_NLARGE, C_TCACHE_BYTES,
-    C_NCOUNTERS, P_NBINS, P_NHBINS, P_DECAY_MS, P_TCACHE, P_BASE_ALLOCATED, P_BASE_ACTIVE,
+    C_BG_WAKE_US, C_BG_WOKEN, C_TO_PURGE_NEW, C_NCOUNTERS, P_BG_THREAD, SLEEP_FOREVER, P_NBINS, P_NHBINS, P_DECAY_MS, P_TCACHE, P_BASE_ALLOCATED, P_BASE_ACTIVE,
     P_BASE_RESIDENT, P_PROCESS_RSS, P_NPARAMS, NSTEPS, SMOOTHSTEP_BFP)
 
 AllocatorState = namedtuple("AllocatorState", [
@@ -53,7 +54,7 @@ def smootherstep_table() -> np.ndarray:
 
 
 def new_allocator(quantum: int = 16, *, max_slabs: int = 1 << 16, max_large: int = 1 << 12,
-                  dirty_decay_ms: int = 10_000, tcache: bool = True,
+                  dirty_decay_ms: int = 10_000, tcache: bool = True, background_thread: bool = True,
                   base_allocated: int = DEFAULT_BASE_ALLOCATED, base_active: int = DEFAULT_BASE_ACTIVE,
                   base_resident: int = DEFAULT_BASE_RESIDENT,
                   process_baseline_rss: int = DEFAULT_PROCESS_RSS) -> AllocatorState:
@@ -62,11 +63,13 @@ def new_allocator(quantum: int = 16, *, max_slabs: int = 1 << 16, max_large: int
     nbins, nhbins = table.nbins, table.nhbins
     params = np.zeros(P_NPARAMS, np.int64)
     params[[P_NBINS, P_NHBINS, P_DECAY_MS, P_TCACHE]] = nbins, nhbins, dirty_decay_ms, int(tcache)
+    params[P_BG_THREAD] = int(background_thread)
     params[[P_BASE_ALLOCATED, P_BASE_ACTIVE, P_BASE_RESIDENT, P_PROCESS_RSS]] = (
         base_allocated, base_active, base_resident, process_baseline_rss)
     counters = np.zeros(C_NCOUNTERS, np.int64)
     counters[C_FREE_SLABS] = max_slabs
     counters[C_FREE_LARGE] = max_large
+    counters[C_BG_WAKE_US] = SLEEP_FOREVER
     return AllocatorState(
         params, counters, table.size.copy(), table.lookup.copy(), table.slab_pages.copy(),
         table.nregs.copy(), table.tcache_slots.copy(),

@@ -7,7 +7,8 @@ id first at the start), which makes handles directly comparable.
 """
 from __future__ import annotations
 
-from evictsim.keyspace.allocator.kernels import (EDATA_BYTES, GC_INCR_BYTES, NSTEPS, PAGE,
+from evictsim.keyspace.allocator.kernels import (BG_MIN_INTERVAL_US, EDATA_BYTES, GC_INCR_BYTES,
+                                                 NSTEPS, PAGE, PURGE_NPAGES_THRESHOLD,
                                                  RTREE_BYTES_PER_PAGE, SMOOTHSTEP_BFP)
 from evictsim.keyspace.allocator.size_classes import size_class_table
 from evictsim.keyspace.allocator.state import smootherstep_table
@@ -15,7 +16,7 @@ from evictsim.keyspace.allocator.state import smootherstep_table
 
 class TwinAllocator:
     def __init__(self, quantum: int = 16, *, dirty_decay_ms: int = 10_000, tcache: bool = True,
-                 base_allocated: int = 0, base_active: int = 0, base_resident: int = 0):
+                 background_thread: bool = True, base_allocated: int = 0, base_active: int = 0, base_resident: int = 0):
         t = size_class_table(quantum)
         self.t, self.decay_ms, self.use_tcache = t, dirty_decay_ms, tcache
         self.base = (base_allocated, base_active, base_resident)
@@ -39,6 +40,7 @@ class TwinAllocator:
         self.epoch = self.nunpurged = 0
         self.backlog = [0] * NSTEPS
         self.h = [int(v) for v in smootherstep_table()]
+        self.bg, self.wake, self.woken, self.to_purge_new = background_thread, None, False, 0
 
     # pages ---------------------------------------------------------------------------------
     def _take(self, pages):
@@ -183,21 +185,79 @@ class TwinAllocator:
         self._arena_free(h)
 
     # decay ---------------------------------------------------------------------------------
-    def advance(self, now_us):
-        if self.decay_ms <= 0:
-            return
+    def _epoch(self, now_us):
         interval = self.decay_ms * 1000 // NSTEPS
         if now_us < self.epoch + interval:
-            return
+            return None
         n = (now_us - self.epoch) // interval
         self.epoch += n * interval
         self.backlog = (self.backlog[n:] + [0] * min(n, NSTEPS))[:NSTEPS]
         self.backlog[-1] = max(0, self.dirty - self.nunpurged)
-        limit = sum(b * h for b, h in zip(self.backlog, self.h)) >> SMOOTHSTEP_BFP
-        self.nunpurged = max(limit, self.dirty)
+        self.nunpurged = max(self._limit(), self.dirty)
+        return self.backlog[-1]
+
+    def _limit(self):
+        return sum(b * h for b, h in zip(self.backlog, self.h)) >> SMOOTHSTEP_BFP
+
+    def _purge_to_limit(self):
+        limit = self._limit()
         if self.dirty > limit:
             self.retained += self.dirty - limit
             self.dirty = limit
+
+    def _after(self, k):
+        h, b = self.h, self.backlog
+        return (sum(b[i] * h[i] for i in range(k))
+                + sum(b[i] * (h[i] - h[i - k]) for i in range(k, NSTEPS))) >> SMOOTHSTEP_BFP
+
+    def _sleep_us(self):
+        interval = self.decay_ms * 1000 // NSTEPS
+        if self.dirty == 0 and not any(self.backlog):
+            return None
+        if self.dirty <= PURGE_NPAGES_THRESHOLD:
+            return interval * NSTEPS
+        lb, ub = 2, NSTEPS
+        at_lb, at_ub = self._after(lb), self._after(ub)
+        if at_lb > PURGE_NPAGES_THRESHOLD:
+            return interval * lb
+        if at_ub < PURGE_NPAGES_THRESHOLD:
+            return interval * ub
+        while at_lb + PURGE_NPAGES_THRESHOLD < at_ub and lb + 2 < ub:
+            mid = (lb + ub) // 2
+            at = self._after(mid)
+            if at > PURGE_NPAGES_THRESHOLD:
+                ub, at_ub = mid, at
+            else:
+                lb, at_lb = mid, at
+        return interval * (ub + lb) // 2
+
+    def advance(self, now_us):
+        if self.decay_ms <= 0:
+            return
+        new = self._epoch(now_us)
+        if not self.bg:
+            if new is not None:
+                self._purge_to_limit()
+            return
+        if self.wake is None:
+            if self.dirty > 0:
+                self.wake, self.woken = now_us, True
+        elif new and self.wake > self.epoch:
+            remaining = self.wake - self.epoch
+            n_epoch = remaining // (self.decay_ms * 1000 // NSTEPS)
+            purged = new if n_epoch >= NSTEPS else (new * (self.h[-1] - self.h[NSTEPS - 1 - n_epoch])
+                                                    >> SMOOTHSTEP_BFP)
+            self.to_purge_new += purged
+            if self.to_purge_new > PURGE_NPAGES_THRESHOLD:
+                self.to_purge_new = 0
+                if remaining >= BG_MIN_INTERVAL_US:
+                    self.wake = now_us
+        if self.wake is not None and now_us >= self.wake:
+            if not self.woken:
+                self._purge_to_limit()
+            self.woken = False
+            sleep = self._sleep_us()
+            self.wake = None if sleep is None else now_us + max(sleep, BG_MIN_INTERVAL_US)
 
     def purge(self):
         self.retained += self.dirty
