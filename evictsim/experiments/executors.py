@@ -45,7 +45,12 @@ def execute_run(spec: RunSpec, simulate_fn: SimulateFn | None = None) -> RunOutc
         if simulate_fn is None:
             from evictsim import simulate as simulate_fn
         trace = _cached_trace(spec)
-        result = simulate_fn(trace, config=spec.redis, seed=spec.seed)
+        if getattr(spec, "partitions", None) is not None:
+            from evictsim.partitions import parse_partitions, run_partitions
+            plan = parse_partitions(spec.partitions, source="partitions", base=spec.redis)
+            result = run_partitions(trace, plan, seed=spec.seed)
+        else:
+            result = simulate_fn(trace, config=spec.redis, seed=spec.seed)
         return RunOutcome(spec, result=result, wall_s=time.perf_counter() - start)
     except UserInputError as exc:
         return RunOutcome(spec, error=str(exc), wall_s=time.perf_counter() - start)

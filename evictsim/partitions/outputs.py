@@ -13,11 +13,15 @@ from evictsim.partitions.run import PartitionedResult
 from evictsim.results import read_timeseries
 
 
-def write_partitioned(result: PartitionedResult, out_dir: str | Path, *, outcomes: bool = False) -> None:
-    """Each partition's files first, the top-level summary.json last (its presence = complete run)."""
+def write_partitioned(result: PartitionedResult, out_dir: str | Path, *, outcomes: bool = False,
+                      parquet: bool = False) -> None:
+    """Each partition's files first, then the summed timeseries.csv, the top-level summary.json last
+    (its presence = a complete run)."""
+    from evictsim.results import timeseries_to_csv
     out = Path(out_dir)
     for name, res in result.results.items():
-        res.write(out / "partitions" / name)
+        res.write(out / "partitions" / name, parquet=parquet)
+    atomic.write_text(out / "timeseries.csv", timeseries_to_csv(result.timeseries))
     if outcomes and result.outcomes is not None:
         import numpy as np
         with atomic.atomic_path(out / "outcomes.npy") as tmp:

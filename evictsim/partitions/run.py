@@ -32,10 +32,17 @@ class PartitionedResult:
     summary: dict[str, Any]
     outcomes: np.ndarray | None = None
     subtraces: dict[str, SubTrace] = field(default_factory=dict)
+    timeseries: dict[str, np.ndarray] = field(default_factory=dict)   # the instances summed
 
     @property
     def hit_ratio(self) -> float | None:
         return self.summary["hit_ratio"]
+
+    def write(self, out_dir, *, parquet: bool = False, outcomes: bool = False) -> None:
+        """Like :meth:`Result.write` (the experiment runner calls it): the summed time series and
+        summary at the top, each partition's own files under ``partitions/NAME/``."""
+        from evictsim.partitions.outputs import write_partitioned
+        write_partitioned(self, out_dir, outcomes=outcomes, parquet=parquet)
 
 
 def run_partitions(trace, plan: PartitionPlan, *, seed: int = 0, start_time: float | None = None,
@@ -54,7 +61,26 @@ def run_partitions(trace, plan: PartitionPlan, *, seed: int = 0, start_time: flo
                                             protocol_script=protocol == "script")
     outcomes = _merge_outcomes(plan, results, subs) if record_outcomes else None
     summary = total_summary(plan, results, trace, seed=seed, start_time=start)
-    return PartitionedResult(plan, results, summary, outcomes, dict(zip(plan.names, subs)))
+    series = total_timeseries(list(results.values()))
+    summary["used_memory_peak"] = int(series["used_memory"].max()) if len(series["time"]) else 0
+    return PartitionedResult(plan, results, summary, outcomes, dict(zip(plan.names, subs)), series)
+
+
+def total_timeseries(results: list[Result]) -> dict[str, np.ndarray]:
+    """The instances' time series summed at every sample time of any of them (each holds its last
+    sample after its own end), with the interval hit ratio recomputed from the summed counters."""
+    from evictsim.results import TIMESERIES_COLUMNS
+    times = np.unique(np.concatenate([r.timeseries["time"] for r in results]))
+    out = {c: np.zeros(len(times), np.int64) for c in TIMESERIES_COLUMNS if c not in ("time", "hit_ratio_interval")}
+    for r in results:
+        at = np.searchsorted(r.timeseries["time"], times, side="right") - 1
+        seen = at >= 0
+        for c in out:
+            out[c][seen] += np.asarray(r.timeseries[c], np.int64)[at[seen]]
+    gets, hits = np.diff(out["gets"], prepend=0), np.diff(out["get_hits"], prepend=0)
+    out["hit_ratio_interval"] = np.where(gets > 0, hits / np.maximum(gets, 1), np.nan)
+    out["time"] = times.astype(np.float64)
+    return out
 
 
 def total_summary(plan: PartitionPlan, results: dict[str, Result], trace, *, seed: int,
@@ -65,6 +91,9 @@ def total_summary(plan: PartitionPlan, results: dict[str, Result], trace, *, see
     totals: dict[str, Any] = {k: int(sum(s[k] for s in parts.values())) for k in ADDITIVE}
     totals["used_memory_peak_sum"] = int(sum(s["used_memory_peak"] for s in parts.values()))
     totals["hit_ratio"] = totals["get_hits"] / totals["gets"] if totals["gets"] else None
+    policies = sorted({s["maxmemory_policy"] for s in parts.values()})
+    totals["maxmemory_policy"] = "partitioned:" + "+".join(policies)
+    totals["config"] = {"maxmemory-policy": totals["maxmemory_policy"], "maxmemory": totals["maxmemory"]}
     totals.update(seed=seed, start_time=start_time, partitions=parts,
                   partition_names=plan.names, partition_source=plan.source,
                   trace={"name": getattr(trace, "name", ""), "fill": trace.fill},
