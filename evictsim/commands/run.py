@@ -21,6 +21,8 @@ def add_parser(subparsers) -> None:
                    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-report", action="store_true", help="skip plots and report.md/html")
+    from evictsim.commands._whatif import add_what_if_options
+    add_what_if_options(p)
     p.add_argument("--allow-long-span", action="store_true",
                    help="run workloads that span more than 30 days of simulated time (refused by default)")
     p.set_defaults(func=handle)
@@ -44,7 +46,10 @@ def handle(args: argparse.Namespace) -> int:
         check_output_folder(args.out, "--out")
     exp = load_experiment(args.experiment)
     out = check_output_folder(args.out if args.out is not None else default_out_dir(exp), "--out")
-    report = run_experiment(exp, out, workers=args.workers, executor=args.executor,
+    from evictsim.commands._whatif import claim_what_if_folder, what_if_simulate
+    simulate_fn = what_if_simulate(args)
+    claim_what_if_folder(out, simulate_fn)
+    report = run_experiment(exp, out, workers=args.workers, executor=args.executor, simulate_fn=simulate_fn,
                             scheduler=args.scheduler, progress=not args.no_progress,
                             report=not args.no_report, allow_long_span=args.allow_long_span)
     print(describe(report, exp.name))

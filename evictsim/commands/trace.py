@@ -31,6 +31,8 @@ def add_parser(subparsers) -> None:
     c.add_argument("input", help="input trace ([FORMAT:]PATH)")
     c.add_argument("output", help="output trace ([FORMAT:]PATH; format from the extension)")
     _reading(c)
+    from evictsim.commands._whatif import add_what_if_options
+    add_what_if_options(c)
     c.set_defaults(func=handle_convert)
 
     m = sub.add_parser("sample", help="spatial sampling by key hash (SHARDS)")
@@ -124,8 +126,11 @@ def _write(trace, output: str) -> None:
 def handle_convert(args: argparse.Namespace) -> int:
     _check_output(args.output)
     trace = _open(args, args.input)
+    from evictsim.commands._whatif import report_what_ifs, wrap_trace
+    source, trace = trace, wrap_trace(trace, args)
     _write(trace, args.output)
-    _report_skipped(trace)
+    report_what_ifs(trace)
+    _report_skipped(source)
     return 0
 
 

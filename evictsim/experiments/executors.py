@@ -45,6 +45,8 @@ def execute_run(spec: RunSpec, simulate_fn: SimulateFn | None = None) -> RunOutc
         if simulate_fn is None:
             from evictsim import simulate as simulate_fn
         trace = _cached_trace(spec)
+        if hasattr(simulate_fn, "wrap"):              # run --rewrite-keys/--scale-*: commands/_whatif.py
+            trace = simulate_fn.wrap(trace, spec.seed)
         if getattr(spec, "partitions", None) is not None:
             from evictsim.partitions import parse_partitions, run_partitions
             plan = parse_partitions(spec.partitions, source="partitions", base=spec.redis)

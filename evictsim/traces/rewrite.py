@@ -70,6 +70,15 @@ class _Renumbered:
         self.key_names: list[str] = []
         self.key_namer = ListNamer(self.key_names)
 
+    @property
+    def skipped_lines(self) -> int:
+        return getattr(self.trace, "skipped_lines", 0)
+
+    @property
+    def collisions(self) -> int | None:
+        """Keys merged by a rewrite inside this wrapper (None: no rewrite)."""
+        return getattr(self.trace, "collisions", None)
+
     def _start(self) -> None:
         self.key_names.clear()
         self.key_namer = ListNamer(self.key_names)
@@ -86,10 +95,14 @@ class _Renumbered:
 class RewrittenKeys(_Renumbered):
     """Keys renamed by ``rename``; equal new names merge (counted in ``collisions``)."""
 
+    @property
+    def collisions(self) -> int:
+        return self.merged
+
     def __init__(self, trace, rename: Callable[[str], str]):
         super().__init__(trace)
         self.rename = rename
-        self.collisions = 0
+        self.merged = 0
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
         self._start()
@@ -113,7 +126,7 @@ class RewrittenKeys(_Renumbered):
                 self._new_of[old_id] = new_id
                 self._len_of[old_id] = min(65535, len(new_name.encode("utf-8", "surrogateescape")))
             seen += len(fresh_ids)
-            self.collisions = seen - len(index)
+            self.merged = seen - len(index)
             yield RequestChunk(chunk.time, chunk.op, self._new_of[chunk.key].astype(np.int32),
                                self._len_of[chunk.key].astype(np.uint16), chunk.size, chunk.ttl_ms, chunk.vtype)
         self.n_keys_hint = len(index)
@@ -134,6 +147,15 @@ class ScaledRate:
     @property
     def key_namer(self):
         return getattr(self.trace, "key_namer", None)
+
+    @property
+    def skipped_lines(self) -> int:
+        return getattr(self.trace, "skipped_lines", 0)
+
+    @property
+    def collisions(self) -> int | None:
+        """Keys merged by a rewrite inside this wrapper (None: no rewrite)."""
+        return getattr(self.trace, "collisions", None)
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
         for chunk in self.trace.chunks(chunk_size):
