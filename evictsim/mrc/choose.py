@@ -51,6 +51,8 @@ def choose(method: str, policy: str, points: int, *, rate: float | None, size: i
                else f"{policy} is not exact LRU: miniature simulation")
     else:
         why = f"{method} as asked"
+        if method == "shards" and policy not in EXACT_LRU_NAMES:
+            why += f" (exact LRU's curve stands in for {policy})"
     if rate is not None or size is not None:
         return Choice(method, rate, size, 1.0, f"{why}, sample as asked")
     if method == "shards":

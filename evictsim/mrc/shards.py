@@ -57,11 +57,10 @@ def stack_profile(sample: TraceSample, cfg: RedisConfig) -> StackProfile:
 def shards_counts(sample: TraceSample, cfg: RedisConfig, sizes: list[int]) -> list[tuple[int, int]]:
     """(misses, missed bytes) in the sample for each maxmemory (0 = no limit)."""
     profile = stack_profile(sample, cfg)
-    footprint = key_footprint(sample.trace.requests, cfg)
+    footprint = key_footprint(sample.trace.requests, cfg)   # mean bytes and TTL share: as at full scale
     full_keys = sample.sampled_keys / sample.key_fraction if sample.sampled_keys else 0.0
-    per_key_full = footprint          # mean bytes and TTL share are the same at full scale
     out = []
     for maxmemory in sizes:
-        room = np.inf if maxmemory == 0 else key_room(maxmemory, cfg, per_key_full, full_keys)
+        room = np.inf if maxmemory == 0 else key_room(maxmemory, cfg, footprint, full_keys)
         out.append(profile.misses_within(room))
     return out
