@@ -124,7 +124,7 @@ class Result:
         if parquet:
             import pyarrow as pa
             import pyarrow.parquet as pq
-            table = pa.table({c: self.timeseries[c] for c in TIMESERIES_COLUMNS})
+            table = pa.table({c: self.timeseries[c] for c in TIMESERIES_COLUMNS if c in self.timeseries})
             with atomic.atomic_path(out / "timeseries.parquet") as tmp:
                 pq.write_table(table, tmp)
         atomic.write_json(out / "summary.json", self.summary)
@@ -152,17 +152,17 @@ def timeseries_to_csv(ts: dict[str, np.ndarray]) -> str:
 
 
 def read_timeseries(path: str | Path) -> dict[str, np.ndarray]:
-    """The columns the file has (a run from an older evictsim lacks the newer ones), registered
-    columns in registry order; a column the registry does not know is read as float, after them."""
+    """The columns the file has, in its order (a run from an older evictsim lacks the newer ones), each
+    typed as the metric registry declares it; a column the registry does not know is read as float."""
+    from evictsim.metrics.registry import BY_NAME
+
     with open(path, newline="") as fh:
         reader = csv.DictReader(fh)
         rows = list(reader)
         header = list(reader.fieldnames or ())
     out: dict[str, np.ndarray] = {}
-    present = [c for c in TIMESERIES_COLUMNS if c in header]
-    present += [c for c in header if c not in TIMESERIES_COLUMNS]
-    for c in present:
-        if c in FLOAT_COLUMNS or c not in TIMESERIES_COLUMNS:
+    for c in header:
+        if c in FLOAT_COLUMNS or c not in BY_NAME or BY_NAME[c].dtype == "float":
             out[c] = np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], dtype=np.float64)
         else:
             out[c] = np.array([int(r[c]) for r in rows], dtype=np.int64)

@@ -181,3 +181,57 @@ def test_memory_stats_reads_allocator_columns_when_a_run_has_them(run_dir):
     assert reply["allocator.active"] == 150 and reply["allocator-fragmentation.bytes"] == 50
     assert reply["allocator-fragmentation.ratio"] == "1.5" and reply["rss-overhead.ratio"] == "2"
     assert reply["fragmentation.bytes"] == 600 - snapshot_row["used_memory"]
+
+
+def test_every_printed_field_is_a_real_redis_info_field_in_real_redis_order(run_dir, capsys):
+    """Against the field order of a real Redis 7.0.15 INFO (tests/data/reference/.../info_fields.json):
+    evictsim prints a subset of the real fields, never a name Redis does not have, in Redis's order."""
+    real = json.loads((Path(__file__).parent / "data" / "reference" / "redis-7.0.15" /
+                       "info_fields.json").read_text())["fields"]
+    _, out, _ = info(capsys, run_dir)
+    printed = list(parse_info(out))
+    assert set(printed) <= set(real), set(printed) - set(real)
+    positions = [real.index(name) for name in printed]
+    assert positions == sorted(positions)
+
+
+def with_allocator_columns(run_dir: Path, folder: Path) -> Path:
+    """A copy of the run with the allocator model's columns (issue 11) appended, values made up from
+    used_memory (rss = 1.5×, active = 1.2×, allocated = 1.05×, resident = 1.3×)."""
+    folder.mkdir()
+    shutil.copy(run_dir / "summary.json", folder / "summary.json")
+    factors = {"used_memory_rss": 1.5, "allocator_allocated": 1.05, "allocator_active": 1.2,
+               "allocator_resident": 1.3}
+    with open(run_dir / "timeseries.csv", newline="") as src, open(folder / "timeseries.csv", "w") as dst:
+        reader = csv.DictReader(src)
+        dst.write(",".join(list(reader.fieldnames) + list(factors)) + "\n")
+        for row in reader:
+            extra = [str(int(int(row["used_memory"]) * f)) for f in factors.values()]
+            dst.write(",".join(list(row.values()) + extra) + "\n")
+    return folder
+
+
+def test_allocator_and_rss_fields_appear_when_the_run_has_the_columns(run_dir, tmp_path, capsys):
+    folder = with_allocator_columns(run_dir, tmp_path / "alloc")
+    _, out, _ = info(capsys, folder, "--section", "memory", "--at", 50)
+    parsed = parse_info(out)
+    used = parsed["used_memory"]
+    assert parsed["used_memory_rss"] == int(used * 1.5) and parsed["used_memory_rss_human"].endswith("M")
+    assert parsed["allocator_active"] == int(used * 1.2)
+    assert parsed["allocator_frag_bytes"] == int(used * 1.2) - int(used * 1.05)
+    assert parsed["mem_fragmentation_ratio"] == 1.5 and parsed["allocator_frag_ratio"] == 1.14
+    assert parsed["mem_fragmentation_bytes"] == int(used * 1.5) - used
+    real = json.loads((Path(__file__).parent / "data" / "reference" / "redis-7.0.15" /
+                       "info_fields.json").read_text())["fields"]
+    positions = [real.index(name) for name in parsed]
+    assert positions == sorted(positions)
+    status, out, err = info(capsys, folder, "--doctor")
+    assert status == 0 and "not checked" not in err
+    assert "High allocator RSS overhead" not in out      # 1.3/1.2 = 1.08 < 1.1
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from evictsim.views.prometheus import export_text
+    text = export_text(load_result(folder), "prometheus", at=50)
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    assert families["redis_memory_used_rss_bytes"].samples[0].value == int(used * 1.5)
+    assert families["redis_allocator_active_bytes"].samples[0].value == int(used * 1.2)

@@ -18,7 +18,7 @@ import numpy as np
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.samples import Timestamp
 
-from evictsim.metrics.registry import BY_NAME, COUNTER, TIMESERIES_COLUMNS
+from evictsim.metrics.registry import BY_NAME, COUNTER, METRICS
 from evictsim.views.snapshot import row_index
 
 FORMATS = ("openmetrics", "prometheus")
@@ -28,8 +28,9 @@ _MS_NUDGE_S = 0.0004
 
 
 def exported_columns(ts: dict[str, np.ndarray]) -> list[str]:
-    """The run's columns that have a Prometheus name, in registry order."""
-    return [name for name in TIMESERIES_COLUMNS if name in ts and BY_NAME[name].prometheus]
+    """The run's columns that have a Prometheus name, in registry order (the allocator model's columns
+    included when the run has them; maxmemory is the run's constant, exported apart)."""
+    return [m.name for m in METRICS if m.name in ts and m.prometheus and m.name != "maxmemory"]
 
 
 class RunCollector:
