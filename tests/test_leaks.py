@@ -36,7 +36,7 @@ def _ranking_trace(seed: int):
     if seed % 2:
         spaces.append({"prefix": "rank:", "share": 0.1, "keys": 40, "alpha": 0.0, "value-size": 100, "ttl": 15})
     rng.shuffle(spaces)
-    params = {"requests": 2000, "rate": 20, "namespaces": spaces}
+    params = {"requests": 1500, "rate": 15, "namespaces": spaces}
     if KINDS[seed % 4] == "diurnal":
         params.update({"rate-curve": [0.5, 1.0, 1.5, 1.0], "curve-period": 20})
     return build_workload("namespaces", params, seed=seed)

@@ -114,16 +114,20 @@ def cluster_server(tmp_path_factory):
                              "yes", "--cluster-config-file", str(workdir / "nodes.conf"), "--save", "",
                              "--appendonly", "no", "--dir", str(workdir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
+    deadline = time.monotonic() + 15
+    while True:                        # until it answers PING (it may accept before it is ready)
+        conn = None
         try:
             conn = RespConnection("127.0.0.1", port, timeout=5)
+            conn.pipeline([["PING"]])
             break
         except Exception:
-            if time.monotonic() > deadline:
+            if conn is not None:
+                conn.close()
+            if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
                 raise
-            time.sleep(0.05)
+            time.sleep(0.1)
     yield conn
     conn.close()
     proc.terminate()
@@ -157,6 +161,25 @@ def test_cluster_mode_charges_16_bytes_of_slot_metadata_per_key(cluster_server):
         with alone.connect() as conn:
             standalone = per_key(conn)
     assert abs(in_cluster - standalone - CLUSTER_SLOT_METADATA_BYTES) < 0.5
+
+
+def test_cluster_nodes_start_from_the_cluster_mode_baseline_measured_on_a_live_server(cluster_server, tmp_path):
+    from evictsim.partitions.cluster_memory import CLUSTER_BASELINE_EXTRA
+    from evictsim.validate.server import start_redis
+    with start_redis({}) as alone:
+        with alone.connect() as conn:
+            standalone = _info_field(conn, "used_memory_startup")
+    measured = _info_field(cluster_server, "used_memory_startup") - standalone
+    assert abs(measured - CLUSTER_BASELINE_EXTRA) < 0.02 * CLUSTER_BASELINE_EXTRA
+    (tmp_path / "c.yaml").write_text("cluster: {nodes: 2, redis: {maxmemory: 4mb, maxmemory-policy: allkeys-lru}}\n")
+    from evictsim.config import RedisConfig
+    plan = load_partitions(str(tmp_path / "c.yaml"))
+    assert plan.partitions[1].config.baseline_memory == RedisConfig().baseline_memory + CLUSTER_BASELINE_EXTRA
+
+
+def _info_field(conn, name: str) -> int:
+    info = _bytes(conn.pipeline([["INFO", "memory"]])[0]).decode()
+    return int(next(line.split(":")[1] for line in info.splitlines() if line.startswith(name + ":")))
 
 
 def _bytes(value) -> bytes:

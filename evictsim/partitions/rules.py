@@ -20,6 +20,7 @@ import numpy as np
 
 from evictsim.config import RedisConfig
 from evictsim.errors import UserInputError
+from evictsim.partitions.cluster_memory import CLUSTER_BASELINE_EXTRA
 from evictsim.partitions.glob import GlobError, glob_to_regex, hides
 from evictsim.partitions.slots import SLOTS, even_slot_ranges, key_hash_slot, slot_owner_table
 
@@ -182,6 +183,8 @@ def _cluster_plan(spec: Any, source: str, line_of: LineOf, error, base: Mapping[
         raise error("expected a number of nodes in 1..16384", "cluster", "nodes")
     ranges = _slot_ranges(spec.get("slots", "even"), nodes, error)
     overrides = _redis_section(spec.get("redis", {}), ("cluster", "redis"), source, line_of, error)
+    if "baseline-memory" not in overrides and "baseline-memory" not in base:   # cluster mode's own tables
+        base = {**base, "baseline-memory": RedisConfig().baseline_memory + CLUSTER_BASELINE_EXTRA}
     parts = tuple(_partition(f"node{n}", overrides, base, {}, "cluster", error, require_maxmemory, source,
                              line_of) for n in range(nodes))
     cluster = {"nodes": nodes, "slots": [list(r) for r in ranges]}

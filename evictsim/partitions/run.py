@@ -19,8 +19,7 @@ from evictsim.results import Result
 ADDITIVE = ("requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys",
             "expired_keys", "expired_keys_lazy", "expired_keys_active", "rejected_writes", "used_memory",
             "keys", "expires", "stale_keys", "stale_bytes", "sets", "dels", "fills", "maxmemory")
-# Bytes per key the 7.0 cluster mode adds and this build's byte model does not yet charge
-CLUSTER_SLOT_METADATA_BYTES = 16
+from evictsim.partitions.cluster_memory import CLUSTER_SLOT_METADATA_BYTES   # not yet charged per key
 
 
 @dataclass
@@ -102,7 +101,8 @@ def total_summary(plan: PartitionPlan, results: dict[str, Result], trace, *, see
                   warnings=[f"{name}: {w}" for name, s in parts.items() for w in s.get("warnings", [])])
     if plan.cluster is not None:
         totals["cluster"] = {**plan.cluster, "slot_metadata_bytes_per_key": CLUSTER_SLOT_METADATA_BYTES,
-                             "slot_metadata_modelled": False}
+                             "slot_metadata_modelled": False, "node_baseline_memory":
+                             plan.partitions[0].config.baseline_memory}
         totals["warnings"].append(f"cluster mode's {CLUSTER_SLOT_METADATA_BYTES} B of slot metadata per key "
                                   f"(dictEntry 24 -> 40 B) is not yet charged by the byte model")
     return totals
