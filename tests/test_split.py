@@ -72,3 +72,12 @@ def test_allocation_is_the_best_combination_of_grid_points():
         brute = max(sum(w * c.hits[k] for w, c, k in zip(weights, curves, ks))
                     for ks in np.ndindex(steps + 1, steps + 1, steps + 1) if sum(ks) <= steps)
         assert sum(picks) <= steps and value == pytest.approx(brute)
+
+
+def test_a_split_from_mrc_curves_predicts_the_verifying_simulation_within_0_3_pp():
+    """With estimated curves the prediction is no longer the verification itself: it must still hold."""
+    trace = build_workload("namespaces", {"requests": 30000, "rate": 3000, "namespaces": TWO_APPS}, seed=1)
+    plan = parse_partitions([{"name": "sess", "match": "session:*"}, {"name": "rest", "match": "*"}],
+                            source="two.yaml", base={"maxmemory-policy": "allkeys-lru"}, require_maxmemory=False)
+    report = optimize_split(trace, plan, 5_000_000, seed=1, points=24, curves="mrc")
+    _check(report)

@@ -22,6 +22,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--objective", choices=("hits", "weighted"), default="hits",
                    help="total hits, or hits times each partition's weight")
     p.add_argument("--grid", type=int, default=32, metavar="N", help="curve points per partition")
+    p.add_argument("--curves", choices=("grid", "mrc"), default="grid",
+                   help="hit curves from full simulations of each sub-trace (grid, exact) or from "
+                        "evictsim.mrc (SHARDS / miniature simulations, faster on big traces)")
     p.add_argument("--random", type=int, default=20, metavar="N", help="random splits to compare with")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting every partition starts from (redis.conf name); repeatable")
@@ -55,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("evictsim: note: noeviction partitions refuse writes when full; hits still count\n")
     trace = open_trace(args.trace)
     report = optimize_split(trace, plan, total, objective=args.objective, seed=args.seed,
-                            start_time=args.start_time, points=args.grid, random_splits=args.random)
+                            start_time=args.start_time, points=args.grid, random_splits=args.random,
+                            curves=args.curves)
     out = Path(args.out)
     write_partitioned(report.verified["result"], out / "verify")
     plot_partitions(out / "verify")

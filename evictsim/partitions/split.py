@@ -1,8 +1,8 @@
 """The split optimizer: how to divide a total memory budget between partitions.
 
 Each partition's hit curve (hits against maxmemory) is measured with a grid of full simulations of
-its own sub-trace (sub-traces are small, and a grid point is exactly what that instance would do;
-an MRC estimator can replace this step later). A dynamic programme over the grid then picks the
+its own sub-trace (a grid point is exactly what that instance would do), or estimated by
+:func:`evictsim.mrc` (``curves="mrc"``: faster on big traces, predictions then approximate). A dynamic programme over the grid then picks the
 maxmemory per partition that maximises total hits, or hits weighted per partition, with the sizes
 summing to at most the budget. The chosen split is verified by a full partitioned run and reported
 beside an even split, random splits, and one shared instance holding the whole budget.
@@ -64,8 +64,11 @@ def grid_sizes(total: int, partitions: int, points: int, floor: int) -> np.ndarr
 
 
 def hit_curves(plan: PartitionPlan, subs: list[SubTrace], sizes: np.ndarray, *, seed: int,
-               start_time: float | None) -> list[HitCurve]:
-    """Each partition simulated alone at every grid size."""
+               start_time: float | None, method: str = "grid") -> list[HitCurve]:
+    """Each partition's hits at every grid size: ``grid`` simulates it alone at each size (exact);
+    ``mrc`` asks :func:`evictsim.mrc` (SHARDS or miniature simulations: faster on big traces)."""
+    if method == "mrc":
+        return [_mrc_curve(part, sub, sizes, seed, start_time) for part, sub in zip(plan.partitions, subs)]
     from evictsim.api import DEFAULT_START_TIME
     from evictsim.engine.simulation import run_simulation
     start = DEFAULT_START_TIME if start_time is None else start_time
@@ -78,6 +81,15 @@ def hit_curves(plan: PartitionPlan, subs: list[SubTrace], sizes: np.ndarray, *, 
             gets = res.summary["gets"]
         curves.append(HitCurve(part.name, sizes.copy(), np.asarray(hits, np.int64), gets))
     return curves
+
+
+def _mrc_curve(part, sub: SubTrace, sizes: np.ndarray, seed: int, start_time) -> HitCurve:
+    import evictsim.mrc
+    gets = sum(int((c.op == 0).sum()) for c in sub.chunks())
+    curve = evictsim.mrc(sub, config=part.config, sizes=[int(s) for s in sizes], seed=seed,
+                         start_time=start_time)
+    ratio = np.interp(sizes, curve.maxmemory, curve.hit_ratio)
+    return HitCurve(part.name, sizes.copy(), np.rint(ratio * gets).astype(np.int64), gets)
 
 
 def allocate(curves: list[HitCurve], weights: list[float]) -> list[int]:
@@ -121,17 +133,17 @@ def _evaluate(trace, plan: PartitionPlan, subs, sizes: dict[str, int], objective
 
 def optimize_split(trace, plan: PartitionPlan, total: int, *, objective: str = "hits", seed: int = 0,
                    start_time: float | None = None, points: int = 32, random_splits: int = 20,
-                   shared: bool = True) -> SplitReport:
+                   shared: bool = True, curves: str = "grid") -> SplitReport:
     """Curves, allocation, verification, and the comparisons (see the module docstring)."""
     subs = split_trace(trace, plan)
     floor = max(p.config.baseline_memory for p in plan.partitions)
     sizes = grid_sizes(total, len(plan.partitions), points, floor)
-    curves = hit_curves(plan, subs, sizes, seed=seed, start_time=start_time)
+    measured = hit_curves(plan, subs, sizes, seed=seed, start_time=start_time, method=curves)
     weights = [1.0 if objective == "hits" else p.weight for p in plan.partitions]
-    picks = allocate(curves, weights)
-    chosen = {c.name: int(c.sizes[k]) for c, k in zip(curves, picks)}
-    predicted = float(sum(c.hits[k] for c, k in zip(curves, picks)))
-    gets = sum(c.gets for c in curves)
+    picks = allocate(measured, weights)
+    chosen = {c.name: int(c.sizes[k]) for c, k in zip(measured, picks)}
+    predicted = float(sum(c.hits[k] for c, k in zip(measured, picks)))
+    gets = sum(c.gets for c in measured)
     verified = _evaluate(trace, plan, subs, chosen, objective, seed, start_time)
     even = {p.name: total // len(plan.partitions) for p in plan.partitions}
     compared = {"even": _evaluate(trace, plan, subs, even, objective, seed, start_time)}
@@ -142,7 +154,7 @@ def optimize_split(trace, plan: PartitionPlan, total: int, *, objective: str = "
         compared[f"random{i}"] = _evaluate(trace, plan, subs, split, objective, seed, start_time)
     if shared:
         compared["shared"] = _shared(trace, plan, total, seed, start_time)
-    report = SplitReport(total, objective, curves, chosen, predicted,
+    report = SplitReport(total, objective, measured, chosen, predicted,
                          predicted / gets if gets else None, verified, compared)
     return report
 
