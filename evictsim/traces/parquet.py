@@ -37,7 +37,8 @@ class ParquetTrace(FileTrace):
         try:
             self.file = pq.ParquetFile(self.path)
         except (pa.ArrowInvalid, OSError) as exc:
-            raise UserInputError(f"not a Parquet file ({exc})", source=str(self.path)) from None
+            raise UserInputError(f"expected a Parquet file ({str(exc).splitlines()[0]})",
+                                 source=str(self.path)) from None
         missing = [c for c in REQUIRED if c not in self.file.schema_arrow.names]
         if missing:
             raise UserInputError(f"expected the columns {', '.join(REQUIRED)} (and optional vtype); "
