@@ -103,7 +103,8 @@ def warmup_fact(results: ExperimentResults) -> str:
             reasons.setdefault(str(fig.get("warmup_reason")), []).append(float(fig["warmup_s"]))
     if not reasons:
         return "steady state: not in these runs' files (an older evictsim): answers use the whole run"
-    parts = [f"{len(v)} run(s) {k} (warm-up {min(v):g}-{max(v):g} s)" for k, v in sorted(reasons.items())]
+    parts = [f"{len(v)} run(s) {k} (warm-up {min(v):g} s)" if min(v) == max(v) else
+             f"{len(v)} run(s) {k} (warm-up {min(v):g}-{max(v):g} s)" for k, v in sorted(reasons.items())]
     return ("steady state: each run after its warm-up, hit ratios counted from there: " + "; ".join(parts)
             + "; first references no memory avoids are the cold misses")
 

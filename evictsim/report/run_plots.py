@@ -24,7 +24,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
 
 
 def _memory(run_dir: Path, ts, policy: str, maxmemory: int, title: str) -> Path:
-    fig, axes = new_figure(1, width=7.0, height=4.0)
+    fig, axes = new_figure(1, rows=2, width=7.0, height=3.0, sharey=False)
     ax = axes[0][0]
     colour = policy_colour(policy)
     used, stale = ts["used_memory"] / MIB, ts["stale_bytes"] / MIB
@@ -37,9 +37,26 @@ def _memory(run_dir: Path, ts, policy: str, maxmemory: int, title: str) -> Path:
     ax.set_ylabel("memory (MiB)")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
+    ax.tick_params(labelbottom=True)
     legend(ax)
     ax.set_title(title, fontsize="medium")
+    _stale_panel(axes[1][0], ts, colour)
     return _save_png(fig, run_dir / "memory.png")
+
+
+def _stale_panel(ax, ts, colour: str) -> None:
+    """The stale part on its own scale: a few MiB under a 50 MiB line would not show."""
+    stale = ts["stale_bytes"].astype(float)
+    unit, scale = ("MiB", MIB) if stale.max(initial=0) >= MIB else ("KiB", 1024)
+    ax.fill_between(ts["time"], 0, stale / scale, color=colour, alpha=0.3, linewidth=0)
+    ax.plot(ts["time"], stale / scale, color=colour, linewidth=1.1)
+    ax.set_title(f"stale memory: mean {stale.mean() / scale:.1f} {unit}, peak {stale.max(initial=0) / scale:.1f} "
+                 f"{unit}", fontsize="medium")
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylabel(f"stale memory ({unit})")
+    ax.set_ylim(bottom=0)
+    ax.tick_params(labelbottom=True)
+    ax.grid(alpha=0.3)
 
 
 def _hit_ratio(run_dir: Path, ts, policy: str, title: str, summary: dict | None = None) -> Path:
@@ -75,7 +92,8 @@ def _hit_ratio(run_dir: Path, ts, policy: str, title: str, summary: dict | None 
 def _save_png(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
     from evictsim import atomic
-    fig.tight_layout()
+    from evictsim.report.style import tight_layout_outside_legends
+    tight_layout_outside_legends(fig)
     with atomic.atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)

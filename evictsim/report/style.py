@@ -79,7 +79,7 @@ def save(fig, out_dir: Path, name: str) -> list[Path]:
     """Write ``name.png`` and ``name.svg`` atomically; close the figure; return the paths."""
     from evictsim import atomic
     out_dir.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
+    tight_layout_outside_legends(fig)
     paths = []
     for fmt in FORMATS:
         path = out_dir / f"{name}.{fmt}"
@@ -111,6 +111,17 @@ def legend(ax, **kw) -> None:
         kw.pop("loc", None)
         ax.legend(fontsize="small", framealpha=0.85, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                   borderaxespad=0.0, **kw)
+
+
+def tight_layout_outside_legends(fig) -> None:
+    """Lay the axes out ignoring the legends beside them (the axes keep their size), then let the
+    legends count again so ``bbox_inches="tight"`` grows the image to hold them."""
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    for box in legends:
+        box.set_in_layout(False)
+    fig.tight_layout()
+    for box in legends:
+        box.set_in_layout(True)
 
 
 def ci_label(results) -> str:

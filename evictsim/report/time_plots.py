@@ -42,14 +42,42 @@ def _series(results: ExperimentResults, run_ids: list[str], column: str, *, rate
     return out
 
 
+def identical_groups(lines: list[tuple]) -> list[tuple]:
+    """Lines whose series coincide drawn once: ``(style, t, mean, half, label)`` with the label saying
+    how many configurations it stands for (else six lines in the legend, one visible on the plot)."""
+    groups: list[list[tuple]] = []
+    for line in lines:
+        style, t, mean = line[0], line[1], line[2]
+        for group in groups:
+            t0, m0 = group[0][1], group[0][2]
+            # "identical" = indistinguishable on the plot: within 0.1% of the line's scale
+            scale = float(np.nanmax(np.abs(m0))) if np.isfinite(m0).any() else 0.0
+            if len(t0) == len(t) and np.allclose(m0, mean, rtol=0, atol=1e-3 * scale, equal_nan=True):
+                group.append(line)
+                break
+        else:
+            groups.append([line])
+    out = []
+    for group in groups:
+        style, t, mean, half = group[0][:4]
+        others = [g[0].label for g in group[1:]]
+        label = style.label if not others else (
+            f"{style.label} = {others[0]}" if len(others) == 1 else
+            f"{style.label} and {len(others)} more, identical")
+        out.append((style, t, mean, half if len(group) == 1 else None, label))
+    return out
+
+
 def _draw_lines(ax, results, configs, column, *, scale=1.0, rate=False, band=True) -> tuple[float, float]:
-    """One mean line (and CI band) per configuration; returns the lowest and highest values drawn."""
+    """One mean line (and CI band) per configuration, identical ones once; returns the lowest and
+    highest values drawn."""
     lowest, highest = np.inf, -np.inf
+    lines = []
     for config in configs:
-        style = line_style(results, config)
         t, mean, half = mean_band(_series(results, config.run_ids, column, rate=rate))
-        ax.plot(t, mean / scale, color=style.colour, linestyle=style.linestyle, linewidth=1.3,
-                label=style.label)
+        lines.append((line_style(results, config), t, mean, half))
+    for style, t, mean, half, label in identical_groups(lines):
+        ax.plot(t, mean / scale, color=style.colour, linestyle=style.linestyle, linewidth=1.3, label=label)
         if band and half is not None:
             ax.fill_between(t, (mean - half) / scale, (mean + half) / scale, color=style.colour,
                             alpha=0.18, linewidth=0)
@@ -97,12 +125,14 @@ def memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
     for col, (title, configs) in enumerate(groups):
         top, bottom = grid[0][col], grid[1][col]
         stales = []
+        lines = []
         for config in configs:
-            style = line_style(results, config)
             t, used, _ = mean_band(_series(results, config.run_ids, "used_memory"))
             _, stale, _ = mean_band(_series(results, config.run_ids, "stale_bytes"))
-            top.plot(t, used / MIB, color=style.colour, linestyle=style.linestyle, linewidth=1.3,
-                     label=style.label)
+            lines.append((line_style(results, config), t, np.concatenate([used, stale]), None))
+        for style, t, both, _, label in identical_groups(lines):
+            used, stale = both[:len(t)], both[len(t):]
+            top.plot(t, used / MIB, color=style.colour, linestyle=style.linestyle, linewidth=1.3, label=label)
             top.fill_between(t, (used - stale) / MIB, used / MIB, color=style.colour, alpha=0.25, linewidth=0)
             stales.append((style, t, stale))
         for size in sorted({c.maxmemory for c in configs if c.maxmemory}):
@@ -130,7 +160,9 @@ def evictions_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]
     for row, (title, configs) in enumerate(groups):
         for col, (column, what) in enumerate((("evicted_keys", "evictions"), ("expired_keys", "expirations"))):
             ax = axes[row][col]
-            _draw_lines(ax, results, configs, column, rate=True)
+            _, highest = _draw_lines(ax, results, configs, column, rate=True)
+            if not highest > 0:
+                ax.text(0.5, 0.5, f"no {what}", transform=ax.transAxes, ha="center", va="center", color="#666666")
             ax.set_ylabel(f"{what} (keys/s)")
             ax.set_title(f"{what}, {title}" if title else what, fontsize="medium")
             ax.set_ylim(bottom=0)
