@@ -17,7 +17,7 @@ from evictsim.experiments.tables import RESERVED_COLUMNS
 from evictsim.experiments.yamlfile import PathKey, YamlDocument, format_path, load_yaml
 
 TOP_KEYS = ("name", "description", "seed", "replications", "workload", "redis", "sweep", "plots",
-            "report", "output", "partitions")
+            "report", "output", "partitions", "mrc")   # mrc: evictsim/mrc/experiment.py
 SWEEPABLE_SECTIONS = ("workload", "redis", "partitions")   # partitions: see experiments/partitions.py
 TIMESERIES_FORMATS = ("csv", "parquet")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -63,6 +63,8 @@ def run_experiment(experiment: Experiment | str | Path, out_dir: str | Path | No
     checks.check_output_folder(out)
     checks.check_executor(executor, scheduler)
     checks.check_workloads(runs, allow_long_span=allow_long_span)
+    from evictsim.mrc.experiment import parse_mrc_block, run_mrc_block
+    mrc_block = parse_mrc_block(exp)               # the mrc: block, checked before the first run
     out.mkdir(parents=True, exist_ok=True)
     atomic.write_json(out / RESOLVED_FILE, resolved_experiment(exp, runs))
     atomic.write_text(out / "experiment.yaml", Path(exp.source).read_text())
@@ -81,6 +83,8 @@ def run_experiment(experiment: Experiment | str | Path, out_dir: str | Path | No
         bar.close()
         outcome.wall_s = time.perf_counter() - start
     write_tables(out, exp, runs)
+    if mrc_block is not None:
+        run_mrc_block(mrc_block, runs, out)
     if report:
         from evictsim.report import build_report
         build_report(out)
