@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from evictsim import atomic
-# One row per sample of simulated time; counters are cumulative since the start. The columns, their
-# order and types are declared once, in evictsim/metrics/registry.py.
 from evictsim.metrics.registry import FLOAT_COLUMNS, TIMESERIES_COLUMNS
+
+# One row per sample of simulated time; counters are cumulative since the start. The columns, their
+# order and types are declared once, in evictsim/metrics/registry.py (TIMESERIES_COLUMNS).
 
 
 class Summary(dict):

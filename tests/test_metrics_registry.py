@@ -57,7 +57,7 @@ def test_every_state_slot_is_declared_on_its_own_line_and_numbered_in_order():
         for index, name in enumerate(table.names):
             constant = prefix + name.upper()
             assert getattr(C, constant) == index
-            assert re.search(rf'^{constant}\s*=\s*\w+\.slot\("{name}"\)', COUNTERS_SOURCE, re.M), constant
+            assert re.search(rf'^{constant}\s*=\s*\w+\.slot\("{name}"\)', COUNTERS_SOURCE, re.MULTILINE), constant
     assert (C.N_STATE, C.N_CFG, C.N_FSTATE, C.N_CFF) == (len(C.STATE), len(C.CONFIG), 1, 3)
 
 

@@ -17,11 +17,11 @@ DATA = Path(__file__).parent / "data"
 TRACE = DATA / "reference" / "traces" / "zipf_ttl.csv.gz"
 ORIGINAL = 18
 CASES = {
-    "zipf_ttl_allkeys-lru_14443520": dict(maxmemory=14443520, policy="allkeys-lru",
-                                          start_time=1795550788.795),
-    "zipf_ttl_volatile-lru_10mb_si0.25_lazyev": dict(maxmemory="10mb", policy="volatile-lru",
-                                                     config={"sample-interval": 0.25,
-                                                             "lazyfree-lazy-eviction": "yes"}),
+    "zipf_ttl_allkeys-lru_14443520": {"maxmemory": 14443520, "policy": "allkeys-lru",
+                                      "start_time": 1795550788.795},
+    "zipf_ttl_volatile-lru_10mb_si0.25_lazyev": {"maxmemory": "10mb", "policy": "volatile-lru",
+                                                 "config": {"sample-interval": 0.25,
+                                                            "lazyfree-lazy-eviction": "yes"}},
 }
 
 

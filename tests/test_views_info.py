@@ -102,8 +102,7 @@ def test_a_run_from_an_older_evictsim_without_the_columns_is_one_line_and_exit_2
     shutil.copy(run_dir / "summary.json", old / "summary.json")
     keep = 18                  # the columns evictsim wrote before used_memory_overhead & co.
     with open(run_dir / "timeseries.csv") as src, open(old / "timeseries.csv", "w") as dst:
-        for line in src:
-            dst.write(",".join(line.rstrip("\n").split(",")[:keep]) + "\n")
+        dst.writelines(",".join(line.rstrip("\n").split(",")[:keep]) + "\n" for line in src)
     status, out, err = info(capsys, old, "--section", "memory")
     assert status == 2 and err.count("\n") == 1 and "used_memory_overhead" in err and "timeseries.csv" in err
     status, out, _ = info(capsys, old, "--section", "stats")      # what the old columns answer still works
@@ -121,7 +120,7 @@ def test_memory_stats_as_redis_cli_shows_it(run_dir, capsys):
     assert lines[9] == '    5) "overhead.hashtable.slot-to-keys"' and lines[10] == "    6) (integer) 0"
     row = next(r for r in rows(run_dir) if r["time"] == "60.0")
     assert lines[3] == f" 4) (integer) {row['used_memory']}"
-    assert f'"overhead.total"' in out and f"(integer) {row['used_memory_overhead']}" in out
+    assert '"overhead.total"' in out and f"(integer) {row['used_memory_overhead']}" in out
 
 
 def test_bytes_to_human_matches_real_redis():
@@ -157,7 +156,7 @@ def test_doctor_uses_redis_thresholds():
     assert doctor_findings(snap(used_memory=5 * mib - 1, used_memory_peak=50 * mib)) is None
     assert doctor_findings(snap(used_memory=10 * mib, used_memory_peak=15 * mib)) == []
     assert doctor_findings(snap(used_memory=10 * mib, used_memory_peak=15 * mib + 16)) == ["peak"]
-    rss = dict(used_memory=40 * mib, used_memory_peak=40 * mib, used_memory_rss=60 * mib)
+    rss = {"used_memory": 40 * mib, "used_memory_peak": 40 * mib, "used_memory_rss": 60 * mib}
     assert doctor_findings(snap(**rss)) == ["high_frag"]
     assert doctor_findings(snap(**{**rss, "used_memory": 50 * mib})) == []          # ratio 1.2
     assert doctor_findings(snap(used_memory=20 * mib, used_memory_peak=20 * mib, used_memory_rss=29 * mib)) == []

@@ -22,10 +22,10 @@ def add_parser(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from evictsim.views.info import info_text
     from evictsim.views.load import load_run
     from evictsim.views.memory import doctor_text, doctor_unchecked, memory_stats
     from evictsim.views.redisfmt import cli_reply
-    from evictsim.views.info import info_text
     from evictsim.views.snapshot import snapshot
 
     result, source = load_run(args.run_dir)

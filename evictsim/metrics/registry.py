@@ -44,7 +44,7 @@ class Metric:
     @property
     def redis_exporter(self) -> bool:
         """Whether the Prometheus name is redis_exporter's (a dashboard for it shows this metric)."""
-        return bool(self.prometheus) and self.prometheus.startswith("redis_")
+        return (self.prometheus or "").startswith("redis_")
 
 
 def _m(name, kind, unit, help, **kw) -> Metric:

@@ -12,7 +12,7 @@ dataset), Lua and function memory, client and replication buffers, ``total_syste
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from evictsim.errors import UserInputError
 from evictsim.metrics.registry import BY_NAME

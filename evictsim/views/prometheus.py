@@ -12,7 +12,8 @@ timestamps, for node_exporter's textfile collector.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -48,10 +49,10 @@ class RunCollector:
         for name in exported_columns(self.ts):
             m = BY_NAME[name]
             values = self.ts[name]
-            yield self._family(m.prometheus, m.help, m.kind, dict(m.labels),
+            yield self._family(m.prometheus or name, m.help, m.kind, dict(m.labels),
                                (float(values[i]) * m.prometheus_scale for i in self.rows))
         maxmemory = BY_NAME["maxmemory"]
-        yield self._family(maxmemory.prometheus, maxmemory.help, maxmemory.kind, {},
+        yield self._family(maxmemory.prometheus or "redis_memory_max_bytes", maxmemory.help, maxmemory.kind, {},
                            (float(self.maxmemory) for _ in self.rows))
 
     def _family(self, name: str, doc: str, kind: str, own_labels: dict[str, str], values) -> Metric:

@@ -37,7 +37,7 @@ def double_string(value: float) -> str:
     """``d2string``: a double as RESP2 sends it (``%.17g``; inf as ``inf``)."""
     if np.isinf(value):
         return "inf" if value > 0 else "-inf"
-    return "%.17g" % value
+    return f"{value:.17g}"
 
 
 def cli_reply(reply: list[tuple[str, Any]], prefix: str = "") -> str:
