@@ -23,6 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from evictsim.keyspace.allocator.compile import kernel  # noqa: E402
+from evictsim.keyspace.allocator import alloc, free  # noqa: E402
 from evictsim.keyspace.allocator.replay import replay  # noqa: E402
 from evictsim.keyspace.allocator.state import new_allocator  # noqa: E402
 from evictsim.traces import open_trace  # noqa: E402
@@ -45,6 +47,7 @@ def model_run(reference: Path, name: str, quantum: int = 16) -> tuple[dict, dict
     s = run["series"]
     trace = open_trace(reference / run["trace"], cache=False)
     chunk = RequestChunk.concat(list(trace.chunks()))
+    run["n_requests"] = len(chunk)
     state = new_allocator(quantum, max_slabs=1 << 18, max_large=1 << 10,
                           base_allocated=int(s["allocator_allocated"][0]),
                           base_active=int(s["allocator_active"][0]),
@@ -84,24 +87,51 @@ def compare(series: dict, ticks: dict) -> dict:
     return out
 
 
+@kernel
+def _churn(state, sizes, live, order, now_us):
+    """Steady-state churn: free a random live region, allocate one of the next size (compiled, as the
+    core will call the model)."""
+    for i in range(len(order)):
+        slot = order[i]
+        free(state, live[slot], now_us)
+        live[slot] = alloc(state, sizes[i], now_us)
+
+
+def measure_cost(n_live: int = 200_000, n_ops: int = 2_000_000) -> float:
+    """ns per alloc+free pair on a warm model holding ``n_live`` regions (lognormal sizes ~300 B)."""
+    rng = np.random.default_rng(1)
+    sizes = np.clip(rng.lognormal(np.log(300), 1.0, n_ops + n_live), 16, 8192).astype(np.int64)
+    state = new_allocator(16, max_slabs=1 << 18)
+    live = np.array([alloc(state, int(s), 0) for s in sizes[:n_live]], np.int64)
+    order = rng.integers(0, n_live, n_ops)
+    _churn(state, sizes[:1000], live, order[:1000], 0)          # compile
+    started = time.perf_counter()
+    _churn(state, sizes[n_live:], live, order, 0)
+    return (time.perf_counter() - started) / n_ops * 1e9
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
     parser.add_argument("--runs", default=",".join(RUNS))
     parser.add_argument("--series", action="store_true", help="print real vs model every 5 s")
+    parser.add_argument("--cost", action="store_true", help="also time alloc+free pairs")
     args = parser.parse_args(argv)
+    if args.cost:
+        print(f"alloc+free pair: {measure_cost():.0f} ns (200k live regions, lognormal ~300 B sizes)")
     print(f"| run | active mean / worst | RSS mean / worst | allocated mean / worst | frag_ratio abs "
           f"mean / worst | mem_frag_ratio abs mean / worst | RSS flat agree | replay s |")
     print("|---|---|---|---|---|---|---|---:|")
     for name in args.runs.split(","):
         run, ticks, elapsed = model_run(args.reference, name)
+        elapsed = f"{elapsed:.1f} ({run['n_requests'] / elapsed / 1e6:.2f} M req/s)"
         r = compare(run["series"], ticks)
         pct = lambda v: f"{100 * v[0]:.2f}% / {100 * v[1]:.2f}%"  # noqa: E731
         print(f"| {name} | {pct(r['allocator_active'])} | {pct(r['used_memory_rss'])} | "
               f"{pct(r['allocator_allocated'])} | {r['allocator_frag_ratio'][0]:.3f} / "
               f"{r['allocator_frag_ratio'][1]:.3f} | {r['mem_fragmentation_ratio'][0]:.3f} / "
               f"{r['mem_fragmentation_ratio'][1]:.3f} | {100 * r['rss_flat_agreement']:.0f}% "
-              f"(falls real {r['rss_falls_real']}, model {r['rss_falls_model']}) | {elapsed:.1f} |")
+              f"(falls real {r['rss_falls_real']}, model {r['rss_falls_model']}) | {elapsed} |")
         if args.series:
             s = run["series"]
             for k in range(0, len(s["t_nominal"]), 5):

@@ -7,6 +7,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from evictsim.keyspace.allocator import advance, alloc, free, grow, new_allocator, purge, stats
+from evictsim.keyspace.allocator.compile import kernel
 from evictsim.keyspace.allocator.kernels import C_DIRTY_PAGES, C_OVERFLOW
 from evictsim.keyspace.allocator.twin import TwinAllocator
 
@@ -79,8 +80,27 @@ def test_compiled_model_equals_twin(sequence, config):
     assert state.counters[C_OVERFLOW] == 0
 
 
+@kernel
+def _alloc_many(state, size, out):
+    for i in range(len(out)):
+        out[i] = alloc(state, size, 0)
+
+
+@kernel
+def _free_many(state, handles):
+    for i in range(len(handles)):
+        free(state, handles[i], 0)
+
+
 def fill(state, n, size):
-    return [alloc(state, size, 0) for _ in range(n)]
+    """n allocations of ``size`` in one compiled loop (a Python call per allocation is ~50 µs)."""
+    out = np.empty(n, np.int64)
+    _alloc_many(state, size, out)
+    return out
+
+
+def free_all(state, handles):
+    _free_many(state, np.asarray(handles, np.int64))
 
 
 def test_random_half_freed_keeps_slabs_fifo_freed_releases_them():
@@ -89,14 +109,12 @@ def test_random_half_freed_keeps_slabs_fifo_freed_releases_them():
     state = new_allocator(16, base_allocated=0, base_active=0, base_resident=0)
     handles = fill(state, 100_000, 100)           # 112-B class: 256 regions per 7-page slab
     _, active_full, _ = stats(state)
-    for i in rng.permutation(len(handles))[:50_000]:
-        free(state, handles[i], 0)
+    free_all(state, handles[rng.permutation(len(handles))[:50_000]])
     _, active_half, _ = stats(state)
     assert active_half > 0.99 * active_full
     state = new_allocator(16, base_allocated=0, base_active=0, base_resident=0)
     handles = fill(state, 100_000, 100)
-    for h in handles[:50_000]:
-        free(state, h, 0)
+    free_all(state, handles[:50_000])
     _, active_fifo, _ = stats(state)
     assert active_fifo < 0.52 * active_full
 
@@ -104,8 +122,7 @@ def test_random_half_freed_keeps_slabs_fifo_freed_releases_them():
 def test_holes_reused_only_by_the_same_class():
     state = new_allocator(16, base_allocated=0, base_active=0, base_resident=0)
     handles = fill(state, 50_000, 100)
-    for h in handles[::2]:
-        free(state, h, 0)
+    free_all(state, handles[::2])
     _, before, _ = stats(state)
     fill(state, 20_000, 100)                      # same class: fills holes, no new pages
     _, same, _ = stats(state)
@@ -120,9 +137,7 @@ def test_dirty_pages_decay_along_smootherstep():
     about 1024 pages (the background thread sleeps until that many are due); the last batch, under
     the threshold, waits for the thread's long sleep, as the live server's RSS does."""
     state = new_allocator(16, base_allocated=0, base_active=0, base_resident=0)
-    handles = fill(state, 200_000, 100)
-    for h in handles:
-        free(state, h, 0)
+    free_all(state, fill(state, 200_000, 100))
     dirty0 = int(state.counters[C_DIRTY_PAGES])
     assert dirty0 > 0.95 * 200_000 * 112 / 4096
     left, steps = [], []
@@ -141,8 +156,7 @@ def test_dirty_pages_decay_along_smootherstep():
     purge(state)
     assert state.counters[C_DIRTY_PAGES] == 0
     off = new_allocator(16, background_thread=False, base_allocated=0, base_active=0, base_resident=0)
-    for h in fill(off, 200_000, 100):
-        free(off, h, 0)
+    free_all(off, fill(off, 200_000, 100))
     for t_ms in range(0, 10_001, 100):            # no thread: every epoch purges, no batching
         advance(off, t_ms * 1000)
     assert off.counters[C_DIRTY_PAGES] == 0
@@ -153,18 +167,15 @@ def test_thread_cache_pins_slabs_after_everything_is_freed():
     after FLUSHALL + purge stays well above the empty server (frag_summary.md)."""
     rng = np.random.default_rng(5)
     state = new_allocator(16, base_allocated=0, base_active=0, base_resident=0)
-    handles = [alloc(state, s, 0) for s in (100, 300, 1000) for _ in range(30_000)]
-    for i in rng.permutation(len(handles)):       # a dict's order, not the allocation order
-        free(state, handles[i], 0)
+    handles = np.concatenate([fill(state, 30_000, s) for s in (100, 300, 1000)])
+    free_all(state, handles[rng.permutation(len(handles))])   # a dict's order, not allocation order
     purge(state)
     allocated, active, _ = stats(state)
     # at most 200 + 128 + 20 regions stay cached, but scattered they pin ~one slab each
     assert 0 < allocated <= 200 * 112 + 128 * 320 + 20 * 1024
     assert active > 2_000_000 and active > 40 * allocated
     off = new_allocator(16, tcache=False, base_allocated=0, base_active=0, base_resident=0)
-    handles = [alloc(off, s, 0) for s in (100, 300, 1000) for _ in range(30_000)]
-    for h in handles:
-        free(off, h, 0)
+    free_all(off, np.concatenate([fill(off, 30_000, s) for s in (100, 300, 1000)]))
     assert stats(off)[:2] == (0, 0)
 
 
@@ -177,8 +188,7 @@ def test_grow_keeps_handles_valid():
                           base_resident=0)
     handles = fill(state, 200, 1000)
     state = grow(state, max_slabs=4096)
-    handles += fill(state, 3000, 1000)
-    for h in handles:
-        free(state, h, 0)
+    handles = np.concatenate([handles, fill(state, 3000, 1000)])
+    free_all(state, handles)
     assert state.counters[C_OVERFLOW] == 0
     assert stats(state)[0] <= 200 * 1024          # only thread-cached regions remain

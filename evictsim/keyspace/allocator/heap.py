@@ -10,7 +10,7 @@ previous sibling (-1 for a root).
 """
 from __future__ import annotations
 
-from evictsim.jit import kernel
+from evictsim.keyspace.allocator.compile import kernel
 
 
 @kernel
