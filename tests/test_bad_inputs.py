@@ -217,6 +217,8 @@ CLI_CASES = [
                                 "{tmp}/out"), "workload.alpha"),
     Case("workload-value-size-1gb", ("simulate", "--workload", "zipf", "--set", "value-size=1073741824",
                                      "--out", "{tmp}/out"), "workload.value-size"),
+    Case("workload-set-unknown-key", ("simulate", "--workload", "zipf", "--set", "key-len2=3", "--out",
+                                      "{tmp}/out"), "--set", {}, "not a parameter of the zipf generator"),
     Case("workload-unknown", ("simulate", "--workload", "zipff", "--out", "{tmp}/out"), "zipff",
          {}, "expected one of"),
     Case("workload-span-too-long", ("simulate", "--workload", "zipf", "--set", "rate=0.0001", "--set",

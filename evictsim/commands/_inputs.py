@@ -26,7 +26,8 @@ def generator_params(args: argparse.Namespace) -> tuple[dict, list[str]]:
     if not getattr(args, "workload", None):
         return {}, list(args.set)
     from evictsim.workloads import workload_class
-    from evictsim.workloads.spec import load_spec, parse_sets
+    from evictsim.config import SETTING_NAMES
+    from evictsim.workloads.spec import load_spec, parse_sets, unknown_set_key
     name = load_spec(args.workload)[0]
     known = {param.name for param in workload_class(name, source="--workload").PARAMS}
     params: dict = {}
@@ -35,8 +36,10 @@ def generator_params(args: argparse.Namespace) -> tuple[dict, list[str]]:
         key = item.partition("=")[0].strip()
         if key in known:
             params.update(parse_sets([item]))
-        else:
+        elif key.lower().replace("_", "-") in SETTING_NAMES or "=" not in item:
             rest.append(item)
+        else:
+            raise unknown_set_key(key, name, sorted(known))
     return params, rest
 
 

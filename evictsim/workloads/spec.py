@@ -69,3 +69,12 @@ def parse_sets(items: list[str], option: str = "--set") -> dict[str, Any]:
             raise UserInputError(f"expected a YAML value ({exc.message}), got {text!r}", source=option,
                                  key=key.strip()) from None
     return out
+
+
+def unknown_set_key(key: str, generator: str, generator_params: list[str], option: str = "--set"):
+    """The error for a ``--set`` key that is neither a parameter of ``generator`` nor a Redis
+    setting: it names the valid ones of both (issue 12: ``--set key-len2=3`` is never ignored)."""
+    from evictsim.config import SETTING_NAMES
+    return UserInputError(f"unknown key {key!r}: not a parameter of the {generator} generator (expected one "
+                          f"of: {', '.join(sorted(generator_params))}) nor a Redis setting (expected one of: "
+                          f"{', '.join(SETTING_NAMES)})", source=option)
