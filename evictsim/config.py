@@ -8,6 +8,7 @@ evictsim extension. Every option is documented once, here.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -93,17 +94,20 @@ def _int_range(lo: int, hi: int) -> Callable[[Any, Any, Any, str], int]:
     return conv
 
 
-def _float_min(lo: float) -> Callable[[Any, Any, Any, str], float]:
+def _float_range(lo: float, hi: float) -> Callable[[Any, Any, Any, str], float]:
+    """A finite number in ``(lo, hi]``: nan, inf and absurd values would reach integer casts (µs
+    counts, byte counts) in the engine and overflow there."""
     def conv(v: Any, source: Any, line: Any, key: str) -> float:
+        expected = f"a finite number in ({lo:g}, {hi:g}]"
         try:
             if isinstance(v, bool):
                 raise ValueError
             x = float(str(v).strip())
         except ValueError:
-            raise UserInputError(f"expected a number > {lo}, got {v!r}", source=source, line=line,
+            raise UserInputError(f"expected {expected}, got {v!r}", source=source, line=line,
                                  key=key) from None
-        if not x > lo:
-            raise UserInputError(f"expected a number > {lo}, got {x}", source=source, line=line, key=key)
+        if not (lo < x <= hi and math.isfinite(x)):
+            raise UserInputError(f"expected {expected}, got {x}", source=source, line=line, key=key)
         return x
     return conv
 
@@ -155,11 +159,11 @@ _CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
     "latency-histogram-bytes": _size,
     "info-after-baseline": _bool,
     "connected-clients": _int_range(0, 1_000_000),
-    "expire-key-cost-us": _float_min(0.0),
-    "evict-key-cost-us": _float_min(0.0),
-    "lazyfree-bytes-per-s": _float_min(0.0),
-    "batch-interval": _float_min(0.0),
-    "sample-interval": _float_min(0.0),
+    "expire-key-cost-us": _float_range(0.0, 1e6),
+    "evict-key-cost-us": _float_range(0.0, 1e6),
+    "lazyfree-bytes-per-s": _float_range(0.0, 1e15),
+    "batch-interval": _float_range(0.0, 3600.0),
+    "sample-interval": _float_range(0.0, 30 * 86400.0),
 }
 
 SETTING_NAMES = tuple(sorted(_CONVERTERS))

@@ -14,9 +14,15 @@ def read_user_file(path, what: str) -> str:
     """The text of a file a user named; an unreadable one is a one-line user error."""
     from pathlib import Path
     try:
-        return Path(path).read_text()
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise UserInputError(f"cannot read {what}: {exc.strerror}", source=str(path)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UserInputError(f"expected UTF-8 text, got byte 0x{data[exc.start]:02x}", source=str(path),
+                             line=line) from None
 
 
 class UserInputError(EvictsimError):

@@ -16,18 +16,57 @@ from typing import Any
 import numpy as np
 
 from evictsim import atomic
+from evictsim.metrics.registry import FLOAT_COLUMNS, TIMESERIES_COLUMNS
 
-# One row per sample of simulated time; counters are cumulative since the start.
-TIMESERIES_COLUMNS = (
-    "time", "requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys",
-    "expired_keys", "expired_keys_lazy", "expired_keys_active", "rejected_writes", "used_memory",
-    "used_memory_peak", "keys", "expires", "stale_keys", "stale_bytes", "hit_ratio_interval",
-)
-FLOAT_COLUMNS = {"time", "hit_ratio_interval"}
+# One row per sample of simulated time; counters are cumulative since the start. The columns, their
+# order and types are declared once, in evictsim/metrics/registry.py (TIMESERIES_COLUMNS).
 
 
+class Summary(dict):
+    """summary.json as a dict (``result.summary["hit_ratio"]``, as always); calling it,
+    ``result.summary()``, gives the one-screen text of :func:`evictsim.describe.describe`."""
 
-@dataclass
+    timeseries: Any = None
+
+    def __call__(self):
+        from evictsim.describe import describe
+        return describe(self, self.timeseries)
+
+
+class TimeseriesColumns(dict):
+    """The time series: column name → NumPy array (``ts["used_memory"][-1]`` as always). Anything a
+    DataFrame has besides (``.plot``, ``.head()``, ``.iloc``, ``.describe()``) is the DataFrame's, with
+    pandas installed (``pip install evictsim[pandas]``); ``to_arrow()`` works without it."""
+
+    def to_pandas(self):
+        import pandas as pd
+        return pd.DataFrame({c: self[c] for c in self})
+
+    def to_arrow(self):
+        import pyarrow as pa
+        return pa.table({c: self[c] for c in self})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            frame = self.to_pandas()
+        except ImportError:
+            raise AttributeError(f"{name} (a DataFrame attribute: install pandas, or use to_arrow())") from None
+        return getattr(frame, name)
+
+    def __repr__(self) -> str:
+        n = len(next(iter(self.values()))) if self else 0
+        return f"<time series: {n} rows × {len(self)} columns: {', '.join(list(self)[:6])}, ...>"
+
+    def _repr_html_(self) -> str | None:
+        try:
+            return self.to_pandas()._repr_html_()
+        except ImportError:
+            return None
+
+
+@dataclass(repr=False)
 class Result:
     """What one simulation produced. ``outcomes`` holds one code per request (the reference codes of
     ``shared/reference``: 0 miss+fill, 1 hit, 2 lazy-expired miss+fill, 3/4 fill refused (OOM),
@@ -37,6 +76,35 @@ class Result:
     timeseries: dict[str, np.ndarray]
     outcomes: np.ndarray | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.timeseries, TimeseriesColumns):
+            self.timeseries = TimeseriesColumns(self.timeseries)
+        if not isinstance(self.summary, Summary):
+            self.summary = Summary(self.summary)
+        self.summary.timeseries = self.timeseries
+
+    def __repr__(self) -> str:
+        from evictsim.describe import one_line
+        return one_line(self.summary, len(self.timeseries.get("time", ())))
+
+    def describe(self):
+        """The one-screen text: steady-state hit ratio, ceiling, cold misses, counters, memory."""
+        return self.summary()
+
+    @property
+    def frame(self):
+        """The time series as a pandas DataFrame, or an Arrow table without pandas."""
+        try:
+            return self.timeseries.to_pandas()
+        except ImportError:
+            return self.timeseries.to_arrow()
+
+    def info(self, at: float | None = None, section: str = "all") -> str:
+        """What Redis ``INFO [section]`` would print at simulated time ``at`` (default: the last
+        sample), in Redis's text format: see :mod:`evictsim.views.info`."""
+        from evictsim.views.info import info_text
+        return info_text(self, at=at, section=section)
 
     def __getattr__(self, name: str) -> Any:
         summary = self.__dict__.get("summary", {})
@@ -57,7 +125,7 @@ class Result:
         if parquet:
             import pyarrow as pa
             import pyarrow.parquet as pq
-            table = pa.table({c: self.timeseries[c] for c in TIMESERIES_COLUMNS})
+            table = pa.table({c: self.timeseries[c] for c in TIMESERIES_COLUMNS if c in self.timeseries})
             with atomic.atomic_path(out / "timeseries.parquet") as tmp:
                 pq.write_table(table, tmp)
         atomic.write_json(out / "summary.json", self.summary)
@@ -75,20 +143,27 @@ def _fmt(col: str, v: Any) -> str:
 
 def timeseries_to_csv(ts: dict[str, np.ndarray]) -> str:
     buf = io.StringIO()
-    buf.write(",".join(TIMESERIES_COLUMNS) + "\n")
+    names = [c for c in TIMESERIES_COLUMNS if c in ts]     # a run read back from an older evictsim
+    buf.write(",".join(names) + "\n")
     n = len(ts["time"])
-    cols = [ts[c] for c in TIMESERIES_COLUMNS]
+    cols = [ts[c] for c in names]
     for i in range(n):
-        buf.write(",".join(_fmt(c, col[i]) for c, col in zip(TIMESERIES_COLUMNS, cols)) + "\n")
+        buf.write(",".join(_fmt(c, col[i]) for c, col in zip(names, cols)) + "\n")
     return buf.getvalue()
 
 
 def read_timeseries(path: str | Path) -> dict[str, np.ndarray]:
+    """The columns the file has, in its order (a run from an older evictsim lacks the newer ones), each
+    typed as the metric registry declares it; a column the registry does not know is read as float."""
+    from evictsim.metrics.registry import BY_NAME
+
     with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        header = list(reader.fieldnames or ())
     out: dict[str, np.ndarray] = {}
-    for c in TIMESERIES_COLUMNS:
-        if c in FLOAT_COLUMNS:
+    for c in header:
+        if c in FLOAT_COLUMNS or c not in BY_NAME or BY_NAME[c].dtype == "float":
             out[c] = np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], dtype=np.float64)
         else:
             out[c] = np.array([int(r[c]) for r in rows], dtype=np.int64)

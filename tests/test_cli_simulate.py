@@ -45,7 +45,7 @@ def test_outputs_and_python_api_agree(small_trace, tmp_path):
                 "rejected_writes", "used_memory", "used_memory_peak", "keys", "expires", "stale_keys",
                 "timing", "config"):
         assert key in summary, key
-    assert set(summary["timing"]) == {"load_s", "simulate_s", "total_s"}
+    assert set(summary["timing"]) == {"load_s", "simulate_s", "total_s", "compile_s"}
     assert summary["config"]["maxmemory-samples"] == 10
     assert summary["requests"] == 50_000
     res = evictsim.simulate(small_trace, maxmemory="4mb", policy="allkeys-lfu", maxmemory_samples=10,

@@ -24,7 +24,9 @@ def expected_message(name: str) -> str:
     _load_builtin_formats()
     zipf_params = sorted(p.name for p in workload_class("zipf").PARAMS)
     # registries grow as formats and generators are added; the messages must list all of them
-    return (first.removeprefix("# expect: ").replace("FORMATS", ", ".join(TRACE_FORMATS.names()))
+    from evictsim.experiments.config import TOP_KEYS     # the top-level keys grow too (partitions, mrc)
+    return (first.removeprefix("# expect: ").replace("TOP_KEYS", ", ".join(TOP_KEYS))
+            .replace("FORMATS", ", ".join(TRACE_FORMATS.names()))
             .replace("GENERATORS", ", ".join(WORKLOADS.names())).replace("ZIPF_PARAMS", ", ".join(zipf_params)))
 
 

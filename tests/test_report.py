@@ -71,11 +71,13 @@ def test_report_has_the_table_plots_configuration_and_answer(drawn):
     md = (drawn / "report.md").read_text()
     for row in aggregate():
         ratio = f"{float(row['hit_ratio_mean']) * 100:.2f} ± {float(row['hit_ratio_ci95']) * 100:.2f}"
-        assert f"| {row['maxmemory-policy']} | {int(row['maxmemory']) / MIB:g} | 2 | {ratio} |" in md
+        # runs stored by an older evictsim carry no steady state: that column stays empty and the
+        # answer says it used the whole run
+        assert f"| {row['maxmemory-policy']} | {int(row['maxmemory']) / MIB:g} | 2 |  | {ratio} |" in md
     for name in PLOT_NAMES:
         assert f"(plots/{name}.png)" in md
     assert "redis.maxmemory: [1200kb, 1600kb, 2000kb]" in md
-    assert "**Answer:** " in md and "60% hit ratio at" in md
+    assert "**Answer:** " in md and "60% hit ratio (whole run) at" in md
     html = (drawn / "report.html").read_text()
     assert html.count("src='data:image/png;base64,") == len(PLOT_NAMES)
     assert "src='plots/" not in html and "src=\"http" not in html      # self-contained

@@ -53,7 +53,7 @@ def test_generate_errors_exit_2(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("generator: zipf\nkeys: [1, 2]\n")
     assert main(["trace", "generate", str(bad), str(tmp_path / "x.csv")]) == 2
-    assert f"{bad}: workload.keys: expected a positive integer" in capsys.readouterr().err
+    assert f"{bad}:2: keys: expected a positive integer" in capsys.readouterr().err
     assert main(["trace", "generate", "zipf", str(tmp_path / "x.csv"), "--set", "novalue"]) == 2
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from evictsim.commands._checks import check_output_folder
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("run", help="run an experiment file: a sweep of simulations, tables, "
@@ -19,6 +21,10 @@ def add_parser(subparsers) -> None:
                    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-report", action="store_true", help="skip plots and report.md/html")
+    from evictsim.commands._whatif import add_what_if_options
+    add_what_if_options(p)
+    p.add_argument("--allow-long-span", action="store_true",
+                   help="run workloads that span more than 30 days of simulated time (refused by default)")
     p.set_defaults(func=handle)
 
 
@@ -34,15 +40,22 @@ def _positive(text: str) -> int:
 
 def handle(args: argparse.Namespace) -> int:
     from evictsim.experiments.config import load_experiment
-    from evictsim.experiments.runner import describe, run_experiment
+    from evictsim.experiments.runner import default_out_dir, describe, run_experiment
 
+    if args.out is not None:
+        check_output_folder(args.out, "--out")
     exp = load_experiment(args.experiment)
-    report = run_experiment(exp, args.out, workers=args.workers, executor=args.executor,
+    out = check_output_folder(args.out if args.out is not None else default_out_dir(exp), "--out")
+    from evictsim.commands._whatif import claim_what_if_folder, what_if_simulate
+    simulate_fn = what_if_simulate(args)
+    claim_what_if_folder(out, simulate_fn)
+    report = run_experiment(exp, out, workers=args.workers, executor=args.executor, simulate_fn=simulate_fn,
                             scheduler=args.scheduler, progress=not args.no_progress,
-                            report=not args.no_report)
+                            report=not args.no_report, allow_long_span=args.allow_long_span)
     print(describe(report, exp.name))
+    print(f"results: {report.out_dir.resolve()}")
     if not args.no_report:
-        print(f"report: {report.out_dir / 'report.html'}")
+        print(f"report: {(report.out_dir / 'report.html').resolve()}")
     if not report.ok:
         sys.stderr.write("evictsim: some runs failed; fix the cause and rerun the same command "
                          "(finished runs are kept)\n")

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 
+from evictsim.commands._checks import check_output_file, seed as seed_type
 from evictsim.errors import UserInputError
 
 
@@ -30,6 +31,8 @@ def add_parser(subparsers) -> None:
     c.add_argument("input", help="input trace ([FORMAT:]PATH)")
     c.add_argument("output", help="output trace ([FORMAT:]PATH; format from the extension)")
     _reading(c)
+    from evictsim.commands._whatif import add_what_if_options
+    add_what_if_options(c)
     c.set_defaults(func=handle_convert)
 
     m = sub.add_parser("sample", help="spatial sampling by key hash (SHARDS)")
@@ -44,7 +47,7 @@ def add_parser(subparsers) -> None:
     g.add_argument("output", help="output trace ([FORMAT:]PATH)")
     g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="set a parameter (YAML value), repeatable: --set alpha=0.8")
-    g.add_argument("--seed", type=int, default=None, help="random seed (default: the spec's, else 1)")
+    g.add_argument("--seed", type=seed_type, default=None, help="random seed (default: the spec's, else 1)")
     g.set_defaults(func=handle_generate)
 
     w = sub.add_parser("workloads", help="list the generators, or one generator's parameters")
@@ -106,6 +109,13 @@ def handle_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_output(output: str) -> None:
+    """Before reading anything: the output names a known format and lies in a writable folder."""
+    from evictsim.traces import split_spec
+    _, path = split_spec(output)
+    check_output_file(path, "output")
+
+
 def _write(trace, output: str) -> None:
     from evictsim.traces import write_trace
     dropped = write_trace(trace, output)
@@ -114,14 +124,19 @@ def _write(trace, output: str) -> None:
 
 
 def handle_convert(args: argparse.Namespace) -> int:
+    _check_output(args.output)
     trace = _open(args, args.input)
+    from evictsim.commands._whatif import report_what_ifs, wrap_trace
+    source, trace = trace, wrap_trace(trace, args)
     _write(trace, args.output)
-    _report_skipped(trace)
+    report_what_ifs(trace)
+    _report_skipped(source)
     return 0
 
 
 def handle_sample(args: argparse.Namespace) -> int:
     from evictsim.traces.sample import SampledTrace
+    _check_output(args.output)
     trace = _open(args, args.input)
     _write(SampledTrace(trace, args.rate), args.output)
     _report_skipped(trace)
@@ -136,6 +151,7 @@ def handle_generate(args: argparse.Namespace) -> int:
     name, params, seed, source = load_spec(args.workload)
     params = {**params, **parse_sets(args.set)}
     seed = args.seed if args.seed is not None else seed
+    _check_output(args.output)
     _write(build_workload(name, params, seed, source=source), args.output)
     return 0
 

@@ -7,9 +7,9 @@ same baseline memory, and writes ``comparison.json`` (everything) and ``comparis
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from evictsim import atomic
+from evictsim.commands._checks import check_output_folder, finite_float, seed
 from evictsim.config import parse_set_option
 from evictsim.errors import UserInputError
 
@@ -22,9 +22,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--maxmemory-policy", required=True, help="e.g. allkeys-lru")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="another setting (redis.conf name); repeatable")
-    p.add_argument("--max-time", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--max-time", type=finite_float, default=None, metavar="SECONDS",
                    help="replay only the requests before this trace time (the replay runs in real time)")
-    p.add_argument("--seed", type=int, default=0, help="simulator seed")
+    p.add_argument("--seed", type=seed, default=0, help="simulator seed")
     p.add_argument("--out", required=True, help="folder for comparison.json and comparison.md")
     p.set_defaults(func=run)
 
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     for item in args.set:
         key, value = parse_set_option(item)
         config[key] = value
+    out = check_output_folder(args.out, "--out")
     trace = open_trace(args.trace)
     requests = load_requests(trace.chunks(), args.max_time)
     names = getattr(trace, "key_names", None) or None
@@ -52,7 +53,6 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise UserInputError(str(exc), source="redis-server") from None
     comparison["trace"] = str(args.trace)
-    out = Path(args.out)
     atomic.write_json(out / "comparison.json", comparison)
     table = markdown_table(comparison)
     atomic.write_text(out / "comparison.md", f"# {args.trace}: redis-server vs evictsim\n\n"

@@ -24,8 +24,11 @@ import simpy
 from evictsim.config import RedisConfig
 from evictsim.engine.router import RoutedStream, SingleRoute
 from evictsim.engine.server import ServerModel
+from evictsim.metrics import counters as C
+from evictsim.metrics.ceiling import CeilingTracker
 from evictsim.policies import policy_spec
 from evictsim.metrics.timeseries import TimeSeries, summarize
+from evictsim.steady_state import steady_fields
 from evictsim.results import Result
 from evictsim.traces.base import RequestChunk, Trace
 
@@ -84,6 +87,8 @@ class _ChunkCursor:
         self.kernel_s = 0.0
         self.last_time = 0.0
         self.any_ttl = False
+        self.ceiling = CeilingTracker(server.start_us, server.cfg.sample_interval,
+                                      look_aside=bool(server.cfgv[C.C_FILL_LOOKASIDE]))
         self._next_chunk()
 
     def _next_chunk(self) -> None:
@@ -101,6 +106,7 @@ class _ChunkCursor:
             return
         self.chunk = chunk
         self.t_us = self.server.prepare(self.chunk)
+        self.ceiling.feed(self.chunk, self.t_us)
         if self.tagger is not None:
             self.server.tag_keys(self.chunk.key, self.tagger(self.chunk))
         self.pos = 0
@@ -222,12 +228,13 @@ class _Instance:
         summary = summarize(server, series, trace=trace, seed=seed, start_time=start_time,
                             timing={"load_s": round(load_s, 6), "simulate_s": round(loop_s, 6),
                                     "total_s": round(total_s, 6)})
+        summary.update(steady_fields(series.columns(), server.cfg.maxmemory, cursor.ceiling))
         summary["warnings"] = run_warnings(server.cfg, summary, any_ttl=cursor.any_ttl)
         extras = {"state_bytes_per_key": server.ks.per_key_bytes(),
                   "table_row_bytes_per_key": server.ks.bk.nbytes / max(1, server.ks.capacity),
                   "kernel_s": cursor.kernel_s, "cron_s": self.cron_s, "sampler_s": series.elapsed_s,
                   "simpy_overhead_s": max(0.0, loop_s - cursor.kernel_s - self.cron_s - series.elapsed_s),
-                  "key_names": getattr(trace, "key_names", None)}
+                  "key_names": getattr(trace, "key_names", None), "ceiling": cursor.ceiling}
         if record_memory:
             extras["memory"] = (np.concatenate(cursor.memory) if cursor.memory
                                 else np.zeros((0, 3), np.int64))

@@ -17,8 +17,8 @@ from evictsim.experiments.tables import RESERVED_COLUMNS
 from evictsim.experiments.yamlfile import PathKey, YamlDocument, format_path, load_yaml
 
 TOP_KEYS = ("name", "description", "seed", "replications", "workload", "redis", "sweep", "plots",
-            "report", "output")
-SWEEPABLE_SECTIONS = ("workload", "redis")
+            "report", "output", "partitions", "mrc")   # mrc: evictsim/mrc/experiment.py
+SWEEPABLE_SECTIONS = ("workload", "redis", "partitions")   # partitions: see experiments/partitions.py
 TIMESERIES_FORMATS = ("csv", "parquet")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -64,6 +64,7 @@ class Experiment:
     target_hit_ratio: float
     timeseries_format: str
     document: YamlDocument
+    warmup_s: float | None = None     # report.warmup: steady state after this much trace time
 
     def line(self, *path: Any) -> int | None:
         """The line where ``path`` (or its nearest written parent) is in the file."""
@@ -103,7 +104,7 @@ def parse_experiment(doc: YamlDocument, source: Path) -> Experiment:
     redis = _section(data, "redis", err, required=False)
     report = _section(data, "report", err, required=False)
     output = _section(data, "output", err, required=False)
-    _only_keys(report, ("target-hit-ratio",), "report", err)
+    _only_keys(report, ("target-hit-ratio", "warmup"), "report", err)
     _only_keys(output, ("timeseries",), "output", err)
     return Experiment(
         name=name,
@@ -119,6 +120,7 @@ def parse_experiment(doc: YamlDocument, source: Path) -> Experiment:
         timeseries_format=_choice(output.get("timeseries", "csv"), TIMESERIES_FORMATS, err,
                                   "output", "timeseries"),
         document=doc,
+        warmup_s=_duration(report.get("warmup"), err, "report", "warmup"),
     )
 
 
@@ -163,6 +165,16 @@ def _ratio(value: Any, err, *path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
         raise err(f"expected a hit ratio in (0, 1], got {value!r}", *path)
     return float(value)
+
+
+def _duration(value: Any, err, *path: str) -> float | None:
+    if value is None:
+        return None
+    from evictsim.steady_state import parse_duration
+    try:
+        return parse_duration(value)
+    except UserInputError as exc:
+        raise err(exc.message, *path) from None
 
 
 def _choice(value: Any, options: tuple[str, ...], err, *path: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evictsim import atomic
+from evictsim.experiments import checks
 from evictsim.experiments.config import Experiment, load_experiment
 from evictsim.experiments.executors import EXECUTORS, RunOutcome, SimulateFn
 from evictsim.experiments.progress import SweepProgress
@@ -49,12 +50,21 @@ def default_out_dir(exp: Experiment) -> Path:
 def run_experiment(experiment: Experiment | str | Path, out_dir: str | Path | None = None, *,
                    workers: int | None = None, executor: str = "local", scheduler: str | None = None,
                    simulate_fn: SimulateFn | None = None, progress: bool = True,
-                   report: bool = True) -> SweepReport:
-    """Run every unfinished run of ``experiment`` and (re)write its tables, plots and report."""
+                   report: bool = True, allow_long_span: bool = False) -> SweepReport:
+    """Run every unfinished run of ``experiment`` and (re)write its tables, plots and report.
+
+    Everything that can be checked is checked before the first file is written: the sweep points
+    (:func:`expand_sweep`), the output folder, the executor and its scheduler, and every trace read
+    once to its end (:mod:`evictsim.experiments.checks`)."""
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     run_all = EXECUTORS.get(executor, source="--executor")
-    runs = expand_sweep(exp)                       # validates everything before any run starts
+    runs = expand_sweep(exp)                       # validates every sweep point
     out = Path(out_dir) if out_dir is not None else default_out_dir(exp)
+    checks.check_output_folder(out)
+    checks.check_executor(executor, scheduler)
+    checks.check_workloads(runs, allow_long_span=allow_long_span)
+    from evictsim.mrc.experiment import parse_mrc_block, run_mrc_block
+    mrc_block = parse_mrc_block(exp)               # the mrc: block, checked before the first run
     out.mkdir(parents=True, exist_ok=True)
     atomic.write_json(out / RESOLVED_FILE, resolved_experiment(exp, runs))
     atomic.write_text(out / "experiment.yaml", Path(exp.source).read_text())
@@ -73,6 +83,8 @@ def run_experiment(experiment: Experiment | str | Path, out_dir: str | Path | No
         bar.close()
         outcome.wall_s = time.perf_counter() - start
     write_tables(out, exp, runs)
+    if mrc_block is not None:
+        run_mrc_block(mrc_block, runs, out)
     if report:
         from evictsim.report import build_report
         build_report(out)
@@ -127,7 +139,7 @@ def write_tables(out: Path, exp: Experiment, runs: list[RunSpec]) -> None:
 def describe(report: SweepReport, exp_name: str) -> str:
     """The lines ``evictsim run`` prints at the end."""
     lines = [f"{exp_name}: {sweep_summary(report.runs)}: {report.completed} ran, {report.skipped} already "
-             f"done, {len(report.failed)} failed in {report.wall_s:.1f} s → {report.out_dir}"]
+             f"done, {len(report.failed)} failed in {report.wall_s:.1f} s → {report.out_dir.resolve()}"]
     for failure in report.failed[:10]:
         lines.append(f"  failed {failure.spec.run_id}: {failure.error}")
     if len(report.failed) > 10:

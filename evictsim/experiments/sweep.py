@@ -23,6 +23,7 @@ import numpy as np
 from evictsim.config import RedisConfig
 from evictsim.errors import UserInputError
 from evictsim.experiments.config import Experiment, Setting, SweepValue
+from evictsim.experiments.partitions import apply_partitions, check_partitions
 from evictsim.experiments.workload import WorkloadSpec, workload_spec
 
 _SLUG_RE = re.compile(r"[^A-Za-z0-9.-]+")
@@ -40,12 +41,14 @@ class RunSpec:
     workload: WorkloadSpec
     redis: dict                             # resolved RedisConfig mapping (redis.conf names)
     config_hash: str
+    partitions: Any = None                  # the point's partitions: block (experiments/partitions.py)
 
     def resolved(self) -> dict[str, Any]:
         """What ``runs/<run-id>/run.json`` records: enough to rerun this exact simulation."""
         return {"run_id": self.run_id, "config_hash": self.config_hash, "point": dict(self.point),
                 "replication": self.replication, "seed": self.seed,
-                "workload": self.workload.to_mapping(), "redis": self.redis}
+                "workload": self.workload.to_mapping(), "redis": self.redis,
+                **({"partitions": self.partitions} if self.partitions is not None else {})}
 
 
 def derive_seed(base_seed: int, replication: int) -> int:
@@ -63,17 +66,28 @@ def expand_sweep(exp: Experiment) -> list[RunSpec]:
     runs: list[RunSpec] = []
     axes = [axis.values for axis in exp.sweep]
     names = [axis.name for axis in exp.sweep]
+    _check_base(exp)
     for combo in itertools.product(*axes):
         workload_map, redis_map, lines = apply_point(exp, combo)
         redis = _resolve_redis(exp, redis_map, lines)
         point = tuple((name, value.label) for name, value in zip(names, combo))
         workload = workload_spec(exp, workload_map, lines)
+        partitions = apply_partitions(exp, combo)
+        check_partitions(exp, partitions, redis, lines)
         for rep in range(exp.replications):
             seed = derive_seed(exp.seed, rep)
-            digest = config_hash(workload.fingerprint(), redis, seed)
+            digest = config_hash(workload.fingerprint(), redis, seed, partitions)
             run_id = _run_id(point, rep, digest)
-            runs.append(RunSpec(run_id, len(runs), point, rep, seed, workload, redis, digest))
+            runs.append(RunSpec(run_id, len(runs), point, rep, seed, workload, redis, digest, partitions))
     return runs
+
+
+def _check_base(exp: Experiment) -> None:
+    """The base sections alone are valid too: a value every sweep point overrides is never used, but
+    ``maxmemory: 12zz`` under a maxmemory sweep is still a typo the user wants to hear about."""
+    _resolve_redis(exp, exp.redis, {})
+    if ("generator" in exp.workload) != ("trace" in exp.workload):   # else a sweep completes it
+        workload_spec(exp, exp.workload, {})
 
 
 def apply_point(exp: Experiment, combo: tuple[SweepValue, ...]) -> tuple[dict, dict, dict]:
@@ -83,6 +97,8 @@ def apply_point(exp: Experiment, combo: tuple[SweepValue, ...]) -> tuple[dict, d
     lines: dict[tuple[str, ...], int | None] = {}
     for value in combo:
         for setting in value.settings:
+            if setting.path[0] == "partitions":       # applied by experiments/partitions.py
+                continue
             _set(sections, setting, exp)
             lines[setting.path] = setting.line
     return sections["workload"], sections["redis"], lines
@@ -107,9 +123,12 @@ def _resolve_redis(exp: Experiment, redis_map: dict, lines: dict) -> dict:
     return cfg.to_mapping()
 
 
-def config_hash(workload: dict, redis: dict, seed: int) -> str:
+def config_hash(workload: dict, redis: dict, seed: int, partitions: Any = None) -> str:
     """SHA-256 of the canonical JSON of everything that decides a run's result."""
-    blob = json.dumps({"workload": workload, "redis": redis, "seed": seed}, sort_keys=True,
+    decides = {"workload": workload, "redis": redis, "seed": seed}
+    if partitions is not None:                   # absent otherwise: earlier runs keep their hashes
+        decides["partitions"] = partitions
+    blob = json.dumps(decides, sort_keys=True,
                       separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 

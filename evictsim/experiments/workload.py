@@ -88,11 +88,11 @@ def _trace_spec(exp: Experiment, mapping: dict, error) -> WorkloadSpec:
         raise error(f"no such trace file: {raw}", "trace")
     fmt = mapping.get("format")
     if fmt is not None:
-        from evictsim.traces import TRACE_FORMATS, _load_builtin_formats
-        _load_builtin_formats()
-        if fmt not in TRACE_FORMATS:
-            raise error(f"unknown trace format {fmt!r}; expected one of: {', '.join(TRACE_FORMATS.names())}",
-                        "format")
+        from evictsim.traces import canonical_format
+        try:
+            fmt = canonical_format(str(fmt))     # ours or libCacheSim's spelling (oracleGeneral)
+        except UserInputError as exc:
+            raise error(exc.message, "format") from None
     else:
         from evictsim.traces import detect_format
         try:

@@ -1,5 +1,10 @@
 """The sampled time series (one row per ``sample-interval``) and the run summary, named as Redis INFO
-names its fields. Rates and ratios are derived from cumulative counters, never stored."""
+names its fields. Rates and ratios are derived from cumulative counters, never stored.
+
+Which columns and summary keys exist, and in which order, is :mod:`evictsim.metrics.registry`'s; this
+module only computes each one. A metric declared with a ``slot`` is read from the kernel's state as
+is; the derived ones are computed below by name.
+"""
 from __future__ import annotations
 
 import time
@@ -8,7 +13,15 @@ from typing import Any
 import numpy as np
 
 from evictsim.metrics import counters as C
-from evictsim.results import TIMESERIES_COLUMNS
+from evictsim.metrics.overhead import memory_overhead
+from evictsim.metrics.registry import BY_NAME, FLOAT_COLUMNS, SUMMARY_KEYS, TIMESERIES_COLUMNS
+
+# (column, state slot) of the columns read from the state vector as they are.
+_SLOT_COLUMNS = tuple((name, C.STATE.index(BY_NAME[name].slot)) for name in TIMESERIES_COLUMNS
+                      if BY_NAME[name].slot)
+# (summary key, state slot) of the summary keys that are no column: final state, not the last sample.
+_SLOT_SUMMARY = tuple((name, C.STATE.index(BY_NAME[name].slot)) for name in SUMMARY_KEYS
+                      if BY_NAME[name].slot and not BY_NAME[name].column)
 
 
 class TimeSeries:
@@ -30,6 +43,19 @@ class TimeSeries:
         st = s.st
         if st[C.USED_MEMORY] > st[C.USED_MEMORY_PEAK]:
             st[C.USED_MEMORY_PEAK] = st[C.USED_MEMORY]      # INFO refreshes the peak
+        values: dict[str, Any] = {name: int(st[slot]) for name, slot in _SLOT_COLUMNS}
+        values.update(self._derived(now_us, rel_us))
+        self.rows.append(tuple(values[name] for name in TIMESERIES_COLUMNS))
+        if len(s.tag_stats) > 1:
+            self.namespace_rows.append((rel_us / 1e6, s.tag_stats.copy()))
+        if self.protocol_script and rel_us == 0 and s.cfg.info_after_baseline:
+            s.note_info_command()     # the harness's first INFO allocates its histogram after sample 0
+        self.elapsed_s += time.perf_counter() - t0
+
+    def _derived(self, now_us: int, rel_us: int) -> dict[str, Any]:
+        """The columns that are not a state slot as is."""
+        s = self.server
+        st = s.st
         stale_keys, stale_bytes = s.stale(now_us)
         gets, hits = int(st[C.GETS]), int(st[C.GET_HITS])
         d_gets = gets - self._prev_gets
@@ -37,33 +63,27 @@ class TimeSeries:
         self._prev_gets, self._prev_hits = gets, hits
         lazy = int(st[C.EXPIRED_KEYS_LAZY])
         active = int(st[C.EXPIRED_KEYS_ACTIVE] + st[C.EXPIRED_KEYS_EXACT])
-        self.rows.append((rel_us / 1e6, int(st[C.REQUESTS]), gets, hits, int(st[C.KEYSPACE_HITS]),
-                          int(st[C.KEYSPACE_MISSES]), int(st[C.EVICTED_KEYS]), lazy + active, lazy, active,
-                          int(st[C.REJECTED_WRITES]), int(st[C.USED_MEMORY]), int(st[C.USED_MEMORY_PEAK]),
-                          *s.ks.dict_sizes(), stale_keys,
-                          stale_bytes, interval))
-        if len(s.tag_stats) > 1:
-            self.namespace_rows.append((rel_us / 1e6, s.tag_stats.copy()))
-        if self.protocol_script and rel_us == 0 and s.cfg.info_after_baseline:
-            s.note_info_command()     # the harness's first INFO allocates its histogram after sample 0
-        self.elapsed_s += time.perf_counter() - t0
+        return {"time": rel_us / 1e6, "expired_keys": lazy + active, "expired_keys_active": active,
+                "keys": s.ks.dict_sizes()[0], "expires": s.ks.dict_sizes()[1],
+                "stale_keys": stale_keys, "stale_bytes": stale_bytes, "hit_ratio_interval": interval,
+                **memory_overhead(st, s.cfgv, s.ks.ds)}
+
+    def namespace_columns(self) -> dict[str, np.ndarray]:
+        """One row per sample per namespace: time, namespace index, then the TAG_COLUMNS counters."""
+        from evictsim.metrics.namespaces import TAG_COLUMNS
+        per_sample = len(self.namespace_rows[0][1])
+        table = np.concatenate([rows for _, rows in self.namespace_rows])
+        out = {"time": np.repeat([t for t, _ in self.namespace_rows], per_sample),
+               "namespace": np.tile(np.arange(per_sample), len(self.namespace_rows))}
+        out.update({name: table[:, i] for i, name in enumerate(TAG_COLUMNS)})
+        return out
 
     def columns(self) -> dict[str, np.ndarray]:
         cols = list(zip(*self.rows)) if self.rows else [[] for _ in TIMESERIES_COLUMNS]
         out = {}
         for name, values in zip(TIMESERIES_COLUMNS, cols):
-            dtype = np.float64 if name in ("time", "hit_ratio_interval") else np.int64
+            dtype = np.float64 if name in FLOAT_COLUMNS else np.int64
             out[name] = np.asarray(values, dtype=dtype)
-        return out
-
-    def namespace_columns(self) -> dict[str, np.ndarray]:
-        """One row per sample per namespace: time, namespace index, then the TAG_COLUMNS counters."""
-        from evictsim.metrics.namespaces import TAG_COLUMNS
-        times = np.repeat([t for t, _ in self.namespace_rows], len(self.namespace_rows[0][1]))
-        table = np.concatenate([rows for _, rows in self.namespace_rows])
-        out = {"time": times, "namespace": np.tile(np.arange(len(self.namespace_rows[0][1])),
-                                                   len(self.namespace_rows))}
-        out.update({name: table[:, i] for i, name in enumerate(TAG_COLUMNS)})
         return out
 
     def last(self) -> dict[str, Any]:
@@ -72,26 +92,26 @@ class TimeSeries:
 
 def summarize(server, series: TimeSeries, *, trace, seed: int, start_time: float,
               timing: dict[str, float]) -> dict[str, Any]:
-    """summary.json: final counters (as of the last sample), derived ratios, the resolved config."""
+    """summary.json: final counters (as of the last sample), derived ratios, the resolved config.
+
+    Its keys are the registry's ``summary`` metrics, in registry order."""
     last = series.last()
     st = server.st
     gets = last["gets"]
-    summary: dict[str, Any] = {k: last[k] for k in (
-        "requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys", "expired_keys",
-        "expired_keys_lazy", "expired_keys_active", "rejected_writes", "used_memory", "used_memory_peak",
-        "keys", "expires", "stale_keys", "stale_bytes")}
-    summary.update({
+    values: dict[str, Any] = {name: int(st[slot]) for name, slot in _SLOT_SUMMARY}
+    values.update({
         "hit_ratio": (last["get_hits"] / gets) if gets else None,
-        "sets": int(st[C.SETS]), "dels": int(st[C.DELS]), "fills": int(st[C.FILLS]),
         "expired_stale_perc": round(float(server.fst[C.EXPIRED_STALE_PERC]) * 100, 6),
-        "expired_time_cap_reached_count": int(st[C.EXPIRED_TIME_CAP_REACHED_COUNT]),
-        "lazyfree_pending_objects": int(st[C.LAZYFREE_PENDING_OBJECTS]),
-        "lazyfreed_objects": int(st[C.LAZYFREED_OBJECTS]),
-        "lazyfree_pending_bytes": int(st[C.LAZYFREE_PENDING_BYTES]),
         "maxmemory": server.cfg.maxmemory, "maxmemory_policy": server.cfg.maxmemory_policy,
         "seed": seed, "start_time": start_time, "hz_effective": server.hz,
         "trace": {"name": getattr(trace, "name", ""), "fill": trace.fill},
         "config": server.cfg.to_mapping(),
         "timing": timing,
     })
+    summary: dict[str, Any] = {}
+    for name in SUMMARY_KEYS:
+        if BY_NAME[name].column:
+            summary[name] = last[name]
+        elif name in values:
+            summary[name] = values[name]
     return summary

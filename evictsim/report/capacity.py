@@ -1,16 +1,20 @@
 """The answer to a capacity question: how much maxmemory does each policy need for a target hit ratio?
 
-From ``aggregate.csv``: along each policy's curve of mean hit ratio against maxmemory, the first size
-whose mean reaches the target, linearly interpolated from the size below it (hit ratio rises with
-memory between two measured sizes; the interpolation is an estimate, and the line says which sizes
-bracket it).
+Along each policy's curve of mean **steady-state** hit ratio (after the warm-up, see
+:mod:`evictsim.steady_state`) against maxmemory, the first size whose mean reaches the target, linearly
+interpolated from the size below it (hit ratio rises with memory between two measured sizes; the
+interpolation is an estimate, and the line says which sizes bracket it, and how to bisect for it with
+``evictsim capacity``). The line states the no-limit ceiling, and says plainly when the target is above
+it: then no maxmemory reaches it on this trace.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evictsim.preflight import short_pct, target_warning
 from evictsim.report.data import ExperimentResults
-from evictsim.report.size_plots import _value, curves
+from evictsim.report.size_plots import curves
+from evictsim.report.steady import STEADY, answer_metric, ceiling, figure
 from evictsim.report.style import MIB
 
 
@@ -36,9 +40,10 @@ def mib_text(size: float) -> str:
 
 
 def capacity_answers(results: ExperimentResults, target: float) -> list[CapacityAnswer]:
+    metric = answer_metric(results)
     out = []
     for label, configs in curves(results).items():
-        points = [(c.maxmemory, _value(c, "hit_ratio")[0]) for c in configs if c.maxmemory > 0]
+        points = [(c.maxmemory, figure(results, c, metric)[0]) for c in configs if c.maxmemory > 0]
         if len(points) < 2:
             continue
         out.append(_crossing(label, points, target))
@@ -58,13 +63,26 @@ def _crossing(label: str, points: list[tuple[int, float]], target: float) -> Cap
 
 
 def answer_line(results: ExperimentResults, target: float) -> str | None:
-    """``allkeys-lfu reaches 95% hit ratio at 22 MiB; allkeys-lru needs 26 MiB`` (None when the
-    experiment does not sweep maxmemory)."""
+    """``allkeys-lfu reaches 95% steady-state hit ratio at 22 MiB; allkeys-lru needs 26 MiB (...). The
+    no-limit ceiling is 98.7% ...`` (None when the experiment does not sweep maxmemory)."""
     answers = capacity_answers(results, target)
     if not answers:
         return None
-    parts = [a.text(target, first=(i == 0)) for i, a in enumerate(answers)]
+    steady_ceiling, whole_ceiling = ceiling(results)
+    out_of_reach = target_warning(target, steady_ceiling, whole_ceiling)
+    if out_of_reach:
+        return out_of_reach + "."
+    what = "steady-state hit ratio" if answer_metric(results) == STEADY else "hit ratio (whole run)"
+    parts = [a.text(target, first=(i == 0)).replace("hit ratio", what, 1) for i, a in enumerate(answers)]
     sizes = ", ".join(mib_text(s) for s in results.sizes if s)
-    if all(a.needed is None for a in answers):
-        return "; ".join(parts) + f" (sizes run: {sizes} MiB)."
-    return "; ".join(parts) + f" (linear interpolation between the sizes run: {sizes} MiB)."
+    how = ("sizes run" if all(a.needed is None for a in answers)
+           else "linear interpolation between the sizes run")
+    return "; ".join(parts) + f" ({how}: {sizes} MiB). " + ceiling_sentence(steady_ceiling, whole_ceiling)
+
+
+def ceiling_sentence(steady: float | None, whole: float | None) -> str:
+    """What unlimited memory gives on this trace: the bound every answer is read against."""
+    if steady is None:
+        return ""
+    whole_text = "" if whole is None else f" ({short_pct(whole)} over the whole run, first references included)"
+    return f"The no-limit ceiling is {short_pct(steady)} after the warm-up{whole_text}."

@@ -13,6 +13,7 @@ from pathlib import Path
 from evictsim import atomic
 from evictsim.report.capacity import answer_line
 from evictsim.report.data import RESOLVED_AXES, ExperimentResults
+from evictsim.report.steady import figure
 from evictsim.report.style import MIB
 
 
@@ -39,18 +40,34 @@ def _num(mean: str, scale: float = 1.0, digits: int = 0) -> str:
     return f"{float(mean) / scale:,.{digits}f}" if mean else ""
 
 
+def _fig(results: ExperimentResults, c, name: str, scale: float = 1.0, digits: int = 2, pct: bool = False) -> str:
+    mean, half = figure(results, c, name)
+    if mean != mean:      # NaN: not in these runs' files
+        return ""
+    if pct:
+        return _pct(str(mean), str(half) if half else "")
+    return f"{mean / scale:,.{digits}f}"
+
+
 def results_table(results: ExperimentResults) -> tuple[list[str], list[list[str]]]:
     axes = [a for a in results.axes if a not in RESOLVED_AXES]
-    header = [*axes, "policy", "maxmemory (MiB)", "runs", "hit ratio (%, 95% CI)", "evicted keys",
-              "expired keys", "rejected writes", "peak used_memory (MiB)", "simulate (s)"]
+    ci = " ± 95% CI" if int(results.meta.get("replications", 1)) >= 2 else ""
+    header = [*axes, "policy", "maxmemory (MiB)", "runs", f"steady hit ratio (%{ci})",
+              f"whole-run hit ratio (%{ci})", "no-limit ceiling (%)", "cold misses", "evicted keys",
+              "expired keys", "rejected writes", "peak used_memory (MiB)", "stale mean / peak (MiB)",
+              "simulate (s)"]
     rows = []
     for c in results.configurations:
         a = c.aggregate
+        stale = _fig(results, c, "stale_mean", MIB) + " / " + _fig(results, c, "stale_peak", MIB)
         rows.append([*(c.point[x] for x in axes), c.policy, f"{c.maxmemory / MIB:g}" if c.maxmemory else "no limit",
-                     a.get("replications", ""), _pct(a.get("hit_ratio_mean", ""), a.get("hit_ratio_ci95", "")),
+                     a.get("replications", ""), _fig(results, c, "steady_hit_ratio", pct=True),
+                     _pct(a.get("hit_ratio_mean", ""), a.get("hit_ratio_ci95", "")),
+                     _fig(results, c, "steady_ceiling_hit_ratio", pct=True).split(" ±")[0],
+                     _fig(results, c, "cold_misses", digits=0),
                      _num(a.get("evicted_keys_mean", "")), _num(a.get("expired_keys_mean", "")),
                      _num(a.get("rejected_writes_mean", "")), _num(a.get("used_memory_peak_mean", ""), MIB, 2),
-                     _num(a.get("simulate_s_mean", ""), 1.0, 2)])
+                     stale if stale != " / " else "", _num(a.get("simulate_s_mean", ""), 1.0, 2)])
     return header, rows
 
 
@@ -63,6 +80,7 @@ def build_content(results: ExperimentResults, plot_paths: list[Path]) -> ReportC
     facts = [f"{n_runs} runs: {len(results.configurations)} configurations finished × "
              f"{meta.get('replications', 1)} replications, base seed {meta.get('seed', 0)}",
              f"runs finished: {len(results.summary)} of {n_runs}"]
+    facts.append(warmup_fact(results))
     pngs = [p for p in plot_paths if p.suffix == ".png"]
     return ReportContent(
         title=f"Experiment: {results.name}", description=meta.get("description", ""), facts=facts,
@@ -70,6 +88,25 @@ def build_content(results: ExperimentResults, plot_paths: list[Path]) -> ReportC
         config_text=config_file.read_text() if config_file.exists() else "",
         header=header, rows=rows,
         plots=[(p.stem.replace("_", " "), p) for p in pngs])
+
+
+def warmup_fact(results: ExperimentResults) -> str:
+    """How the steady state was measured: the warm-up each run detected, or the one the file gives."""
+    from evictsim.report.steady import run_figures, warmup_of
+    explicit = warmup_of(results)
+    if explicit is not None:
+        return f"steady state: after the first {explicit:g} s of trace time (report.warmup)"
+    reasons: dict[str, list[float]] = {}
+    for row in results.summary:
+        fig = run_figures(results, row["run_id"])
+        if fig.get("warmup_s") is not None:
+            reasons.setdefault(str(fig.get("warmup_reason")), []).append(float(fig["warmup_s"]))
+    if not reasons:
+        return "steady state: not in these runs' files (an older evictsim): answers use the whole run"
+    parts = [f"{len(v)} run(s) {k} (warm-up {min(v):g} s)" if min(v) == max(v) else
+             f"{len(v)} run(s) {k} (warm-up {min(v):g}-{max(v):g} s)" for k, v in sorted(reasons.items())]
+    return ("steady state: each run after its warm-up, hit ratios counted from there: " + "; ".join(parts)
+            + "; first references no memory avoids are the cold misses")
 
 
 def render_markdown(content: ReportContent, out_dir: Path) -> str:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from evictsim.results import read_timeseries
-from evictsim.report.style import MIB, new_figure, percent_axis, policy_colour
+from evictsim.report.style import MIB, legend, new_figure, percent_axis, policy_colour, ratio_limits
 from evictsim.units import format_bytes
 
 
@@ -20,11 +20,11 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     maxmemory = int(config.get("maxmemory", 0) or 0)
     title = f"{summary.get('trace', {}).get('name', run_dir.name)}: {policy}, " + (
         f"maxmemory {format_bytes(maxmemory)}" if maxmemory else "no maxmemory")
-    return [_memory(run_dir, ts, policy, maxmemory, title), _hit_ratio(run_dir, ts, policy, title)]
+    return [_memory(run_dir, ts, policy, maxmemory, title), _hit_ratio(run_dir, ts, policy, title, summary)]
 
 
 def _memory(run_dir: Path, ts, policy: str, maxmemory: int, title: str) -> Path:
-    fig, axes = new_figure(1, width=7.0, height=4.0)
+    fig, axes = new_figure(1, rows=2, width=7.0, height=3.0, sharey=False)
     ax = axes[0][0]
     colour = policy_colour(policy)
     used, stale = ts["used_memory"] / MIB, ts["stale_bytes"] / MIB
@@ -37,19 +37,54 @@ def _memory(run_dir: Path, ts, policy: str, maxmemory: int, title: str) -> Path:
     ax.set_ylabel("memory (MiB)")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    ax.tick_params(labelbottom=True)
+    legend(ax)
     ax.set_title(title, fontsize="medium")
+    _stale_panel(axes[1][0], ts, colour)
     return _save_png(fig, run_dir / "memory.png")
 
 
-def _hit_ratio(run_dir: Path, ts, policy: str, title: str) -> Path:
+def _stale_panel(ax, ts, colour: str) -> None:
+    """The stale part on its own scale: a few MiB under a 50 MiB line would not show."""
+    stale = ts["stale_bytes"].astype(float)
+    unit, scale = ("MiB", MIB) if stale.max(initial=0) >= MIB else ("KiB", 1024)
+    ax.fill_between(ts["time"], 0, stale / scale, color=colour, alpha=0.3, linewidth=0)
+    ax.plot(ts["time"], stale / scale, color=colour, linewidth=1.1)
+    ax.set_title(f"stale memory: mean {stale.mean() / scale:.1f} {unit}, peak {stale.max(initial=0) / scale:.1f} "
+                 f"{unit}", fontsize="medium")
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylabel(f"stale memory ({unit})")
+    ax.set_ylim(bottom=0)
+    ax.tick_params(labelbottom=True)
+    ax.grid(alpha=0.3)
+
+
+def _hit_ratio(run_dir: Path, ts, policy: str, title: str, summary: dict | None = None) -> Path:
+    import numpy as np
+    from evictsim.report.time_plots import full_rows
     fig, axes = new_figure(1, width=7.0, height=4.0)
     ax = axes[0][0]
-    ax.plot(ts["time"], ts["hit_ratio_interval"], color=policy_colour(policy), linewidth=1.3)
+    n = full_rows(ts)        # a last interval the trace ended inside is not drawn as a full one
+    values = ts["hit_ratio_interval"][:n]
+    ax.plot(ts["time"][:n], values, color=policy_colour(policy), linewidth=1.3, label="hit ratio per interval")
+    summary = summary or {}
+    marks = [v for v in (summary.get("steady_hit_ratio"), summary.get("steady_ceiling_hit_ratio")) if v is not None]
+    if summary.get("warmup_s") is not None:
+        ax.axvline(summary["warmup_s"], color="#444444", linestyle=":", linewidth=0.9,
+                   label=f"end of warm-up ({summary.get('warmup_reason')})")
+    if summary.get("steady_hit_ratio") is not None:
+        ax.axhline(summary["steady_hit_ratio"], color=policy_colour(policy), linestyle="--", linewidth=0.9,
+                   label=f"steady state {summary['steady_hit_ratio']:.2%}")
+    if summary.get("steady_ceiling_hit_ratio") is not None:
+        ax.axhline(summary["steady_ceiling_hit_ratio"], color="#555555", linestyle="-.", linewidth=0.9,
+                   label=f"no-limit ceiling {summary['steady_ceiling_hit_ratio']:.2%}")
+    finite = values[np.isfinite(values)]
+    low = min([float(finite[1:].min()) if len(finite) > 1 else np.nan, *marks])
+    ratio_limits(ax, low, max([float(finite.max()) if len(finite) else np.nan, *marks]))
     ax.set_xlabel("simulated time (s)")
-    ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     percent_axis(ax, "hit ratio per interval (%)")
+    legend(ax)
     ax.set_title(title, fontsize="medium")
     return _save_png(fig, run_dir / "hit_ratio.png")
 
@@ -57,8 +92,9 @@ def _hit_ratio(run_dir: Path, ts, policy: str, title: str) -> Path:
 def _save_png(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
     from evictsim import atomic
-    fig.tight_layout()
+    from evictsim.report.style import tight_layout_outside_legends
+    tight_layout_outside_legends(fig)
     with atomic.atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
+        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)
     return path

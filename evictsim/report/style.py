@@ -63,33 +63,41 @@ def panel_grid(n_panels: int, *, max_cols: int = 3, width: float = 5.0, height: 
     return fig, flat[:n_panels]
 
 
-def ratio_limits(ax, lowest: float) -> None:
-    """Hit-ratio axis from just under the lowest value to 100%, so close policies stay apart."""
+def ratio_limits(ax, lowest: float, highest: float = 1.0) -> None:
+    """Hit-ratio axis zoomed to the data: a margin of a tenth of the range around [lowest, highest]
+    (never below 0 or above 100%), so close policies stay apart instead of sharing a 0-100 axis."""
     import math
-    low = 0.0 if not math.isfinite(lowest) else max(0.0, math.floor(lowest * 10) / 10 - 0.05)
-    ax.set_ylim(low, 1.01)
+    if not math.isfinite(lowest):
+        ax.set_ylim(0, 1.01)
+        return
+    highest = highest if math.isfinite(highest) else 1.0
+    span = max(highest - lowest, 0.02)
+    ax.set_ylim(max(0.0, lowest - 0.1 * span), min(1.005, highest + 0.1 * span))
 
 
 def save(fig, out_dir: Path, name: str) -> list[Path]:
     """Write ``name.png`` and ``name.svg`` atomically; close the figure; return the paths."""
     from evictsim import atomic
     out_dir.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
+    tight_layout_outside_legends(fig)
     paths = []
     for fmt in FORMATS:
         path = out_dir / f"{name}.{fmt}"
         with atomic.atomic_path(path) as tmp:
             # fixed metadata so the same data gives the same file
             meta = {"Date": None} if fmt == "svg" else {"Software": None}
-            fig.savefig(tmp, format=fmt, dpi=110, metadata=meta)
+            fig.savefig(tmp, format=fmt, dpi=110, metadata=meta, bbox_inches="tight")   # outside legends
         paths.append(path)
     plt.close(fig)
     return paths
 
 
 def percent_axis(ax, label: str = "hit ratio (%)") -> None:
+    """Ticks in %, with a decimal when the axis is zoomed to a few points."""
     ax.set_ylabel(label)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v * 100:.0f}"))
+    low, high = ax.get_ylim()
+    digits = 1 if high - low < 0.1 else 0
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v * 100:.{digits}f}"))
 
 
 def mib(values):
@@ -97,6 +105,26 @@ def mib(values):
 
 
 def legend(ax, **kw) -> None:
+    """The legend to the right of the axes, outside the data (``save`` keeps it in the image)."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(fontsize="small", framealpha=0.85, **kw)
+        kw.pop("loc", None)
+        ax.legend(fontsize="small", framealpha=0.85, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  borderaxespad=0.0, **kw)
+
+
+def tight_layout_outside_legends(fig) -> None:
+    """Lay the axes out ignoring the legends beside them (the axes keep their size), then let the
+    legends count again so ``bbox_inches="tight"`` grows the image to hold them."""
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    for box in legends:
+        box.set_in_layout(False)
+    fig.tight_layout()
+    for box in legends:
+        box.set_in_layout(True)
+
+
+def ci_label(results) -> str:
+    """``mean, 95% CI`` with two replications or more; ``one run each`` otherwise (no interval)."""
+    n = int(results.meta.get("replications", 1))
+    return "mean, 95% CI" if n >= 2 else "one run each"

@@ -8,6 +8,7 @@ format's look-aside/explicit semantics), ``on_error`` (``raise`` or ``skip`` bad
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from evictsim.errors import UserInputError
@@ -37,13 +38,36 @@ def detect_format(path: Path) -> str:
                          source=str(path))
 
 
+# Other tools' spellings of a format name (libCacheSim writes ``oracleGeneral``), folded to ours.
+ALIASES = {"oraclegeneral": "oracle-general", "oracle_general": "oracle-general", "csv": "native",
+           "evtrace": "columns"}
+_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]+):(?!//)")
+
+
+def canonical_format(name: str, *, source: str | None = None, key: str | None = "format") -> str:
+    """A registered format name for ``name`` in our or libCacheSim's spelling; else a user error
+    that lists the formats."""
+    _load_builtin_formats()
+    if name in TRACE_FORMATS:
+        return name
+    folded = ALIASES.get(name.lower(), name.lower())
+    if folded in TRACE_FORMATS:
+        return folded
+    raise UserInputError(f"unknown trace format {name!r}; expected one of: "
+                         f"{', '.join(TRACE_FORMATS.names())}", source=source, key=key)
+
+
 def split_spec(spec: str | Path, fmt: str | None = None) -> tuple[str | None, Path]:
-    """``"twitter:cluster52.0"`` → ``("twitter", Path("cluster52.0"))``."""
+    """``"twitter:cluster52.0"`` → ``("twitter", Path("cluster52.0"))``. A ``WORD:`` prefix that is
+    not a format is an error (not a folder named ``WORD:``), unless a file of that very name exists."""
     _load_builtin_formats()
     text = str(spec)
-    if fmt is None and ":" in text and text.split(":", 1)[0] in TRACE_FORMATS:
-        fmt, text = text.split(":", 1)
-    return fmt, Path(text)
+    if fmt is not None:
+        return canonical_format(fmt), Path(text)
+    m = _PREFIX.match(text)
+    if m is not None and not Path(text).exists():
+        return canonical_format(m.group(1), source=text, key=None), Path(text[m.end():])
+    return None, Path(text)
 
 
 def open_trace(spec: str | Path, fmt: str | None = None, **options) -> Trace:

@@ -40,6 +40,9 @@ class BadLines:
         for i in np.flatnonzero(bad)[: 1 if self.mode == "raise" else 5]:
             shown = values[int(i)]
             shown = shown.as_py() if hasattr(shown, "as_py") else shown
+            shown = shown.item() if isinstance(shown, np.generic) else shown   # 5, not np.int64(5)
+            if isinstance(shown, str) and len(shown) > 80:
+                shown = f"{shown[:40]}... ({len(shown)} characters)"   # keep the message one short line
             self.bad(int(lines[i]), f"expected {expected}, got {shown!r}", key=column)
         extra = int(bad.sum()) - min(5, int(bad.sum()))
         self.skipped += extra

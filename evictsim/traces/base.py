@@ -14,6 +14,12 @@ from typing import Iterator, Protocol
 import numpy as np
 
 OP_GET, OP_SET, OP_DEL = 0, 1, 2
+
+# Limits every reader and generator enforces (a request beyond them is a bad line, not a clamp):
+MAX_KEY_BYTES = 65535          # key_len is uint16
+MAX_VALUE_BYTES = 512 << 20    # Redis's proto-max-bulk-len: a bigger value is refused by the server,
+                               # and the kernel's int32 byte counters must not overflow
+MAX_TTL_MS = 2**53             # far beyond any real TTL; keeps ms counts exact in float64
 OP_NAMES = ("GET", "SET", "DEL")
 
 # Value encoding hints (Redis tryObjectEncoding). Strings unless the input shows the value.

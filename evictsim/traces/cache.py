@@ -4,7 +4,8 @@ run of the same file skips parsing (a plain column read is ~10x faster than the 
 Where: ``$EVICTSIM_CACHE_DIR`` or ``~/.cache/evictsim/traces``, never beside the user's file. Which:
 one folder per (absolute path, size, mtime, format, reader options); a changed file misses the cache.
 ``EVICTSIM_TRACE_CACHE=off`` or ``open_trace(..., cache=False)`` turns it off. A pass that stops early
-writes nothing.
+writes nothing; a process killed during its first pass leaves its temp folder, which the next first
+pass in that cache removes (:func:`remove_stale_temps`).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -37,6 +39,42 @@ def cache_folder(path: Path, fmt: str, options: dict) -> Path:
                         sorted((k, str(v)) for k, v in options.items())])
     digest = hashlib.sha256(ident.encode()).hexdigest()[:20]
     return cache_root() / f"{path.name.split('.')[0]}-{digest}.evtrace"
+
+
+STALE_AFTER_S = 10 * 60      # a temp folder this old, of a dead process, is a killed first parse
+_swept: set[Path] = set()    # cache folders already swept by this process
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:      # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temps(root: Path, *, older_than_s: float = STALE_AFTER_S) -> list[Path]:
+    """Remove ``.NAME.PID.TID.tmp`` folders of processes that are gone and that nobody touched for
+    ``older_than_s`` (both: a pid can be reused, and a cache shared over NFS sees other hosts' pids)."""
+    removed = []
+    now = time.time()
+    try:
+        candidates = list(root.glob(".*.tmp"))
+    except OSError:
+        return removed
+    for folder in candidates:
+        parts = folder.name.split(".")
+        try:
+            pid = int(parts[-3])
+            old = now - folder.stat().st_mtime > older_than_s
+        except (IndexError, ValueError, OSError):
+            continue
+        if old and not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 class CachingTrace:
@@ -80,6 +118,9 @@ class CachingTrace:
             self._column.fill = self.fill
             yield from self._column.chunks(chunk_size)
             return
+        if self.folder.parent not in _swept:
+            _swept.add(self.folder.parent)
+            remove_stale_temps(self.folder.parent)
         # one temp folder per process and thread: concurrent first reads never share one
         tmp = self.folder.with_name(f".{self.folder.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:

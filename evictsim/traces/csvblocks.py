@@ -27,6 +27,15 @@ class CsvLayout:
         return ",".join(self.columns)
 
 
+def int64(text: str) -> int:
+    """A slow-path check: an integer Arrow's int64 column can hold (Python's ``int`` has no bound,
+    so ``int`` alone would pass a line that the columnar parse then refuses)."""
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(text)
+    return value
+
+
 def _fast(block: bytes, layout: CsvLayout) -> pa.Table:
     return pacsv.read_csv(
         pa.BufferReader(block),

@@ -22,11 +22,11 @@ import numpy as np
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, VT_INT, VT_SHARED_INT,
+from evictsim.traces.base import (FILL_EXPLICIT, MAX_KEY_BYTES, OP_DEL, OP_GET, VT_INT, VT_SHARED_INT,
                                   VT_STRING, RequestChunk)
 from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.keymap import KeyMapper
-from evictsim.traces.monitor_parse import HANDLED, ParsedLine, parse_line, request_rows
+from evictsim.traces.monitor_parse import HANDLED, ParsedLine, RejectedCommands, parse_line, request_rows
 from evictsim.traces.names import key_names
 from evictsim.traces.textio import head_bytes, line_blocks, open_binary, strip_compression
 from evictsim.traces.writing import as_trace
@@ -41,10 +41,21 @@ class MonitorTrace(FileTrace):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.skipped_commands: Counter = Counter()
+        self.rejected = RejectedCommands(str(self.path))
+
+    def skipped(self) -> dict:
+        """Bad lines, skipped commands, and the commands Redis would have rejected (first one named)."""
+        out = {"bad_lines": self.errors.skipped, "examples": list(self.errors.examples)}
+        if self.skipped_commands:
+            out["skipped_commands"] = dict(self.skipped_commands)
+        if self.rejected.count:
+            out["rejected_commands"] = {"count": self.rejected.count, "first": self.rejected.first}
+        return out
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
         mapper = self.start_pass()
         self.skipped_commands = Counter()
+        self.rejected = RejectedCommands(str(self.path))
         rows = _Rows()
         t0: tuple[int, int] | None = None  # the first timestamped line is time 0
         for block, first_line in line_blocks(self.path, 4 << 20):
@@ -64,8 +75,8 @@ class MonitorTrace(FileTrace):
         if len(lines) != block.count(b"\n"):
             return False
         skipped = self.skipped_commands
-        for sec, usec, client, command, rest in lines:
-            name = command.decode("utf-8", "surrogateescape")
+        for offset, (sec, usec, client, command, rest) in enumerate(lines):
+            name = command.decode("latin-1")
             upper = name.upper()
             if upper not in HANDLED:
                 skipped[upper or "(empty)"] += 1
@@ -73,20 +84,37 @@ class MonitorTrace(FileTrace):
             if "\\" in name:  # an escaped command name: let the full parser unescape it
                 parsed = parse_line(b"%s.%s [%s] \"%s\"%s" % (sec, usec, client, command, rest))
             else:
-                parsed = ParsedLine(int(sec), int(usec.decode().ljust(6, "0")[:6]), client.decode(),
-                                    upper, rest.decode("utf-8", "surrogateescape").rstrip("\r"))
-            if isinstance(parsed, str):
-                return False
-            request_rows(parsed, t0, rows, skipped)
+                parsed = ParsedLine(int(sec), int(usec.decode().ljust(6, "0")[:6]), client.decode("latin-1"),
+                                    upper, rest.decode("latin-1").rstrip("\r"))
+            self._request(parsed, first_line + offset, t0, rows)
         return True
 
     def _slow_block(self, block: bytes, first_line: int, t0, rows: "_Rows") -> None:
         for offset, raw in enumerate(block.split(b"\n")[:-1]):
             parsed = parse_line(raw)
-            if isinstance(parsed, str):
-                self.errors.bad(first_line + offset, parsed)
-                continue
-            request_rows(parsed, t0 or (parsed.sec, parsed.usec), rows, self.skipped_commands)
+            if isinstance(parsed, str) or parsed.command in HANDLED:
+                self._request(parsed, first_line + offset, t0, rows)
+            else:
+                self.skipped_commands[parsed.command or "(empty)"] += 1
+
+    def _request(self, parsed: ParsedLine | str, line: int, t0, rows: "_Rows") -> None:
+        """One request line: malformed, going back in time or with a key too long is a bad line;
+        else its rows (or its rejection: see :func:`request_rows`)."""
+        if isinstance(parsed, str):
+            self.errors.bad(line, parsed)
+            return
+        stamp = parsed.sec * 1_000_000 + parsed.usec
+        if stamp < rows.latest:
+            self.errors.bad(line, f"expected non-decreasing timestamps, got {parsed.sec}.{parsed.usec:06d} "
+                                  f"after {rows.latest // 1_000_000}.{rows.latest % 1_000_000:06d}")
+            return
+        before = len(rows)
+        request_rows(parsed, t0 or (parsed.sec, parsed.usec), rows, self.skipped_commands, self.rejected, line)
+        if any(len(row[2]) > MAX_KEY_BYTES for row in rows[before:]):
+            del rows[before:]
+            self.errors.bad(line, f"expected a key of at most {MAX_KEY_BYTES} bytes")
+            return
+        rows.latest = stamp
 
 
 _QUOTED = rb'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"'   # "..." with escapes, unrolled: no backtracking
@@ -109,15 +137,18 @@ class _Rows(list):
         super().__init__()
         self.parts: list[RequestChunk] = []
         self.ready = 0
+        self.latest = 0           # µs timestamp of the last request line kept
 
     def _compact(self, mapper: KeyMapper) -> None:
         if not self:
             return
         time, op, keys, size, ttl, vtype = zip(*self)
         self.clear()
+        known = len(mapper.names)
         ids, key_len = mapper.map_list(list(keys))
-        if not "".join(keys).isascii():  # \xHH escapes: one char is one byte of the key
-            key_len = np.asarray([min(len(k), 65535) for k in keys], np.uint16)
+        if not "".join(keys).isascii():  # latin-1 decoding and \xHH escapes: one char is one byte
+            key_len = np.asarray([len(k) for k in keys], np.uint16)
+            _readable_names(mapper.names, known)
         self.parts.append(RequestChunk(time=np.asarray(time, np.float64), op=np.asarray(op, np.uint8),
                                        key=ids, key_len=key_len, size=np.asarray(size, np.int32),
                                        ttl_ms=np.asarray(ttl, np.int64), vtype=np.asarray(vtype, np.uint8)))
@@ -130,6 +161,18 @@ class _Rows(list):
             rest = pending.slice(chunk_size, len(pending))
             self.parts, self.ready = ([rest] if len(rest) else []), len(rest)
             yield pending.slice(0, chunk_size)
+
+
+def _readable_names(names: list[str], start: int) -> None:
+    """Key names from ``start`` on as text: bytes that are valid UTF-8 read as such (``\\xc3\\xa9``
+    is "é"), others stay one char per byte. Only the names change; ids and lengths are the bytes'."""
+    for i in range(start, len(names)):
+        if not names[i].isascii():
+            raw = names[i].encode("latin-1")
+            try:
+                names[i] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
 
 
 def _value_text(size: int, vtype: int) -> str | None:
@@ -145,6 +188,9 @@ def _value_text(size: int, vtype: int) -> str | None:
 
 def _quote(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    if not escaped.isascii():   # as sdscatrepr: every byte outside ASCII as \xHH (UTF-8 bytes)
+        escaped = "".join(c if c.isascii() else "".join(f"\\x{b:02x}" for b in c.encode("utf-8"))
+                          for c in escaped)
     return '"' + escaped + '"'
 
 

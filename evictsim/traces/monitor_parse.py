@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from evictsim.traces.base import OP_DEL, OP_GET, OP_SET, VT_INT, VT_SHARED_INT, VT_STRING
+from evictsim.traces.base import MAX_VALUE_BYTES, OP_DEL, OP_GET, OP_SET, VT_INT, VT_SHARED_INT, VT_STRING
 
 EXPECTED = 'expected a MONITOR line: TIMESTAMP [DB CLIENT] "COMMAND" "ARG" ...'
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -56,7 +56,7 @@ def _unescape(text: str) -> str:
 
 def parse_line(raw: bytes) -> ParsedLine | str:
     """A parsed line, or the message saying what was expected."""
-    text = raw.decode("utf-8", "surrogateescape").rstrip("\r")
+    text = raw.decode("latin-1").rstrip("\r")   # one char per byte: len(key) is its byte length
     m = _LINE.match(text)
     if m is None:
         return f"{EXPECTED}; got {text[:80]!r}"
@@ -91,40 +91,101 @@ def value_type(value: str) -> int:
     return VT_SHARED_INT if 0 <= number < SHARED_INTEGERS else VT_INT
 
 
-def _ttl_options(options: list[str], now_ms: int) -> int | None:
-    """TTL in ms from SET's options (0 = none); None if they do not parse."""
-    ttl = 0
+LLONG_MAX = 2**63 - 1
+
+
+class Rejected(Exception):
+    """A command Redis answers with an error, so it changes nothing: ``reason`` is Redis's reply."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RejectedCommands:
+    """How many commands Redis would have rejected, and the first one (``simulate`` reports it)."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.count = 0
+        self.first: str | None = None
+
+    def add(self, line: int | None, cmd: str, reason: str) -> None:
+        self.count += 1
+        if self.first is None:
+            where = f"{self.source}:{line}" if line is not None else self.source
+            self.first = f"{where}: {cmd}: {reason}"
+
+
+def _integer(text: str) -> int:
+    """Redis's ``string2ll``: a canonical decimal within int64, else "not an integer"."""
+    if len(text) > 20 or not _INT.fullmatch(text) or not -(2**63) <= int(text) <= LLONG_MAX:
+        raise Rejected("value is not an integer or out of range")
+    return int(text)
+
+
+def _expire_ms(amount_text: str, unit_ms: int) -> int:
+    """``getExpireMillisecondsOrReply`` (t_string.c): an expire <= 0 is "invalid expire time", as is
+    one whose milliseconds overflow (so ``PX 0`` and ``SETEX k -5 v`` are errors, not TTLs)."""
+    amount = _integer(amount_text)
+    if amount <= 0 or (unit_ms == 1000 and amount > LLONG_MAX // 1000):
+        raise Rejected("invalid expire time")
+    return amount * unit_ms
+
+
+def _ttl_options(options: list[str], now_ms: int) -> int:
+    """TTL in ms from SET's options (0 = none), parsed as ``parseExtendedStringArgumentsOrReply``:
+    one expire option at most, NX and XX exclusive, KEEPTTL excludes an expire, a missing or
+    unknown argument is a syntax error. An absolute time already past leaves a 1 ms TTL: the key
+    is set and expires at once."""
+    ttl, seen = 0, set()
     i = 0
     while i < len(options):
         word = options[i].upper()
-        if word in ("EX", "PX", "EXAT", "PXAT") and i + 1 < len(options):
-            try:
-                amount = int(options[i + 1])
-            except ValueError:
-                return None
-            ttl = {"EX": amount * 1000, "PX": amount, "EXAT": amount * 1000 - now_ms,
-                   "PXAT": amount - now_ms}[word]
-            ttl = max(ttl, 1)
+        has_next = i + 1 < len(options)
+        if word in ("EX", "PX", "EXAT", "PXAT") and has_next:
+            if seen & {"EX", "PX", "EXAT", "PXAT", "KEEPTTL"}:
+                raise Rejected("syntax error")
+            ms = _expire_ms(options[i + 1], 1000 if word in ("EX", "EXAT") else 1)
+            ttl = ms if word in ("EX", "PX") else max(ms - now_ms, 1)
             i += 2
         elif word in ("NX", "XX", "GET", "KEEPTTL"):
+            if (word == "NX" and "XX" in seen) or (word == "XX" and "NX" in seen) or (
+                    word == "KEEPTTL" and seen & {"EX", "PX", "EXAT", "PXAT"}):
+                raise Rejected("syntax error")
             i += 1
         else:
-            return None
+            raise Rejected("syntax error")
+        seen.add(word)
     return ttl
 
 
 # longest first, so a regex alternation never stops at a prefix (SET before SETEX)
 HANDLED_ORDER = ("PSETEX", "UNLINK", "GETSET", "SETEX", "SETNX", "MGET", "MSET", "GET", "SET", "DEL")
 HANDLED = frozenset(HANDLED_ORDER)
+ARITY_ERROR = "wrong number of arguments"
 
 
-def request_rows(p: ParsedLine, t0: tuple[int, int], out: list, skipped: Counter) -> bool:
+def request_rows(p: ParsedLine, t0: tuple[int, int], out: list, skipped: Counter,
+                 rejected: RejectedCommands | None = None, line: int | None = None) -> bool:
     """Append one ``(time, op, key, size, ttl_ms, vtype)`` row per request of a command to ``out``;
-    count the command in ``skipped`` if it makes none."""
+    count the command in ``skipped`` if it makes none. A command Redis would reject (wrong number
+    of arguments, an expire that is not a positive integer, a syntax error) makes none either: it
+    is counted as ``"SET (rejected: invalid expire time)"`` and, with ``rejected``, remembered."""
     cmd = p.command
     if cmd not in HANDLED:
         skipped[cmd or "(empty)"] += 1
         return False
+    try:
+        return _rows(cmd, p, t0, out)
+    except Rejected as exc:
+        skipped[f"{cmd} (rejected: {exc.reason})"] += 1
+        if rejected is not None:
+            rejected.add(line, cmd, exc.reason)
+        return False
+
+
+def _rows(cmd: str, p: ParsedLine, t0: tuple[int, int], out: list) -> bool:
     a = p.args[1:]
     time = ((p.sec - t0[0]) * 1_000_000 + (p.usec - t0[1])) / 1e6  # whole µs: exact round trips
     # values: MONITOR escapes every non-printable byte as \xHH, so one char is one byte
@@ -134,27 +195,26 @@ def request_rows(p: ParsedLine, t0: tuple[int, int], out: list, skipped: Counter
         out.extend((time, OP_GET, key, 0, 0, VT_STRING) for key in a)
     elif cmd == "SET" and len(a) >= 2:
         ttl = _ttl_options(a[2:], p.sec * 1000 + p.usec // 1000)
-        if ttl is None:
-            return _unreadable(cmd, skipped)
-        out.append((time, OP_SET, a[0], len(a[1]), ttl, value_type(a[1])))
-    elif cmd in ("SETEX", "PSETEX") and len(a) == 3 and a[1].lstrip("-").isdigit():
-        ttl = int(a[1]) * (1000 if cmd == "SETEX" else 1)
-        out.append((time, OP_SET, a[0], len(a[2]), ttl, value_type(a[2])))
+        out.append((time, OP_SET, a[0], _value_len(a[1]), ttl, value_type(a[1])))
+    elif cmd in ("SETEX", "PSETEX") and len(a) == 3:
+        ttl = _expire_ms(a[1], 1000 if cmd == "SETEX" else 1)
+        out.append((time, OP_SET, a[0], _value_len(a[2]), ttl, value_type(a[2])))
     elif cmd in ("SETNX", "GETSET") and len(a) == 2:
-        out.append((time, OP_SET, a[0], len(a[1]), 0, value_type(a[1])))
+        out.append((time, OP_SET, a[0], _value_len(a[1]), 0, value_type(a[1])))
     elif cmd == "MSET" and a and len(a) % 2 == 0:
-        out.extend((time, OP_SET, k, len(v), 0, value_type(v)) for k, v in zip(a[::2], a[1::2]))
+        out.extend((time, OP_SET, k, _value_len(v), 0, value_type(v)) for k, v in zip(a[::2], a[1::2]))
     elif cmd in ("DEL", "UNLINK") and a:
         out.extend((time, OP_DEL, key, 0, 0, VT_STRING) for key in a)
     else:
-        return _unreadable(cmd, skipped)
+        raise Rejected(ARITY_ERROR)
     return True
 
 
-def _unreadable(cmd: str, skipped: Counter) -> bool:
-    """A request command whose arguments the model cannot read (a SET option it does not know)."""
-    skipped[f"{cmd} (unreadable arguments)"] += 1
-    return False
+def _value_len(value: str) -> int:
+    if len(value) > MAX_VALUE_BYTES:   # the server refuses the bulk string before any command runs
+        raise Rejected("value larger than proto-max-bulk-len (512 MiB)")
+    return len(value)
 
 
-__all__ = ["ParsedLine", "parse_line", "request_rows", "value_type", "EXPECTED", "HANDLED", "HANDLED_ORDER"]
+__all__ = ["ParsedLine", "parse_line", "request_rows", "value_type", "EXPECTED", "HANDLED", "HANDLED_ORDER",
+           "RejectedCommands"]

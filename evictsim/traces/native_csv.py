@@ -21,9 +21,9 @@ import pyarrow.csv as pacsv
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.base import (FILL_EXPLICIT, FILL_LOOK_ASIDE, OP_DEL, OP_GET, OP_NAMES, OP_SET,
-                                  RequestChunk)
-from evictsim.traces.csvblocks import CsvLayout, parse_block
+from evictsim.traces.base import (FILL_EXPLICIT, FILL_LOOK_ASIDE, MAX_KEY_BYTES, MAX_TTL_MS,
+                                  MAX_VALUE_BYTES, OP_DEL, OP_GET, OP_NAMES, OP_SET, RequestChunk)
+from evictsim.traces.csvblocks import CsvLayout, int64, parse_block
 from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.keymap import KeyMapper
 from evictsim.traces.names import key_names
@@ -39,7 +39,7 @@ LAYOUT = CsvLayout(
            "ttl": pa.float64()},
     expected={"time": "a number of seconds", "size": "a non-negative integer",
               "ttl": "seconds or empty"},
-    checks={"time": float, "size": int, "ttl": float})
+    checks={"time": float, "size": int64, "ttl": float})
 
 
 @dataclass
@@ -77,26 +77,35 @@ class NativeCsvTrace(FileTrace):
         size = _numpy(table, "size", -1)
         ttl = _numpy(table, "ttl", 0.0)
         keys = table.column("key").combine_chunks()
+        with np.errstate(over="ignore", invalid="ignore"):   # 1e308 s: refused below, not warned about
+            ttl_ms = np.rint(np.nan_to_num(ttl, nan=-1.0, posinf=-1.0, neginf=-1.0) * 1000.0)
+        key_bytes = pc.binary_length(keys).to_numpy(zero_copy_only=False)
         keep = self.errors.check_all(lines, [
             (op_codes == 255, "op", "GET, SET or DEL", ops),
-            (~(time >= 0), "time", "a number of seconds >= 0", table.column("time")),
+            (~(np.isfinite(time) & (time >= 0)), "time", "a finite number of seconds >= 0",
+             table.column("time")),
             (size < 0, "size", "a non-negative integer", table.column("size")),
-            (size > 2**31 - 1, "size", "a size below 2 GiB", table.column("size")),
-            (ttl < 0, "ttl", "seconds >= 0 or empty", table.column("ttl")),
-            (pc.equal(keys, "").to_numpy(zero_copy_only=False), "key", "a non-empty key", keys)])
+            (size > MAX_VALUE_BYTES, "size", "a size of at most 512 MiB (Redis's proto-max-bulk-len)",
+             table.column("size")),
+            (~(ttl_ms >= 0) | (ttl_ms > MAX_TTL_MS), "ttl", "finite seconds >= 0 or empty",
+             table.column("ttl")),
+            ((ttl > 0) & (ttl_ms == 0), "ttl", "a TTL of at least 0.001 s (Redis TTLs are whole "
+             "milliseconds >= 1) or empty", table.column("ttl")),
+            (key_bytes == 0, "key", "a non-empty key", keys),
+            (key_bytes > MAX_KEY_BYTES, "key", f"a key of at most {MAX_KEY_BYTES} bytes", keys)])
         if not keep.all():
             idx = np.flatnonzero(keep)
-            time, op_codes, size, ttl, lines = time[idx], op_codes[idx], size[idx], ttl[idx], lines[idx]
+            time, op_codes, size, ttl_ms, lines = time[idx], op_codes[idx], size[idx], ttl_ms[idx], lines[idx]
             keys = keys.take(pa.array(idx))
         running_max = np.maximum.accumulate(np.concatenate([[prev_time], time]))[:-1]
         back = time < running_max
         if back.any():  # a time that goes backwards cannot enter a sorted stream
             idx = np.flatnonzero(self.errors.check(back, lines, "time", "non-decreasing seconds", time))
-            time, op_codes, size, ttl = time[idx], op_codes[idx], size[idx], ttl[idx]
+            time, op_codes, size, ttl_ms = time[idx], op_codes[idx], size[idx], ttl_ms[idx]
             keys = keys.take(pa.array(idx))
         ids, key_len = mapper.map_arrow(keys)
         chunk = RequestChunk(time=time, op=op_codes, key=ids, key_len=key_len,
-                             size=size.astype(np.int32), ttl_ms=np.rint(ttl * 1000.0).astype(np.int64))
+                             size=size.astype(np.int32), ttl_ms=ttl_ms.astype(np.int64))
         return chunk, float(time[-1]) if len(time) else prev_time
 
 

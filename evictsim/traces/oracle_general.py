@@ -25,7 +25,7 @@ from evictsim.errors import UserInputError
 from evictsim.traces import TRACE_FORMATS
 from evictsim.traces.badlines import BadLines
 from evictsim.traces.filetrace import FileTrace
-from evictsim.traces.base import FILL_LOOK_ASIDE, OP_DEL, OP_GET, RequestChunk
+from evictsim.traces.base import FILL_LOOK_ASIDE, MAX_VALUE_BYTES, OP_DEL, OP_GET, RequestChunk
 from evictsim.traces.keymap import IntKeyMapper
 from evictsim.traces.textio import open_binary, strip_compression
 from evictsim.traces.writing import as_trace
@@ -49,40 +49,65 @@ class OracleGeneralTrace(FileTrace):
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
         mapper = IntKeyMapper()
         self.errors = BadLines(str(self.path), self.on_error)
-        t0 = None
-        for records in self._records():
-            records = records[records["size"] > 0]
+        t0, latest = None, 0
+        for first, records in self._records():
+            numbers = np.arange(first, first + len(records), dtype=np.int64)  # 1-based record numbers
+            keep = records["size"] > 0
+            records, numbers = records[keep], numbers[keep]
             if not len(records):
                 continue
             if t0 is None:
-                t0 = int(records["time"][0])
+                t0 = latest = int(records["time"][0])
+            records, numbers, latest = self._checked(records, numbers, latest)
+            if not len(records):
+                continue
             time = records["time"].astype(np.float64) - t0
             n = len(records)
             chunk = RequestChunk(time=time, op=np.full(n, OP_GET, np.uint8),
                                  key=mapper.map(records["obj_id"]),
                                  key_len=np.full(n, self.key_len, np.uint16),
-                                 size=np.minimum(records["size"], 2**31 - 1).astype(np.int32),
+                                 size=records["size"].astype(np.int32),
                                  ttl_ms=np.zeros(n, np.int64))
             for start in range(0, n, chunk_size):
                 yield chunk.slice(start, min(n, start + chunk_size))
         self.n_keys_hint = len(mapper)
 
-    def _records(self) -> Iterator[np.ndarray]:
+    def _checked(self, records: np.ndarray, numbers: np.ndarray,
+                 latest: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Drop (or stop at) records whose time goes backwards or whose size Redis would refuse.
+        Random bytes read as this format fail here at once instead of spanning 4e9 seconds."""
+        times = records["time"].astype(np.int64)
+        sizes = records["size"]
+        big = sizes > MAX_VALUE_BYTES
+        keep = self.errors.check(big, numbers, "obj_size", "a size of at most 512 MiB (Redis's "
+                                 "proto-max-bulk-len)", sizes)
+        running = np.maximum.accumulate(np.concatenate([[latest], np.where(keep, times, latest)]))[:-1]
+        keep &= self.errors.check(keep & (times < running), numbers, "timestamp",
+                                  "non-decreasing seconds", times)
+        if not keep.all():
+            records, numbers, times = records[keep], numbers[keep], times[keep]
+        return records, numbers, int(times.max()) if len(times) else latest
+
+    def _records(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(number of the first record, records) per block; a cut or unreadable file is a user error."""
         index = 0
-        with open_binary(self.path) as fh:
-            while True:
-                data = fh.read(BLOCK_RECORDS * RECORD.itemsize)
-                whole = len(data) // RECORD.itemsize * RECORD.itemsize
-                if whole:
-                    records = np.frombuffer(data[:whole], dtype=RECORD)
-                    self.errors.skipped += int((records["size"] == 0).sum())
-                    yield records
-                    index += len(records)
-                if whole < len(data):
-                    self.errors.bad(index + 1, f"expected 24-byte records, the file ends with "
-                                               f"{len(data) - whole} extra bytes (record {index + 1})")
-                if len(data) < BLOCK_RECORDS * RECORD.itemsize:
-                    return
+        try:
+            with open_binary(self.path) as fh:
+                while True:
+                    data = fh.read(BLOCK_RECORDS * RECORD.itemsize)
+                    whole = len(data) // RECORD.itemsize * RECORD.itemsize
+                    if whole:
+                        records = np.frombuffer(data[:whole], dtype=RECORD)
+                        self.errors.skipped += int((records["size"] == 0).sum())
+                        yield index + 1, records
+                        index += len(records)
+                    if whole < len(data):
+                        self.errors.bad(index + 1, f"expected 24-byte records, the file ends with "
+                                                   f"{len(data) - whole} extra bytes (record {index + 1})")
+                    if len(data) < BLOCK_RECORDS * RECORD.itemsize:
+                        return
+        except (OSError, EOFError) as exc:
+            raise UserInputError(f"cannot read the file ({exc})", source=str(self.path)) from None
 
 
 def _backfill_next(path: Path, n: int, n_keys: int) -> None:

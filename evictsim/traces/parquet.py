@@ -21,7 +21,8 @@ from evictsim.atomic import atomic_path
 from evictsim.errors import UserInputError
 from evictsim.traces import TRACE_FORMATS
 from evictsim.traces.filetrace import FileTrace
-from evictsim.traces.base import FILL_LOOK_ASIDE, OP_NAMES, RequestChunk
+from evictsim.traces.base import (FILL_LOOK_ASIDE, MAX_KEY_BYTES, MAX_TTL_MS, MAX_VALUE_BYTES, OP_NAMES,
+                                  RequestChunk)
 from evictsim.traces.keymap import KeyMapper
 from evictsim.traces.names import key_names
 from evictsim.traces.writing import as_trace
@@ -36,7 +37,8 @@ class ParquetTrace(FileTrace):
         try:
             self.file = pq.ParquetFile(self.path)
         except (pa.ArrowInvalid, OSError) as exc:
-            raise UserInputError(f"not a Parquet file ({exc})", source=str(self.path)) from None
+            raise UserInputError(f"expected a Parquet file ({str(exc).splitlines()[0]})",
+                                 source=str(self.path)) from None
         missing = [c for c in REQUIRED if c not in self.file.schema_arrow.names]
         if missing:
             raise UserInputError(f"expected the columns {', '.join(REQUIRED)} (and optional vtype); "
@@ -48,7 +50,7 @@ class ParquetTrace(FileTrace):
         mapper = self.start_pass()
         columns = list(REQUIRED) + (["vtype"] if "vtype" in self.file.schema_arrow.names else [])
         row, prev = 0, 0.0
-        for batch in self.file.iter_batches(batch_size=chunk_size, columns=columns):
+        for batch in self._batches(chunk_size, columns):
             chunk = self._convert(batch, mapper, row, prev)
             row += batch.num_rows
             if len(chunk):
@@ -56,23 +58,54 @@ class ParquetTrace(FileTrace):
                 yield chunk
         self.n_keys_hint = len(mapper)
 
+    def _batches(self, chunk_size: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        """Record batches; a damaged page or a column of the wrong type is a user error."""
+        batches = self.file.iter_batches(batch_size=chunk_size, columns=columns)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError) as exc:
+                raise UserInputError(f"cannot read the Parquet data ({str(exc).splitlines()[0]})",
+                                     source=str(self.path)) from None
+            yield batch
+
+    def _cast(self, batch: pa.RecordBatch, name: str, to: pa.DataType) -> pa.Array:
+        try:
+            return pc.cast(batch.column(name), to)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise UserInputError(f"expected a column of {to}, got {batch.schema.field(name).type}",
+                                 source=str(self.path), key=name) from None
+
+    def _column(self, batch: pa.RecordBatch, name: str, to: pa.DataType, null) -> np.ndarray:
+        return self._cast(batch, name, to).fill_null(null).to_numpy()
+
+    def _keys(self, batch: pa.RecordBatch) -> pa.Array:
+        return self._cast(batch, "key", pa.string())
+
     def _convert(self, batch: pa.RecordBatch, mapper: KeyMapper, row: int, prev: float) -> RequestChunk:
         op = np.full(batch.num_rows, 255, np.uint8)
         ops = pc.cast(batch.column("op"), pa.string())
         for code, name in enumerate(OP_NAMES):
             op[pc.equal(ops, name).to_numpy(zero_copy_only=False)] = code
-        time = pc.cast(batch.column("time"), pa.float64()).fill_null(np.nan).to_numpy()
-        size = pc.cast(batch.column("size"), pa.int64()).fill_null(-1).to_numpy()
-        ttl = pc.cast(batch.column("ttl_ms"), pa.int64()).fill_null(-1).to_numpy()
-        keys = pc.cast(batch.column("key"), pa.string())
-        running = np.maximum.accumulate(np.concatenate([[prev], np.nan_to_num(time, nan=prev)]))[:-1]
+        time = self._column(batch, "time", pa.float64(), np.nan)
+        size = self._column(batch, "size", pa.int64(), -1)
+        ttl = self._column(batch, "ttl_ms", pa.int64(), -1)
+        keys = self._keys(batch)
+        finite = np.isfinite(time) & (time >= 0)
+        running = np.maximum.accumulate(np.concatenate([[prev], np.where(finite, time, prev)]))[:-1]
         rows = np.arange(row + 1, row + 1 + batch.num_rows)  # 1-based row numbers for messages
+        key_bytes = pc.binary_length(keys).fill_null(0).to_numpy(zero_copy_only=False)
         keep = self.errors.check_all(rows, [
             (op == 255, "op", "GET, SET or DEL", ops),
-            (~(time >= running), "time", "non-decreasing seconds", time),
-            ((size < 0) | (size > 2**31 - 1), "size", "a size in 0..2^31-1", size),
-            (ttl < 0, "ttl_ms", "milliseconds >= 0", ttl),
-            (pc.is_null(keys).to_numpy(zero_copy_only=False), "key", "a key", keys)])
+            (~finite, "time", "a finite number of seconds >= 0", time),
+            (time < running, "time", "non-decreasing seconds", time),
+            ((size < 0) | (size > MAX_VALUE_BYTES), "size", "a size in 0..536870912 (512 MiB, Redis's "
+             "proto-max-bulk-len)", size),
+            ((ttl < 0) | (ttl > MAX_TTL_MS), "ttl_ms", f"milliseconds in 0..{MAX_TTL_MS}", ttl),
+            (pc.is_null(keys).to_numpy(zero_copy_only=False), "key", "a key", keys),
+            (key_bytes > MAX_KEY_BYTES, "key", f"a key of at most {MAX_KEY_BYTES} bytes", keys)])
         idx = None if keep.all() else pa.array(np.flatnonzero(keep))
         if idx is not None:
             op, time, size, ttl, keys = op[keep], time[keep], size[keep], ttl[keep], keys.take(idx)

@@ -3,7 +3,8 @@
 Requests, duration, rate, distinct keys, op mix; value-size and TTL distributions (over requests and
 over distinct keys); the working set in bytes under the Redis memory model (each key at its last
 seen size, ``evictsim.keyspace.memory.key_bytes_array``: no maxmemory, jemalloc quantum 16); a Zipf
-alpha estimate; reuse time and sampled stack distance (:mod:`evictsim.traces.reuse`).
+alpha estimate; reuse time and sampled stack distance (:mod:`evictsim.traces.reuse`); the exact-LRU
+hit ratio at fractions of the working set in Redis key bytes (:mod:`evictsim.mrc.trace_curve`).
 
 Zipf alpha: least squares slope of log(count) on log(rank) over ranks 1..min(1000, keys/10) of the
 keys sorted by request count (the head, where counts are large enough that sampling noise and the
@@ -74,6 +75,8 @@ class _Reservoir:
 def trace_stats(trace, *, reuse_sample: float = 0.1, chunk_size: int = 1 << 20) -> dict:
     per = _PerKey()
     reuse = ReuseStats(reuse_sample)
+    from evictsim.mrc.trace_curve import LruByteCurve   # the LRU curve in Redis bytes (SHARDS sample)
+    lru_bytes = LruByteCurve(reuse_sample, trace.fill)
     sizes, ttls = _Reservoir(seed=1), _Reservoir(seed=2)
     ops = np.zeros(len(OP_NAMES), np.int64)
     n, first, last = 0, None, 0.0
@@ -97,7 +100,10 @@ def trace_stats(trace, *, reuse_sample: float = 0.1, chunk_size: int = 1 << 20) 
         sizes.add(chunk.size[carries_value])
         ttls.add(chunk.ttl_ms[chunk.ttl_ms > 0])
         reuse.add(chunk.key)
-    return _report(trace, n, first or 0.0, last, ops, per, sizes, ttls, reuse)
+        lru_bytes.add(chunk)
+    report = _report(trace, n, first or 0.0, last, ops, per, sizes, ttls, reuse)
+    report["lru_hit_ratio_by_key_bytes"] = lru_bytes.summary(report["working_set_bytes"])
+    return report
 
 
 def _report(trace, n, first, last, ops, per, sizes, ttls, reuse) -> dict:

@@ -26,8 +26,66 @@ def open_binary(path: Path, mode: str = "rb", named: Path | None = None) -> Bina
         return _ReproducibleGzip(path) if "w" in mode else _gzip_reader(path)
     if name.endswith(".zst"):
         import zstandard
-        return zstandard.open(path, mode)  # type: ignore[return-value]
+        if "w" in mode:
+            return zstandard.open(path, mode)  # type: ignore[return-value]
+        return _ZstdReader(path)  # type: ignore[return-value]
     return open(path, mode)
+
+
+class _ZstdReader:
+    """Reads every zstd frame of a file and raises :class:`EOFError` if the last one is cut short.
+
+    ``zstandard.open`` returns the bytes up to the cut and then a clean end of file, so a truncated
+    download would be simulated as a shorter trace; gzip raises in the same case, and so does this.
+    ``read(n)`` returns exactly ``n`` bytes until the end (the oracleGeneral reader relies on it).
+    """
+
+    _INPUT_BYTES = 1 << 20
+
+    def __init__(self, path: Path):
+        import zstandard
+        self._zstd = zstandard
+        self._raw = open(path, "rb")
+        self._decoder = zstandard.ZstdDecompressor().decompressobj()
+        self._in_frame = False       # bytes of a frame were fed since the last complete frame
+        self._buffer = bytearray()
+        self._eof = False
+
+    def _fill(self) -> None:
+        data = self._raw.read(self._INPUT_BYTES)
+        if not data:
+            self._eof = True
+            if self._in_frame:
+                raise EOFError("the zstd stream is truncated: it ends inside a frame")
+            return
+        try:
+            while data:
+                self._in_frame = True
+                self._buffer += self._decoder.decompress(data)
+                data = b""
+                if self._decoder.eof:          # a frame ended: the rest belongs to the next one
+                    data = self._decoder.unused_data
+                    self._decoder = self._zstd.ZstdDecompressor().decompressobj()
+                    self._in_frame = False
+        except self._zstd.ZstdError as exc:
+            raise EOFError(f"not a valid zstd stream ({exc})") from None
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._eof and (n < 0 or len(self._buffer) < n):
+            self._fill()
+        n = len(self._buffer) if n < 0 else min(n, len(self._buffer))
+        out = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return out
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> "_ZstdReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _gzip_reader(path: Path) -> BinaryIO:

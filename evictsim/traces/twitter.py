@@ -23,9 +23,9 @@ import pyarrow.csv as pacsv
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.base import (FILL_EXPLICIT, OP_DEL, OP_GET, OP_SET, VT_INT, VT_STRING,
-                                  RequestChunk)
-from evictsim.traces.csvblocks import CsvLayout, parse_block
+from evictsim.traces.base import (FILL_EXPLICIT, MAX_KEY_BYTES, MAX_TTL_MS, MAX_VALUE_BYTES, OP_DEL,
+                                  OP_GET, OP_SET, VT_INT, VT_STRING, RequestChunk)
+from evictsim.traces.csvblocks import CsvLayout, int64, parse_block
 from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.keymap import KeyMapper
 from evictsim.traces.names import key_names
@@ -42,7 +42,7 @@ LAYOUT = CsvLayout(
            "value_size": pa.int64(), "client": pa.string(), "op": pa.string(), "ttl": pa.int64()},
     expected={"timestamp": "whole seconds", "key_size": "a key length in bytes",
               "value_size": "a value size in bytes", "ttl": "whole seconds"},
-    checks={"timestamp": int, "key_size": int, "value_size": int, "ttl": int})
+    checks={"timestamp": int64, "key_size": int64, "value_size": int64, "ttl": int64})
 
 
 @dataclass
@@ -71,8 +71,12 @@ class TwitterTrace(FileTrace):
             (op_codes == 255, "op", f"one of {', '.join(OPS)}", ops),
             *[(cols[c] < 0, c, LAYOUT.expected[c], table.column(c))
               for c in ("timestamp", "key_size", "value_size", "ttl")],
-            (cols["key_size"] > 65535, "key_size", "a key length <= 65535", table.column("key_size")),
-            (cols["value_size"] > 2**31 - 1, "value_size", "a size below 2 GiB", table.column("value_size"))])
+            (cols["key_size"] > MAX_KEY_BYTES, "key_size", f"a key length <= {MAX_KEY_BYTES}",
+             table.column("key_size")),
+            (cols["value_size"] > MAX_VALUE_BYTES, "value_size", "a size of at most 512 MiB (Redis's "
+             "proto-max-bulk-len)", table.column("value_size")),
+            (cols["ttl"] > MAX_TTL_MS // 1000, "ttl", f"a TTL of at most {MAX_TTL_MS // 1000} seconds",
+             table.column("ttl"))])
         if state["t0"] is None and keep.any():
             state["t0"] = int(cols["timestamp"][np.argmax(keep)])
         kept_times = np.where(keep, cols["timestamp"], 0)

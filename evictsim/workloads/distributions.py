@@ -18,8 +18,29 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtri
 
+from evictsim.traces.base import MAX_TTL_MS, MAX_VALUE_BYTES
 from evictsim.traces.hashing import hash_uniform  # noqa: F401  (re-exported for generators)
 from evictsim.workloads.params import BadValue, non_negative, positive
+
+MAX_TTL_S = MAX_TTL_MS / 1000
+
+
+def value_bytes(value: Any) -> float:
+    """A value size in bytes: at most 512 MiB (Redis's proto-max-bulk-len)."""
+    number = non_negative(value)
+    if number > MAX_VALUE_BYTES:
+        raise BadValue("expected a value size of at most 512mb (536870912 bytes, Redis's "
+                       "proto-max-bulk-len)")
+    return number
+
+
+def ttl_seconds(value: Any) -> float:
+    number = positive(value)
+    if number > MAX_TTL_S:
+        raise BadValue(f"expected a TTL of at most {MAX_TTL_S:.3g} seconds")
+    if number < 0.001:
+        raise BadValue("expected a TTL of at least 0.001 s (Redis TTLs are whole milliseconds >= 1)")
+    return number
 
 @dataclass(frozen=True)
 class SizeDist:
@@ -29,7 +50,7 @@ class SizeDist:
     a: float = 0.0          # fixed value, uniform min, lognormal median
     b: float = 0.0          # uniform max, lognormal sigma
     lo: float = 1.0         # clip
-    hi: float = float(2**31 - 1)
+    hi: float = float(MAX_VALUE_BYTES)
     sizes: tuple[int, ...] = ()
     cum: tuple[float, ...] = ()
 
@@ -61,7 +82,7 @@ def _get(spec: dict, name: str, parse, default: Any = None):
 
 def parse_size_dist(value: Any) -> SizeDist:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return SizeDist("fixed", a=float(non_negative(value)), lo=0)
+        return SizeDist("fixed", a=float(value_bytes(value)), lo=0)
     if not isinstance(value, dict) or "dist" not in value:
         raise BadValue("expected a size in bytes or a mapping with dist: fixed, uniform, lognormal "
                        "or empirical")
@@ -75,15 +96,18 @@ def parse_size_dist(value: Any) -> SizeDist:
         raise BadValue(f"unknown key for dist {kind}; expected: {', '.join(sorted(allowed[kind]))}",
                        sub=sorted(extra)[0])
     if kind == "fixed":
-        return SizeDist("fixed", a=_get(value, "value", non_negative), lo=0)
+        return SizeDist("fixed", a=_get(value, "value", value_bytes), lo=0)
     if kind == "uniform":
-        lo, hi = _get(value, "min", non_negative), _get(value, "max", non_negative)
+        lo, hi = _get(value, "min", value_bytes), _get(value, "max", value_bytes)
         if hi < lo:
             raise BadValue(f"expected max >= min ({lo:g})", sub="max")
         return SizeDist("uniform", a=lo, b=hi, lo=0)
     if kind == "lognormal":
-        lo, hi = _get(value, "min", non_negative, 1.0), _get(value, "max", positive, float(2**31 - 1))
-        return SizeDist("lognormal", a=_get(value, "median", positive), b=_get(value, "sigma", non_negative),
+        lo, hi = _get(value, "min", value_bytes, 1.0), _get(value, "max", value_bytes, float(MAX_VALUE_BYTES))
+        sigma = _get(value, "sigma", non_negative)
+        if sigma > 20:
+            raise BadValue(f"expected a sigma of at most 20, got {sigma!r}", sub="sigma")
+        return SizeDist("lognormal", a=_get(value, "median", value_bytes), b=sigma,
                         lo=lo, hi=hi)
     return _empirical(value)
 
@@ -99,7 +123,7 @@ def _empirical(value: dict) -> SizeDist:
         raise BadValue("expected weights that sum to more than 0", sub="weights")
     cum = np.cumsum(w) / w.sum()
     cum[-1] = 1.0 + 1e-12
-    return SizeDist("empirical", sizes=tuple(int(non_negative(s)) for s in sizes),
+    return SizeDist("empirical", sizes=tuple(int(value_bytes(s)) for s in sizes),
                     cum=tuple(float(c) for c in cum[:-1]) + (float(cum[-1]),), lo=0)
 
 
@@ -125,9 +149,12 @@ def parse_ttl(value: Any) -> TtlDist:
     if value in (None, 0, "none", "0", False):
         return TtlDist("none")
     if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-        return TtlDist("fixed", lo_s=positive(value))
+        return TtlDist("fixed", lo_s=ttl_seconds(value))
     if isinstance(value, dict) and value.get("dist") == "uniform":
-        lo, hi = _get(value, "min", positive), _get(value, "max", positive)
+        extra = set(value) - {"dist", "min", "max"}
+        if extra:
+            raise BadValue("unknown key for dist uniform; expected: max, min", sub=sorted(map(str, extra))[0])
+        lo, hi = _get(value, "min", ttl_seconds), _get(value, "max", ttl_seconds)
         if hi < lo:
             raise BadValue(f"expected max >= min ({lo:g})", sub="max")
         return TtlDist("uniform", lo_s=lo, hi_s=hi)

@@ -5,6 +5,10 @@ Each namespace is a mapping: ``prefix`` and ``share`` (required; shares are norm
 ``keys`` (10000), ``alpha`` (0.99; 0 = uniform), ``value-size``, ``ttl``, ``ttl-fraction`` (default:
 the workload-wide values), ``key-len`` (default: the workload-wide ``key-len`` if given, else the
 prefix plus 8 digits). Setting ``key-len`` workload-wide measures what short key names save.
+
+``leak: true`` makes a namespace a leak: each of its requests is a SET of a key never written before,
+without a TTL (its ``keys``, ``alpha`` and ``ttl`` are ignored), so it writes ``rate × share`` new
+keys per second for ever: what ``evictsim leaks`` is meant to find.
 """
 from __future__ import annotations
 
@@ -14,10 +18,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from evictsim.traces.base import OP_SET
 from evictsim.traces.names import padded_names
 from evictsim.workloads.base import COMMON, Workload, key_len
 from evictsim.workloads.distributions import SizeDist, TtlDist, hash_uniform, parse_size_dist, parse_ttl
-from evictsim.workloads.params import BadValue, Param, fraction, non_negative, positive, positive_int, text
+from evictsim.workloads.params import BadValue, Param, fraction, key_count, non_negative, positive, text
 from evictsim.workloads.popularity import Zipf
 
 DEFAULT_NAMESPACES = [
@@ -39,10 +44,18 @@ class Namespace:
     ttl: TtlDist | None
     ttl_fraction: float | None
     key_len: int | None
+    leak: bool = False
 
 
-_FIELDS = {"prefix": text, "share": positive, "keys": positive_int, "alpha": non_negative,
-           "value-size": parse_size_dist, "ttl": parse_ttl, "ttl-fraction": fraction, "key-len": key_len}
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise BadValue("expected true or false")
+    return value
+
+
+_FIELDS = {"prefix": text, "share": positive, "keys": key_count, "alpha": non_negative,
+           "value-size": parse_size_dist, "ttl": parse_ttl, "ttl-fraction": fraction, "key-len": key_len,
+           "leak": _flag}
 
 
 def _namespace(spec: Any, i: int) -> Namespace:
@@ -63,7 +76,7 @@ def _namespace(spec: Any, i: int) -> Namespace:
                 raise BadValue(f"{exc}, got {spec[name]!r}", sub=f"{i}.{name}") from None
     return Namespace(values["prefix"], values["share"], values.get("keys", 10000), values.get("alpha", 0.99),
                      values.get("value-size"), values.get("ttl"), values.get("ttl-fraction"),
-                     values.get("key-len"))
+                     values.get("key-len"), values.get("leak", False))
 
 
 def parse_namespaces(value: Any) -> tuple[Namespace, ...]:
@@ -95,6 +108,7 @@ class NamespacesWorkload(Workload):
         shares = np.asarray([s.share for s in self.spaces])
         self.cum_share = np.cumsum(shares / shares.sum())
         self.cum_share[-1] = 1.0
+        self.leaks = [j for j, s in enumerate(self.spaces) if s.leak]
 
     def key_space(self) -> int:
         return int(self.offsets[-1])
@@ -104,11 +118,21 @@ class NamespacesWorkload(Workload):
 
     def start(self, rngs) -> None:
         self.rngs = rngs
+        self.leaked = [0] * len(self.leaks)    # keys each leaking namespace has written so far
         self.popularity = [Zipf(s.keys, s.alpha) for s in self.spaces]
         self.perms = [rngs["extra"].permutation(s.keys) for s in self.spaces]
 
     def space_of(self, ids: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.offsets, ids, side="right") - 1
+        space = np.searchsorted(self.offsets, ids, side="right") - 1
+        if self.leaks:      # leak ids lie past the fixed spaces: offsets[-1] + n·len(leaks) + which
+            past = ids >= self.offsets[-1]
+            space[past] = np.asarray(self.leaks)[(ids[past] - self.offsets[-1]) % len(self.leaks)]
+        return space
+
+    def local_ids(self, ids: np.ndarray, j: int) -> np.ndarray:
+        if self.spaces[j].leak:
+            return (ids - self.offsets[-1]) // len(self.leaks)
+        return ids - self.offsets[j]
 
     def requests(self, times):
         n = len(times)
@@ -118,7 +142,13 @@ class NamespacesWorkload(Workload):
             sel = np.flatnonzero(which == j)
             ranks = self.popularity[j].sample(self.rngs["keys"], len(sel))
             keys[sel] = self.offsets[j] + self.perms[j][ranks]
-        return times, self.op_mix(self.rngs["ops"], n), keys
+        ops = self.op_mix(self.rngs["ops"], n)
+        for nth, j in enumerate(self.leaks):
+            sel = np.flatnonzero(which == j)
+            keys[sel] = self.offsets[-1] + (self.leaked[nth] + np.arange(len(sel))) * len(self.leaks) + nth
+            ops[sel] = OP_SET
+            self.leaked[nth] += len(sel)
+        return times, ops, keys
 
     def attributes(self, ids):
         space = self.space_of(ids)
@@ -128,11 +158,11 @@ class NamespacesWorkload(Workload):
         salt = self.seed * 0x100000001B3
         for j, s in enumerate(self.spaces):
             sel = np.flatnonzero(space == j)
-            local = ids[sel] - self.offsets[j]
+            local = self.local_ids(ids[sel], j)
             klen[sel] = self.name_lengths(local, s.prefix, self.key_len_of(s))
             size[sel] = (s.value_size or self.p["value-size"]).quantile(hash_uniform(ids[sel], salt))
             dist = s.ttl if s.ttl is not None else self.p["ttl"]
-            if dist is not None and dist.kind != "none":
+            if dist is not None and dist.kind != "none" and not s.leak:
                 frac = s.ttl_fraction if s.ttl_fraction is not None else self.p["ttl-fraction"]
                 has = hash_uniform(ids[sel], salt + 1) < frac
                 ttl[sel] = np.where(has, dist.quantile(hash_uniform(ids[sel], salt + 2)), 0)
@@ -143,7 +173,7 @@ class NamespacesWorkload(Workload):
         pieces, where = [], []
         for j, s in enumerate(self.spaces):
             sel = np.flatnonzero(space == j)
-            local = ids[sel] - self.offsets[j]
+            local = self.local_ids(ids[sel], j)
             lengths = self.name_lengths(local, s.prefix, self.key_len_of(s))
             pieces.append(padded_names(s.prefix, local, lengths))
             where.append(sel)

@@ -63,18 +63,47 @@ def _number(value: Any, what: str) -> float:
         raise BadValue(f"expected {what}") from None
 
 
-def positive_int(value: Any) -> int:
-    number = _number(value, "a positive integer")
-    if number != int(number) or number < 1:
-        raise BadValue("expected a positive integer")
+MAX_INT = 2**63 - 1        # counts are int64 below
+MAX_KEYS = 2**31 - 1       # dense key ids are int32 (RequestChunk.key)
+
+
+def _whole(value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value           # exact: float(10**30) would round
+    number = _number(value, what)
+    if number != number or number in (float("inf"), float("-inf")) or number != int(number):
+        raise BadValue(f"expected {what}")
     return int(number)
+
+
+def positive_int(value: Any) -> int:
+    number = _whole(value, "a positive integer")
+    if number < 1:
+        raise BadValue("expected a positive integer")
+    if number > MAX_INT:
+        raise BadValue("expected a positive integer up to 2^63-1")
+    return number
 
 
 def non_negative_int(value: Any) -> int:
-    number = _number(value, "an integer >= 0")
-    if number != int(number) or number < 0:
-        raise BadValue("expected an integer >= 0")
-    return int(number)
+    number = _whole(value, "an integer >= 0")
+    if not 0 <= number <= MAX_INT:
+        raise BadValue("expected an integer in [0, 2^63-1]")
+    return number
+
+
+def key_count(value: Any) -> int:
+    """A number of distinct keys: key ids are int32, so at most 2^31-1."""
+    number = _whole(value, "a positive integer")
+    if number < 1:
+        raise BadValue("expected a positive integer")
+    if number > MAX_KEYS:
+        raise BadValue("expected at most 2^31-1 keys (key ids are int32)")
+    return number
+
+
+def key_count_or_zero(value: Any) -> int:
+    return 0 if _whole(value, "an integer >= 0") == 0 else key_count(value)
 
 
 def positive(value: Any) -> float:

@@ -12,7 +12,7 @@ import numpy as np
 
 from evictsim.traces.base import OP_GET
 from evictsim.workloads.base import COMMON
-from evictsim.workloads.params import Param, fraction, non_negative_int, positive, positive_int
+from evictsim.workloads.params import Param, fraction, key_count, key_count_or_zero, positive
 from evictsim.workloads.simple import ALPHA, KEYS, ZipfWorkload
 
 
@@ -22,10 +22,10 @@ class ScanWorkload(ZipfWorkload):
     NAME = "scan"
     PARAMS = (KEYS, ALPHA,
               Param("scan-every", 10.0, "seconds between scan starts", positive),
-              Param("scan-length", 10000, "keys read by one scan", positive_int),
+              Param("scan-length", 10000, "keys read by one scan", key_count),
               Param("scan-share", 0.5, "fraction of the requests that belong to a running scan", fraction),
               Param("cold-keys", 0, "size of the cold key range scans walk (0 = scan-length)",
-                    non_negative_int),
+                    key_count_or_zero),
               ) + COMMON
 
     def cold(self) -> int:

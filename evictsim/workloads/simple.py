@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from evictsim.workloads.base import COMMON, Workload
-from evictsim.workloads.params import Param, fraction, non_negative, positive_int
+from evictsim.workloads.params import Param, fraction, key_count, non_negative, positive_int
 from evictsim.workloads.popularity import HotCold, Zipf
 
-KEYS = Param("keys", 100_000, "number of distinct keys the requests are drawn from", positive_int)
+KEYS = Param("keys", 100_000, "number of distinct keys the requests are drawn from", key_count)
 ALPHA = Param("alpha", 0.99, "Zipf exponent: P(rank r) ∝ 1/r^alpha (0 = uniform)", non_negative)
 
 

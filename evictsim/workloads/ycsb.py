@@ -23,7 +23,7 @@ import numpy as np
 
 from evictsim.traces.base import OP_GET, OP_SET
 from evictsim.workloads.base import COMMON, Workload
-from evictsim.workloads.params import Param, choice, non_negative, positive_int
+from evictsim.workloads.params import Param, choice, key_count, non_negative, positive_int
 from evictsim.workloads.popularity import Zipf
 
 READ, UPDATE, INSERT, SCAN, RMW = range(5)
@@ -45,7 +45,7 @@ class YcsbWorkload(Workload):
 
     NAME = "ycsb"
     PARAMS = (Param("workload", "A", "YCSB core workload: A, B, C, D, E or F", choice(*MIXES)),
-              Param("records", 100_000, "records loaded before the run (YCSB recordcount)", positive_int),
+              Param("records", 100_000, "records loaded before the run (YCSB recordcount)", key_count),
               Param("request-distribution", None, "zipfian, latest or uniform (default: the "
                     "workload's own)", choice("zipfian", "latest", "uniform")),
               Param("zipfian-constant", 0.99, "Zipf exponent of the zipfian and latest choosers",

@@ -1,0 +1,125 @@
+"""The allocator model against a live redis-server (started here): fill, delete a random half, refill
+with values of another size class, then delete everything in insertion order and watch RSS decay.
+
+The model starts from the fresh server's own INFO (allocator figures and RSS: the initial condition)
+and replays exactly the requests sent, at the times they were sent. Bounds: allocator_active and
+used_memory_rss within 3% at each phase; the RSS decay after the last phase crosses half its fall
+within 1 s of the real one; after MEMORY PURGE (what the thread cache still pins) RSS within 5%.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from evictsim.keyspace.allocator import purge
+from evictsim.keyspace.allocator.replay import KeyspaceReplay
+from evictsim.keyspace.allocator.state import DEFAULT_PROCESS_RSS, new_allocator
+from evictsim.traces.base import OP_DEL, OP_SET, RequestChunk
+from evictsim.validate.resp import parse_info
+from evictsim.validate.server import start_redis
+
+N_KEYS = 100_000
+BATCH = 2_000
+PHASE_REL = 0.03
+RAMP_S = 1.0
+
+
+def key_name(i: int) -> str:
+    return f"key:{i:06d}"
+
+
+def send(conn, t0, ops, keys, sizes) -> RequestChunk:
+    """Pipeline the requests in batches; returns them as a chunk stamped with their send times."""
+    times = np.empty(len(ops))
+    for start in range(0, len(ops), BATCH):
+        stop = min(start + BATCH, len(ops))
+        times[start:stop] = time.monotonic() - t0
+        commands = [("SET", key_name(k), "x" * s) if o == OP_SET else ("DEL", key_name(k))
+                    for o, k, s in zip(ops[start:stop], keys[start:stop], sizes[start:stop])]
+        conn.pipeline(commands)
+    n = len(ops)
+    return RequestChunk(times, np.asarray(ops, np.uint8), np.asarray(keys, np.int32),
+                        np.full(n, 10, np.uint16), np.asarray(sizes, np.int32), np.zeros(n, np.int64))
+
+
+def info(conn, t0) -> tuple[float, dict]:
+    return time.monotonic() - t0, parse_info(conn.call("INFO", "memory"))
+
+
+def test_phases_and_decay_follow_a_live_server():
+    rng = np.random.default_rng(7)
+    with start_redis({"hz": 10}) as server, server.connect() as conn:
+        t0 = time.monotonic()
+        time.sleep(1.2)                                  # let the cron sample the empty server
+        _, fresh = info(conn, t0)
+        process_rss = fresh["used_memory_rss"] - fresh["allocator_resident"]
+        state = new_allocator(16, max_slabs=1 << 16, base_allocated=fresh["allocator_allocated"],
+                              base_active=fresh["allocator_active"],
+                              base_resident=fresh["allocator_resident"], process_baseline_rss=process_rss)
+        model = KeyspaceReplay(state, 2 * N_KEYS, used_memory_base=fresh["used_memory"])
+        phases = []
+        first = np.arange(N_KEYS)
+        deleted = rng.permutation(N_KEYS)[:N_KEYS // 2]
+        second = np.arange(N_KEYS, N_KEYS + N_KEYS // 2)
+        survivors = np.setdiff1d(first, deleted)
+        plan = [
+            ("fill 100 B", [OP_SET] * N_KEYS, first, [100] * N_KEYS),
+            ("delete random half", [OP_DEL] * len(deleted), deleted, [0] * len(deleted)),
+            ("refill 200 B", [OP_SET] * len(second), second, [200] * len(second)),
+        ]
+        for name, ops, keys, sizes in plan:
+            chunk = send(conn, t0, ops, keys, sizes)
+            time.sleep(1.2)
+            when, real = info(conn, t0)
+            phases.append((name, real, model.run(chunk, when)))
+        everything = np.concatenate([survivors, second])
+        chunk = send(conn, t0, [OP_DEL] * len(everything), everything, [0] * len(everything))
+        ramp_real, ramp_model = [], []
+        ramp_start = time.monotonic() - t0
+        pending = chunk
+        while time.monotonic() - t0 < ramp_start + 13:
+            time.sleep(0.5)
+            when, real = info(conn, t0)
+            ticks = model.run(pending, when)
+            pending = RequestChunk(np.zeros(0), np.zeros(0, np.uint8), np.zeros(0, np.int32),
+                                   np.zeros(0, np.uint16), np.zeros(0, np.int32), np.zeros(0, np.int64))
+            ramp_real.append((when, real["used_memory_rss"]))
+            ramp_model.append((when, int(ticks["used_memory_rss"][-1])))
+        conn.call("MEMORY", "PURGE")                     # what is left: thread-cache-pinned slabs
+        purge(state)
+        time.sleep(0.3)
+        when, purged_real = info(conn, t0)
+        purged_model = int(model.run(pending, when)["used_memory_rss"][-1])
+
+    print(f"\nfresh server: process baseline RSS - allocator_resident = {process_rss} B "
+          f"(default parameter {DEFAULT_PROCESS_RSS})")
+    print("| phase | real active | model active | err | real RSS | model RSS | err |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    errors = []
+    for name, real, ticks in phases:
+        active, rss = int(ticks["allocator_active"][-1]), int(ticks["used_memory_rss"][-1])
+        e_active = active / real["allocator_active"] - 1
+        e_rss = rss / real["used_memory_rss"] - 1
+        errors.append((name, e_active, e_rss))
+        print(f"| {name} | {real['allocator_active']} | {active} | {100 * e_active:+.2f}% | "
+              f"{real['used_memory_rss']} | {rss} | {100 * e_rss:+.2f}% |")
+    print("ramp (s, real RSS, model RSS):", [(round(t - ramp_start, 1), r, m)
+                                             for (t, r), (_, m) in zip(ramp_real, ramp_model)])
+    assert 4_000_000 < process_rss < 12_000_000
+    for name, e_active, e_rss in errors:
+        assert abs(e_active) < PHASE_REL and abs(e_rss) < PHASE_REL, name
+    # the delete/refill story itself: active stays after the random half, grows on the refill
+    assert phases[1][2]["allocator_active"][-1] > 0.97 * phases[0][2]["allocator_active"][-1]
+    real_rss = np.array([r for _, r in ramp_real], float)
+    model_rss = np.array([m for _, m in ramp_model], float)
+    times = np.array([t for t, _ in ramp_real]) - ramp_start
+    real_fall = real_rss[0] - real_rss[-1]
+    assert real_fall > 0.5 * (phases[2][1]["used_memory_rss"] - fresh["used_memory_rss"])
+    half_real = times[np.argmax(real_rss <= real_rss[0] - real_fall / 2)]
+    model_fall = model_rss[0] - model_rss[-1]
+    half_model = times[np.argmax(model_rss <= model_rss[0] - model_fall / 2)]
+    print(f"RSS half-fall: real {half_real:.1f} s, model {half_model:.1f} s after the deletes began")
+    assert abs(half_real - half_model) <= RAMP_S
+    print(f"after MEMORY PURGE: real RSS {purged_real['used_memory_rss']}, model {purged_model}")
+    assert abs(purged_model / purged_real["used_memory_rss"] - 1) < 0.05
