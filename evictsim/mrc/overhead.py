@@ -22,6 +22,7 @@ import numpy as np
 
 from evictsim.config import RedisConfig
 from evictsim.keyspace.hashtable import next_pow2_py
+from evictsim.policies import policy_spec
 from evictsim.keyspace.memory import key_bytes_array, shared_integers_allowed
 from evictsim.traces.base import RequestChunk
 
@@ -42,7 +43,7 @@ def key_footprint(sample: RequestChunk, cfg: RedisConfig) -> KeyFootprint:
         return KeyFootprint(0.0, 0.0, 0)
     last = len(sample) - 1 - np.unique(sample.key[::-1], return_index=True)[1]
     vtype = None if sample.vtype is None else sample.vtype[last]
-    shared = shared_integers_allowed(max(cfg.maxmemory, 1), cfg.maxmemory_policy)
+    shared = shared_integers_allowed(max(cfg.maxmemory, 1), policy_spec(cfg.maxmemory_policy).no_shared_integers)
     has_ttl = sample.ttl_ms[last] > 0
     per_key = key_bytes_array(sample.key_len[last], sample.size[last], has_ttl, vtype,
                               quantum=cfg.jemalloc_quantum, shared_ok=shared)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evictsim.config import RedisConfig
+from evictsim.policies import policy_spec
 from evictsim.keyspace.memory import shared_integers_allowed
 from evictsim.mrc.overhead import key_footprint, key_room
 from evictsim.mrc.sampling import TraceSample
@@ -40,7 +41,7 @@ class StackProfile:
 
 def stack_profile(sample: TraceSample, cfg: RedisConfig) -> StackProfile:
     chunk = sample.trace.requests
-    shared = shared_integers_allowed(max(cfg.maxmemory, 1), cfg.maxmemory_policy)
+    shared = shared_integers_allowed(max(cfg.maxmemory, 1), policy_spec(cfg.maxmemory_policy).no_shared_integers)
     distance = stack_distances(chunk, quantum=cfg.jemalloc_quantum, shared_ok=shared,
                                fill=sample.fill == FILL_LOOK_ASIDE)
     is_get = chunk.op == OP_GET
