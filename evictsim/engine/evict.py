@@ -45,7 +45,7 @@ def perform_evictions(core, policy, now_ms):
             return _wait_for_lazyfree(core, maxmemory)
         before = stats[USED_MEMORY]      # Redis measures the used_memory delta around the delete,
         count_tag(core, k, TAG_EVICTED, 1)                      # so a table freed by its rehash
-        delete_key(core, policy, k, lazy)                       # step counts
+        delete_key(core, policy, k, lazy, True)                       # step counts
         freed += before - stats[USED_MEMORY]
         stats[EVICTED_KEYS] += 1
         keys_freed += 1

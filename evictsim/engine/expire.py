@@ -50,7 +50,7 @@ def _scan_loop(core, policy, num, now_ms, lazy):
                 ttl = expire[e] - now_ms
                 if now_ms > expire[e]:
                     count_tag(core, e, TAG_EXPIRED, 1)
-                    delete_key(core, policy, e, lazy)
+                    delete_key(core, policy, e, lazy, True)
                     st[EXPIRED_KEYS_ACTIVE] += 1
                     expired += 1
                 if ttl > 0:
@@ -195,5 +195,5 @@ def expire_due_exact(core, policy, now_ms, lazy):
         heap_pop(heap, st)
         if (flags[k] & HAS_TTL) and expire[k] == t:
             count_tag(core, k, TAG_EXPIRED, 1)
-            delete_key(core, policy, k, lazy)
+            delete_key(core, policy, k, lazy, True)
             st[EXPIRED_KEYS_EXACT] += 1

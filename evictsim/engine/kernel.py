@@ -22,13 +22,15 @@ from evictsim.jit import kernel
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import argument_bytes, command_argv_bytes, expire_entry_bytes
-from evictsim.keyspace.ops import EXPIRES, MAIN, add_used, lazyfree_progress
+from evictsim.keyspace.ops import EXPIRES, MAIN, add_used, delete_key, lazyfree_progress
+from evictsim.metrics.namespaces import TAG_EVICTED, count_tag
+from evictsim.policies.contract import policy_overflow
 from evictsim.metrics.counters import (C_ACTIVEREHASHING, C_BATCH_US, C_CLIENT_GROWTH, C_EVICT_LIMIT_US,
-                                       C_EXPIRY_MODE, C_FILL_LOOKASIDE, C_HISTOGRAM_BYTES, C_LAZYFREE_EXPIRE,
+                                       C_EXPIRY_MODE, C_FILL_LOOKASIDE, C_HISTOGRAM_BYTES, C_LAZYFREE_EVICTION, C_LAZYFREE_EXPIRE,
                                        C_MAXMEMORY, C_QUANTUM, C_REHASH_BUCKETS_PER_CRON, C_SCRIPT_PROTOCOL,
                                        CF_LAZYFREE_BYTES_PER_US, CLIENT_STARTED, CMD_DBSIZE, CMD_DEL,
                                        CMD_EVALSHA, CMD_GET, CMD_SET, COMMANDS_SEEN, EVICT_PROC_ACTIVE,
-                                       EVICT_PROC_LAST_US, EXPIRY_EXACT, EXPIRY_REDIS, LRU_CLOCK,
+                                       EVICT_PROC_LAST_US, EVICTED_KEYS, EXPIRY_EXACT, EXPIRY_REDIS, LRU_CLOCK,
                                        NEXT_LOOP_US, OVERHEAD_BYTES, REQUESTS, USED_MEMORY, USED_MEMORY_PEAK)
 from evictsim.outcomes import GET_HIT, GET_MISS_FILLED, STALE_OFFSET
 from evictsim.traces.base import OP_GET, OP_SET
@@ -103,6 +105,18 @@ def command_mask(o, code, script):
 
 
 @kernel
+def drain_overflow(core, policy, vtime):
+    """Keys the policy gives up although memory is within maxmemory (a segment over its share):
+    evicted through the core's delete path. Compiled away for policies without the hook."""
+    k = policy_overflow(policy, core, vtime)
+    while k != -1:
+        count_tag(core, k, TAG_EVICTED, 1)
+        core.server.stats[EVICTED_KEYS] += 1
+        delete_key(core, policy, k, core.server.config[C_LAZYFREE_EVICTION] != 0, True)
+        k = policy_overflow(policy, core, vtime)
+
+
+@kernel
 def process_requests(requests, lo, hi, recording, core, policy):
     """Serve requests ``lo..hi-1`` (times in absolute wall-clock µs).
 
@@ -159,6 +173,7 @@ def process_requests(requests, lo, hi, recording, core, policy):
         else:
             code = do_del(core, policy, req.key, now_ms)
         stats[USED_MEMORY] -= argv
+        drain_overflow(core, policy, vtime)
         note_commands(command_mask(o, code, script), config, stats)
         if recording.keep_outcomes:
             recording.outcomes[i] = code

@@ -19,17 +19,19 @@ from evictsim.keyspace.memory import argument_bytes, deferrable_bytes, key_part_
 from evictsim.keyspace.ops import (MAIN, PRESENT, charge_key_bytes, delete_key, dict_find_step, dict_insert,
                                    expire_if_needed, generic_delete_lookups, remove_expire, set_expire)
 from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LAZYFREE_EXPIRE, C_LAZYFREE_SERVER_DEL,
-                                       C_LAZYFREE_USER_DEL, C_MAXMEMORY, C_QUANTUM, C_SCRIPT_PROTOCOL,
-                                       C_SHARED_INT_OK, DELS, EXPIRY_EXACT, FILLS, GET_HITS, GETS,
+                                       C_LAZYFREE_USER_DEL, C_LAZYFREE_EVICTION, C_MAXMEMORY, C_QUANTUM, C_SCRIPT_PROTOCOL,
+                                       C_SHARED_INT_OK, DELS, EVICTED_KEYS, EXPIRY_EXACT, FILLS, GET_HITS, GETS,
                                        HEAP_SIZE, KEYSPACE_HITS, KEYSPACE_MISSES, LAZYFREE_PENDING_BYTES,
                                        LAZYFREE_PENDING_OBJECTS, LUA_VALUE_ALLOC, OVERHEAD_BYTES,
                                        REJECTED_WRITES, SETS, USED_MEMORY)
-from evictsim.metrics.namespaces import TAG_GETS, TAG_HITS, TAG_KEYS, count_tag
+from evictsim.metrics.namespaces import TAG_EVICTED, TAG_GETS, TAG_HITS, TAG_KEYS, count_tag
 from evictsim.outcomes import (DEL_ABSENT, DEL_LIVE, DEL_STALE, GET_HIT, GET_MISS_FILLED, GET_MISS_NO_FILL,
                                GET_MISS_REFUSED, SET_CREATED, SET_OVERWROTE, SET_REFUSED, STALE_OFFSET)
-from evictsim.policies.contract import policy_on_hit, policy_on_insert
+from evictsim.policies.contract import policy_admit, policy_on_hit, policy_on_insert
 
 Request = namedtuple("Request", "key key_len size vtype ttl_ms vtime next_vtime")
+# what set_key found and did
+SET_NEW, SET_EXISTED, SET_NEW_REFUSED_BY_POLICY = 0, 1, 2
 
 
 @kernel
@@ -72,7 +74,8 @@ def lua_value_size(n, vtype, refused, config, stats):
 @kernel
 def set_key(core, policy, req, size, now_ms):
     """``SET key value [PX ttl]``: add or overwrite (``size`` is the value's allocation length).
-    Returns True if a key (live or stale) was there."""
+    Returns SET_EXISTED if a key (live or stale) was there, SET_NEW, or SET_NEW_REFUSED_BY_POLICY
+    when the policy's admission refused the new key (the caller evicts it after the command)."""
     config = core.server.config
     stats = core.server.stats
     keys = core.keys
@@ -82,10 +85,11 @@ def set_key(core, policy, req, size, now_ms):
     shared_ok = config[C_SHARED_INT_OK]
     dict_find_step(core, MAIN)                                # lookupKeyWrite
     was_present = (keys.flags[k] & PRESENT) != 0
+    result = SET_EXISTED if was_present else SET_NEW
     live = was_present and not expire_if_needed(core, policy, k, now_ms, config[C_LAZYFREE_EXPIRE] != 0)
     if live:
         dict_find_step(core, MAIN)                            # dbOverwrite finds the entry again
-        policy_on_hit(policy, core, k, size, now_ms, req.vtime, req.next_vtime)
+        policy_on_hit(policy, core, k, keys.charged[0, k], now_ms, req.vtime, req.next_vtime)
         charged = keys.charged
         deferred = 0
         if charged.shape[0] > 1:          # the old value: a background free with lazyfree-server-del
@@ -113,7 +117,10 @@ def set_key(core, policy, req, size, now_ms):
         count_tag(core, k, TAG_KEYS, 1)
         if keys.charged.shape[0] > 1:
             keys.charged[1, k] = deferrable_bytes(size, vtype, quantum)
-        policy_on_insert(policy, core, k, size, now_ms, req.vtime, req.next_vtime)
+        if policy_admit(policy, core, k, keys.charged[0, k], req.vtime):
+            policy_on_insert(policy, core, k, keys.charged[0, k], now_ms, req.vtime, req.next_vtime)
+        else:
+            result = SET_NEW_REFUSED_BY_POLICY
     remove_expire(core, k)                                    # SET without KEEPTTL
     if req.ttl_ms > 0:
         set_expire(core, k, now_ms + req.ttl_ms, config[C_MAXMEMORY])
@@ -122,7 +129,7 @@ def set_key(core, policy, req, size, now_ms):
             if stats[HEAP_SIZE] == len(heap.times):
                 heap_compact(core)
             heap_push(heap, stats, now_ms + req.ttl_ms, k)
-    return was_present
+    return result
 
 
 @kernel
@@ -142,7 +149,7 @@ def do_get(core, policy, req, now_ms, oom, fill):
             stats[KEYSPACE_HITS] += 1
             stats[GET_HITS] += 1
             count_tag(core, k, TAG_HITS, 1)
-            policy_on_hit(policy, core, k, req.size, now_ms, req.vtime, req.next_vtime)
+            policy_on_hit(policy, core, k, core.keys.charged[0, k], now_ms, req.vtime, req.next_vtime)
             return GET_HIT
     stats[KEYSPACE_MISSES] += 1
     if not fill:
@@ -152,7 +159,9 @@ def do_get(core, policy, req, now_ms, oom, fill):
         lua_value_size(req.size, req.vtype, True, config, stats)
         return GET_MISS_REFUSED + lazy
     stats[FILLS] += 1
-    set_key(core, policy, req, lua_value_size(req.size, req.vtype, False, config, stats), now_ms)
+    if set_key(core, policy, req, lua_value_size(req.size, req.vtype, False, config, stats),
+               now_ms) == SET_NEW_REFUSED_BY_POLICY:
+        evict_refused(core, policy, k)
     return GET_MISS_FILLED + STALE_OFFSET * lazy
 
 
@@ -165,8 +174,19 @@ def do_set(core, policy, req, now_ms, oom):
         stats[REJECTED_WRITES] += 1
         lua_value_size(req.size, req.vtype, True, config, stats)
         return SET_REFUSED
-    existed = set_key(core, policy, req, lua_value_size(req.size, req.vtype, False, config, stats), now_ms)
-    return SET_OVERWROTE if existed else SET_CREATED
+    done = set_key(core, policy, req, lua_value_size(req.size, req.vtype, False, config, stats), now_ms)
+    if done == SET_NEW_REFUSED_BY_POLICY:
+        evict_refused(core, policy, req.key)
+    return SET_OVERWROTE if done == SET_EXISTED else SET_CREATED
+
+
+@kernel
+def evict_refused(core, policy, k):
+    """A key the policy's admission refused: stored by the command, then evicted (the policy never
+    held it, so it is not told)."""
+    count_tag(core, k, TAG_EVICTED, 1)
+    core.server.stats[EVICTED_KEYS] += 1
+    delete_key(core, policy, k, core.server.config[C_LAZYFREE_EVICTION] != 0, False)
 
 
 @kernel
@@ -180,5 +200,5 @@ def do_del(core, policy, k, now_ms):
     if (core.keys.flags[k] & PRESENT) == 0:
         generic_delete_lookups(core, k)
         return DEL_ABSENT
-    delete_key(core, policy, k, config[C_LAZYFREE_USER_DEL] != 0)
+    delete_key(core, policy, k, config[C_LAZYFREE_USER_DEL] != 0, True)
     return DEL_LIVE

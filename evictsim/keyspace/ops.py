@@ -70,8 +70,9 @@ def dict_remove(core, d, k):
 
 
 @kernel
-def delete_key(core, policy, k, lazy):
-    """``dbSyncDelete`` / ``dbAsyncDelete``: drop the key from both dicts and free its bytes.
+def delete_key(core, policy, k, lazy, tell_policy):
+    """``dbSyncDelete`` / ``dbAsyncDelete``: drop the key from both dicts and free its bytes; the
+    policy hears of it (``tell_policy`` False only for a key its admission refused: it never held it).
 
     Returns the bytes freed now. With ``lazy`` (the lazyfree setting of this kind of delete) a big
     aggregate value goes to the background free queue instead: it stays in used_memory until the
@@ -93,7 +94,8 @@ def delete_key(core, policy, k, lazy):
         entry = expire_entry_bytes(core.server.config[C_QUANTUM])
         freed += entry
         total += entry
-    policy_on_remove(policy, core, k)
+    if tell_policy:
+        policy_on_remove(policy, core, k)
     release_key(core.memory, k, has_ttl)
     keys.flags[k] = 0
     charged[0, k] = 0
@@ -157,7 +159,7 @@ def expire_if_needed(core, policy, k, now_ms, lazy):
     get_expire_lookups(core, k)
     if is_stale(core.keys, k, now_ms):
         count_tag(core, k, TAG_EXPIRED, 1)
-        delete_key(core, policy, k, lazy)
+        delete_key(core, policy, k, lazy, True)
         core.server.stats[EXPIRED_KEYS_LAZY] += 1
         return True
     return False

@@ -21,7 +21,6 @@ from evictsim import atomic
 from evictsim.config import RedisConfig
 from evictsim.oracle.commands import Request
 from evictsim.oracle.driver import run_processes
-from evictsim.oracle.fidelity import KERNEL
 from evictsim.oracle.memory import expire_entry_bytes
 from evictsim.oracle.server import OracleServer
 from evictsim.results import TIMESERIES_COLUMNS, timeseries_to_csv
@@ -72,7 +71,7 @@ def replay(chunk: RequestChunk, key_names: list[str], cfg: RedisConfig, *, seed:
     t_us = [start_us + int(round(float(t) * 1e6)) for t in chunk.time]
     vtype = chunk.vtype if chunk.vtype is not None else np.zeros(n, np.uint8)
     server = OracleServer(cfg, seed=seed, start_us=start_us, fill=fill == FILL_LOOK_ASIDE,
-                          protocol_script=protocol == "script", fidelity=KERNEL)
+                          protocol_script=protocol == "script")
     counts = {c: np.zeros(len(spaces), np.int64) for c in ("gets", "keyspace_hits", "evicted_keys",
                                                            "expired_keys")}
 

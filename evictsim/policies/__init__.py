@@ -40,7 +40,9 @@ class PolicySpec:
 
 
 def _load_builtin() -> None:
+    from evictsim.policies.exact_family import register_exact_policies
     _register_redis_policies()
+    register_exact_policies(register_policy, PolicySpec)
 
 
 POLICIES: Registry[PolicySpec] = Registry("maxmemory-policy", loader=_load_builtin)

@@ -11,7 +11,12 @@ of its own holding NumPy arrays) and registers compiled hooks for that class:
 * ``on_remove(state, core, k)``: ``k`` left, for any reason (its own victim, expiry, DEL, overwrite
   is not a removal); the core calls it from its one delete path;
 * ``victim(state, core, now_ms) -> int``: a resident key to evict, or -1 when there is none;
-* ``admit(state, core, k, size, vtime) -> bool``: optional admission (W-TinyLFU).
+* ``admit(state, core, k, size, vtime) -> bool``: optional admission (W-TinyLFU); a key it refuses
+  is stored by the command (Redis stores every SET) and evicted right after it, unseen by the policy;
+* ``overflow(state, core, vtime) -> int``: optional: a resident key the policy must evict although
+  memory is within maxmemory (a segment over its share), or -1; drained after every command.
+
+``size`` is the key's bytes as the byte model charges them (entry, key, value).
 
 ``vtime`` is the request's index in the trace and ``next_vtime`` that key's next request (int64 max
 when there is none; only filled for policies whose spec ``needs_next_access``). Policies that do not
@@ -40,6 +45,7 @@ class PolicyHooks:
     on_remove: Callable
     victim: Callable
     admit: Callable | None = None
+    overflow: Callable | None = None
     takes_core: bool = True
 
 
@@ -47,11 +53,12 @@ HOOKS: dict[type, PolicyHooks] = {}
 
 
 def register_hooks(state_class: type, *, on_hit: Callable, on_insert: Callable, on_remove: Callable,
-                   victim: Callable, admit: Callable | None = None, takes_core: bool = True) -> None:
+                   victim: Callable, admit: Callable | None = None, overflow: Callable | None = None,
+                   takes_core: bool = True) -> None:
     """Make ``state_class`` a policy state the core can drive (once per class)."""
     if state_class in HOOKS:
         raise ValueError(f"policy hooks for {state_class.__name__} registered twice")
-    HOOKS[state_class] = PolicyHooks(on_hit, on_insert, on_remove, victim, admit, takes_core)
+    HOOKS[state_class] = PolicyHooks(on_hit, on_insert, on_remove, victim, admit, overflow, takes_core)
 
 
 def _hooks(state_type) -> PolicyHooks:
@@ -78,6 +85,10 @@ def policy_victim(state, core, now_ms, vtime):
 
 
 def policy_admit(state, core, k, size, vtime):
+    raise NotImplementedError("compiled only")
+
+
+def policy_overflow(state, core, vtime):
     raise NotImplementedError("compiled only")
 
 
@@ -128,3 +139,14 @@ def _admit(state, core, k, size, vtime):
     if hooks.takes_core:
         return lambda state, core, k, size, vtime: impl(state, core, k, size, vtime)
     return lambda state, core, k, size, vtime: impl(state, k, size, vtime)
+
+
+@overload(policy_overflow, jit_options=_JIT)
+def _overflow(state, core, vtime):
+    hooks = _hooks(state)
+    impl = hooks.overflow
+    if impl is None:
+        return lambda state, core, vtime: -1
+    if hooks.takes_core:
+        return lambda state, core, vtime: impl(state, core, vtime)
+    return lambda state, core, vtime: impl(state, vtime)
