@@ -71,7 +71,7 @@ def simulate(trace: Any, maxmemory: Any = None, policy: str | None = None, *, se
              start_time: float | None = None, record_outcomes: bool = False, progress: bool = False,
              config: Mapping[str, Any] | RedisConfig | None = None, protocol: str = "script",
              record_memory: bool = False, workload: Mapping[str, Any] | None = None,
-             warmup: Any = None, **redis_config: Any) -> Result:
+             warmup: Any = None, namespaces: Any = None, **redis_config: Any) -> Result:
     """Simulate a Redis server serving ``trace``; return counters, time series and (optionally)
     per-request outcome codes. Same inputs and seed → identical result.
 
@@ -80,6 +80,10 @@ def simulate(trace: Any, maxmemory: Any = None, policy: str | None = None, *, se
     (the first eviction, or the working set seen): ``result.steady_hit_ratio`` and
     ``result.steady_ceiling_hit_ratio`` are measured after it. Compiling the kernels (the first run
     in a process) is timed apart, as ``timing.compile_s``, not in ``simulate_s``.
+
+    ``namespaces`` (True for the key prefix up to the first ``:``, or ``"sess:*,cache:*"``, or
+    ``"re:PATTERN"``) counts GETs, hits, keys, bytes, evictions and expirations per namespace:
+    ``result.summary["namespaces"]`` and ``result.extras["namespaces"]`` (written as namespaces.csv).
 
     ``protocol="script"`` models the reference harness (each request one EVALSHA of a Lua script,
     INFO read every second); ``"plain"`` models a client sending GET/SET/DEL directly. The difference
@@ -95,10 +99,15 @@ def simulate(trace: Any, maxmemory: Any = None, policy: str | None = None, *, se
     warmup_s = None if warmup is None else _warmup_seconds(warmup)
     source = resolve_trace(trace, workload, seed)
     compile_s = warm_kernels()
+    tagger = None
+    if namespaces is not None and namespaces is not False:
+        from evictsim.metrics.namespace_tags import NamespaceTagger, parse_namespaces
+        tagger = NamespaceTagger(source, parse_namespaces(namespaces))
     result = run_simulation(source, cfg, seed=seed,
                             start_time=DEFAULT_START_TIME if start_time is None else float(start_time),
                             record_outcomes=record_outcomes, progress=progress,
-                            protocol_script=protocol == "script", record_memory=record_memory)
+                            protocol_script=protocol == "script", record_memory=record_memory,
+                            namespaces=tagger)
     result.summary.setdefault("timing", {})["compile_s"] = round(compile_s, 6)
     if warmup_s is not None:
         from evictsim.steady_state import steady_fields

@@ -122,6 +122,8 @@ class Result:
                 with open(tmp, "wb") as fh:
                     np.save(fh, self.outcomes)
         atomic.write_text(out / "timeseries.csv", timeseries_to_csv(self.timeseries))
+        if "namespaces" in self.extras:
+            atomic.write_text(out / "namespaces.csv", namespaces_to_csv(self.extras["namespaces"]))
         if parquet:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -139,6 +141,18 @@ def _fmt(col: str, v: Any) -> str:
     if col in FLOAT_COLUMNS:
         return "" if not np.isfinite(v) else repr(round(float(v), 9))
     return str(int(v))
+
+
+def namespaces_to_csv(rows: dict[str, np.ndarray]) -> str:
+    """namespaces.csv: one row per sample per namespace (the columns ``evictsim leaks`` reads)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    names = list(rows)
+    writer.writerow(names)
+    for i in range(len(rows["time"])):
+        writer.writerow([repr(round(float(rows[c][i]), 9)) if c == "time" else
+                         (str(rows[c][i]) if c == "namespace" else int(rows[c][i])) for c in names])
+    return buf.getvalue()
 
 
 def timeseries_to_csv(ts: dict[str, np.ndarray]) -> str:

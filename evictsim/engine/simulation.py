@@ -166,7 +166,7 @@ class _Instance:
                  namespaces=None):
         cfg = spec.config
         self.spec = spec
-        n_names = len(namespaces.names) if namespaces is not None else 0
+        n_names = namespaces.capacity if namespaces is not None else 0
         self.server = ServerModel(cfg, seed=seed, start_time=start_time, fill=trace.fill,
                                   n_keys_hint=getattr(trace, "n_keys_hint", None) if stream.single else None,
                                   protocol_script=protocol_script, n_namespaces=n_names)
@@ -177,6 +177,7 @@ class _Instance:
         self.sample_us = int(round(cfg.sample_interval * 1e6))
         self.end_us: int | None = None
         self.cron_s = 0.0
+        self.namespace_names = namespaces.names if namespaces is not None else []
 
     def processes(self, env: simpy.Environment, bar) -> None:
         """Started in this order, so at equal times cron runs first, then the sampler, then the client."""
@@ -239,8 +240,28 @@ class _Instance:
             extras["memory"] = (np.concatenate(cursor.memory) if cursor.memory
                                 else np.zeros((0, 3), np.int64))
         if series.namespace_rows:
-            extras["namespaces"] = series.namespace_columns()
+            extras["namespaces"] = _named_rows(series.namespace_columns(), self.namespace_names)
+            summary["namespaces"] = _namespace_summary(extras["namespaces"])
         return Result(summary=summary, timeseries=series.columns(), outcomes=outcomes, extras=extras)
+
+
+def _named_rows(columns: dict, names: list[str]) -> dict:
+    """Rows of the namespaces that were seen, with their names."""
+    keep = columns["namespace"] < len(names)
+    out = {k: v[keep] for k, v in columns.items()}
+    out["namespace"] = np.asarray(names, dtype=object)[out["namespace"]]
+    return out
+
+
+def _namespace_summary(rows: dict) -> dict:
+    """Each namespace's counters at the last sample, and its hit ratio."""
+    last = rows["time"] == rows["time"][-1]
+    out = {}
+    for i in np.flatnonzero(last):
+        entry = {k: int(v[i]) for k, v in rows.items() if k not in ("time", "namespace")}
+        entry["hit_ratio"] = entry["keyspace_hits"] / entry["gets"] if entry["gets"] else None
+        out[str(rows["namespace"][i])] = entry
+    return out
 
 
 def run_instances(trace: Trace, instances: list[InstanceSpec], *, router=None, seed: int, start_time: float,
@@ -255,6 +276,8 @@ def run_instances(trace: Trace, instances: list[InstanceSpec], *, router=None, s
     router = router if router is not None else SingleRoute()
     if router.instances != len(instances):
         raise ValueError(f"router has {router.instances} instances, {len(instances)} configured")
+    if namespaces is not None and router.instances > 1:
+        raise ValueError("per-namespace counters are per instance: run each partition on its own")
     reader = _Prefetcher(iter(trace.chunks(CHUNK_SIZE)))
     stream = RoutedStream(reader.next, router)
     env = simpy.Environment()

@@ -1,0 +1,101 @@
+"""Which namespace each key belongs to, for the per-namespace counters of one instance.
+
+By default a key's namespace is its prefix up to and including the first ``:`` (``sess:`` for
+``sess:42``; ``(none)`` without one); ``--namespaces 'sess:*,cache:*'`` names them by globs (the
+first that matches; ``(other)`` otherwise) and ``re:PATTERN`` by a regex's first group or match.
+Each new key id is named once, when it first appears; up to 255 distinct namespaces are counted,
+the rest together as ``(more)``.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+
+import numpy as np
+
+from evictsim.errors import UserInputError
+from evictsim.traces.base import RequestChunk
+from evictsim.traces.names import key_names
+
+CAPACITY = 256          # tags are uint8
+OVERFLOW = "(more)"
+
+
+def parse_namespaces(spec: str | bool | None, *, option: str = "--namespaces"):
+    """None/False: off; True or "prefix": the default prefix rule; else globs or ``re:PATTERN``."""
+    if spec is None or spec is False:
+        return None
+    if spec is True or spec == "prefix":
+        return ("prefix", None)
+    text = str(spec).strip()
+    if text.startswith("re:"):
+        try:
+            return ("regex", re.compile(text[3:]))
+        except re.error as exc:
+            raise UserInputError(f"expected a regular expression, got {text[3:]!r} ({exc})", source=option) from None
+    globs = [g.strip() for g in text.split(",") if g.strip()]
+    if not globs:
+        raise UserInputError("expected 'prefix', globs separated by commas, or re:PATTERN", source=option)
+    return ("globs", globs)
+
+
+class NamespaceTagger:
+    """Tags per request for a trace's chunks, naming new keys as they appear."""
+
+    capacity = CAPACITY
+
+    def __init__(self, trace, rule=("prefix", None)):
+        if getattr(trace, "key_namer", None) is None and getattr(trace, "key_names", None) is not None:
+            from evictsim.traces.names import ListNamer
+            trace = _Named(ListNamer(trace.key_names))
+        self.trace = trace
+        self.kind, self.arg = rule
+        self.names: list[str] = []
+        self._tag_of: dict[str, int] = {}
+        self._key_tag = np.full(0, -1, np.int16)
+
+    def _namespace(self, name: str) -> str:
+        if self.kind == "prefix":
+            cut = name.find(":")
+            return name[:cut + 1] if cut >= 0 else "(none)"
+        if self.kind == "globs":
+            return next((g for g in self.arg if fnmatch.fnmatchcase(name, g)), "(other)")
+        m = self.arg.search(name)
+        return "(other)" if m is None else (m.group(1) if m.groups() else m.group(0))
+
+    def _tag(self, namespace: str) -> int:
+        tag = self._tag_of.get(namespace)
+        if tag is None:
+            if len(self.names) == CAPACITY - 1 and namespace != OVERFLOW:
+                return self._tag(OVERFLOW)
+            tag = len(self.names)
+            self.names.append(namespace)
+            self._tag_of[namespace] = tag
+        return tag
+
+    def tags(self, chunk: RequestChunk) -> np.ndarray:
+        keys = chunk.key
+        top = int(keys.max()) + 1 if len(keys) else 0
+        if top > len(self._key_tag):
+            grown = np.full(max(top, 2 * len(self._key_tag)), -1, np.int16)
+            grown[:len(self._key_tag)] = self._key_tag
+            self._key_tag = grown
+        unseen = self._key_tag[keys] < 0
+        if unseen.any():
+            fresh, rows = np.unique(keys[unseen], return_index=True)
+            rows = np.flatnonzero(unseen)[rows]
+            names = key_names(self.trace, _rows(chunk, rows))
+            self._key_tag[fresh] = [self._tag(self._namespace(n)) for n in names.to_pylist()]
+        return self._key_tag[keys].astype(np.uint8)
+
+
+class _Named:
+    """A trace given as an id → name list (``ArrayTrace(key_names=...)``)."""
+
+    def __init__(self, namer):
+        self.key_namer = namer
+
+
+def _rows(chunk: RequestChunk, rows: np.ndarray) -> RequestChunk:
+    return RequestChunk(chunk.time[rows], chunk.op[rows], chunk.key[rows], chunk.key_len[rows],
+                        chunk.size[rows], chunk.ttl_ms[rows], None)
