@@ -4,10 +4,8 @@
     .venv/bin/python benchmarks/fidelity.py zipf__allkeys-lru__mm25
 """
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from reference import RUNS, format_table, run_reference  # noqa: E402
+from evictsim.validate.reference_runs import RUNS, format_table, run_reference
 
 
 def main() -> None:

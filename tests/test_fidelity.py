@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from reference import RUNS, format_table, run_reference
+from evictsim.validate.reference_runs import RUNS, format_table, run_reference
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from evictsim.keyspace.memory import key_bytes, key_bytes_array, size_class
-from reference import RUNS
+from evictsim.validate.reference_runs import RUNS
 
 SMALL_CLASSES_Q16 = [8, 16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768,
                      896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192,

@@ -39,6 +39,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-long-span", action="store_true",
                    help="run a trace that spans more than 30 days of simulated time (refused by "
                         "default: usually a wrong time unit or corrupt timestamps)")
+    p.add_argument("--namespaces", nargs="?", const="prefix", metavar="SPEC",
+                   help="count per namespace (namespaces.csv): the key prefix up to ':' (no value), "
+                        "globs 'sess:*,cache:*', or re:PATTERN")
     p.add_argument("--out", metavar="DIR", help="output folder (without it: print the summary, write nothing)")
     p.add_argument("--parquet", action="store_true", help="also write timeseries.parquet")
     p.add_argument("--outcomes", action="store_true", help="also write outcomes.npy (one code per request)")
@@ -95,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
         options["fill"] = args.fill
     out = None if args.out is None else check_output_folder(args.out, "--out")
     warmup_s = warmup_seconds(args)
+    if args.namespaces is not None:
+        from evictsim.metrics.namespace_tags import parse_namespaces
+        parse_namespaces(args.namespaces)                      # a bad pattern: one line, before the run
     trace = open_input(args, params, options)
     from evictsim.commands._whatif import report_what_ifs, simulate_partitioned, wrap_trace
     trace = wrap_trace(trace, args)
@@ -112,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     result = evictsim.simulate(trace, config=cfg, seed=args.seed, start_time=args.start_time,
                                record_outcomes=args.outcomes, progress=progress,
-                               protocol=args.protocol, warmup=warmup_s)
+                               protocol=args.protocol, warmup=warmup_s, namespaces=args.namespaces)
     report_what_ifs(trace, result.summary)
     if args.reproducible:
         result.summary["timing"] = {k: 0.0 for k in result.summary["timing"]}

@@ -7,6 +7,7 @@ a ``serverCron`` tick (LRU clock, slow expire cycle, table shrink, 1 ms of incre
 from __future__ import annotations
 
 from evictsim.config import RedisConfig
+from evictsim.traces.base import OP_GET, OP_SET
 from evictsim.engine.server import REHASH_BUCKETS_PER_CRON
 from evictsim.keyspace.rng import PyRng, derive_seed
 from evictsim.oracle.clocks import get_lru_clock
@@ -20,7 +21,6 @@ from evictsim.oracle.lazyfree import LazyFreeQueue, lazyfree_progress
 from evictsim.oracle.memory import VT_STRING, argv_bytes, expire_entry_bytes, shared_integers_allowed, value_bytes
 from evictsim.oracle.policy import make_twin
 
-OP_GET, OP_SET, OP_DEL = 0, 1, 2
 STAT_NAMES = ("requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "rejected_writes",
               "sets", "dels", "fills")
 

@@ -1,5 +1,6 @@
-"""Shared by the fidelity test and ``benchmarks/fidelity.py``: replay every reference run of a real
-Redis 7.0.15 (``tests/data/reference``) through the simulator and compare, metric by metric."""
+"""Replay every reference run of a real Redis 7.0.15 (the repository's ``tests/data/reference``)
+through the simulator and compare, metric by metric: shared by the fidelity test and
+``benchmarks/fidelity.py`` (so neither imports the other's folder)."""
 from __future__ import annotations
 
 import gzip
@@ -12,7 +13,7 @@ import numpy as np
 
 import evictsim
 
-REF = Path(__file__).parent / "data" / "reference"
+REF = Path(__file__).resolve().parents[2] / "tests" / "data" / "reference"
 RUNS = json.loads((REF / "redis-7.0.15" / "runs.json").read_text())
 START_TIMES = json.loads((REF / "redis-7.0.15" / "start_times.json").read_text())
 LIMITS = json.loads((REF / "redis-7.0.15" / "limits.json").read_text())
