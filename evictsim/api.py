@@ -98,6 +98,10 @@ def simulate(trace: Any, maxmemory: Any = None, policy: str | None = None, *, se
     cfg = resolve_config(maxmemory, policy, config, **redis_config)
     warmup_s = None if warmup is None else _warmup_seconds(warmup)
     source = resolve_trace(trace, workload, seed)
+    if cfg.memory_accounting == "object-bytes":
+        from evictsim.engine.object_bytes_run import run_object_bytes
+        return run_object_bytes(source, cfg, seed=seed,
+                                start_time=DEFAULT_START_TIME if start_time is None else float(start_time))
     compile_s = warm_kernels()
     tagger = None
     if namespaces is not None and namespaces is not False:

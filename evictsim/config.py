@@ -17,6 +17,7 @@ from evictsim.errors import UserInputError, read_user_file
 from evictsim.units import parse_bool, parse_size
 
 EXPIRY_MODES = ("redis", "lazy", "exact")
+MEMORY_ACCOUNTING = ("redis", "object-bytes")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class RedisConfig:
     latency_tracking: bool = True           # a ~24.7 KB histogram per command name first used
     # --- evictsim extensions -------------------------------------------------------------
     expiry_mode: str = "redis"              # redis (lazy + active cycle) | lazy | exact
+    # evictsim: redis (used_memory as Redis counts it decides when to evict) | object-bytes
+    # (libCacheSim's rule for the exact policies: trace sizes summed against maxmemory, nothing else)
+    memory_accounting: str = "redis"
     jemalloc_quantum: int = 16              # 16: Debian's system jemalloc; 8: Redis's bundled one
     baseline_memory: int = 977_024          # used_memory of the empty server (script + 2 clients)
     client_buffer_growth: int = 23_544      # client buffers that grow when pipelined traffic starts
@@ -153,6 +157,7 @@ _CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
     "activerehashing": _bool,
     "latency-tracking": _bool,
     "expiry-mode": _choice(EXPIRY_MODES),
+    "memory-accounting": _choice(MEMORY_ACCOUNTING),
     "jemalloc-quantum": lambda v, s, ln, k: _choice(("8", "16"))(v, s, ln, k) and int(v),
     "baseline-memory": _size,
     "client-buffer-growth": _size,
