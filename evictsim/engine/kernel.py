@@ -31,7 +31,8 @@ from evictsim.metrics.counters import (C_ACTIVEREHASHING, C_BATCH_US, C_CLIENT_G
                                        CF_LAZYFREE_BYTES_PER_US, CLIENT_STARTED, CMD_DBSIZE, CMD_DEL,
                                        CMD_EVALSHA, CMD_GET, CMD_SET, COMMANDS_SEEN, EVICT_PROC_ACTIVE,
                                        EVICT_PROC_LAST_US, EVICTED_KEYS, EXPIRY_EXACT, EXPIRY_REDIS, LRU_CLOCK,
-                                       NEXT_LOOP_US, OVERHEAD_BYTES, REQUESTS, USED_MEMORY, USED_MEMORY_PEAK)
+                                       LAZYFREE_PENDING_BYTES, NEXT_LOOP_US, OVERHEAD_BYTES, REQUESTS, USED_MEMORY,
+                                       USED_MEMORY_PEAK, EXPIRED_STALE_PERC)
 from evictsim.outcomes import GET_HIT, GET_MISS_FILLED, STALE_OFFSET
 from evictsim.traces.base import OP_GET, OP_SET
 
@@ -210,17 +211,62 @@ def expire_now(core, policy, now_us):
 
 
 @kernel
-def count_stale(keys, n, now_ms, quantum):
-    """Keys logically expired but not yet reclaimed, and the bytes they hold."""
-    flags, expire, charged = keys.flags, keys.expire, keys.charged
+def count_stale(core, now_ms):
+    """Keys logically expired but not yet reclaimed, and the bytes they hold.
+
+    Only keys with a TTL can be stale, and they are exactly the expires dict's entries: walk its
+    chains (buckets + keys with a TTL), not every key id, so a trace without TTLs costs nothing here
+    and the sampler's cost follows the expiring keys, not the keyspace."""
+    tables = core.tables
+    if ht.dict_size(tables, EXPIRES) == 0:
+        return 0, 0
+    buckets, links, dicts = tables.buckets, tables.links, tables.dicts
+    expire, charged = core.keys.expire, core.keys.charged
+    entry = expire_entry_bytes(core.server.config[C_QUANTUM])
     stale = 0
     nbytes = 0
-    entry = expire_entry_bytes(quantum)
-    for k in range(n):
-        if (flags[k] & 2) and now_ms > expire[k]:
-            stale += 1
-            nbytes += charged[0, k] + entry
+    span = dicts[EXPIRES, ht.SIZE0] + dicts[EXPIRES, ht.SIZE1]     # table 1 follows table 0
+    for b in range(span):
+        k = buckets[EXPIRES, b]
+        while k != -1:
+            if now_ms > expire[k]:
+                stale += 1
+                nbytes += charged[0, k] + entry
+            k = links[EXPIRES, k]
     return stale, nbytes
+
+
+@kernel
+def cron_is_idle(core):
+    """True when a serverCron tick would change nothing but the LRU clock: no key with a TTL (the
+    expire cycle and exact expiry have nothing to do), no rehash under way or shrink due, the
+    eviction proc not armed, no lazy free pending. The engine then jumps over the ticks before the
+    next request (the tick of that request's window runs, so the clock is the same)."""
+    tables = core.tables
+    stats = core.server.stats
+    if ht.dict_size(tables, EXPIRES) != 0 or stats[EVICT_PROC_ACTIVE] != 0:
+        return False
+    if stats[LAZYFREE_PENDING_BYTES] != 0:
+        return False
+    for d in range(2):
+        if ht.is_rehashing(tables, d):
+            return False
+        size0 = tables.dicts[d, ht.SIZE0]
+        if size0 > ht.INITIAL_SIZE and ht.dict_size(tables, d) * 100 // size0 < ht.MIN_FILL:
+            return False
+    return True
+
+
+@kernel
+def skip_idle_ticks(core, ticks):
+    """What ``ticks`` idle serverCron ticks would have done, in closed form: the expire cycle finds
+    no key and decays its stale-percentage estimate (×0.95 a tick, exactly as the cycle computes it;
+    after ~15,000 ticks it is 0.0, so the loop is capped there)."""
+    if core.server.config[C_EXPIRY_MODE] != EXPIRY_REDIS:
+        return
+    fstats = core.server.fstats
+    for _ in range(min(ticks, 20000)):
+        fstats[EXPIRED_STALE_PERC] = 0.0 * 0.05 + fstats[EXPIRED_STALE_PERC] * 0.95
 
 
 def empty_outcomes() -> np.ndarray:

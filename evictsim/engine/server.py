@@ -148,9 +148,15 @@ class ServerModel:
             kernel.expire_now(self.core, self.policy_state, now_us)
 
     def stale(self, now_us: int) -> tuple[int, int]:
-        n = self.max_key + 1
-        keys, nbytes = kernel.count_stale(self.core.keys, n, now_us // 1000, self.cfg.jemalloc_quantum)
+        keys, nbytes = kernel.count_stale(self.core, now_us // 1000)
         return int(keys), int(nbytes)
+
+    def cron_is_idle(self) -> bool:
+        return bool(kernel.cron_is_idle(self.core))
+
+    def skip_idle_ticks(self, ticks: int) -> None:
+        if ticks > 0:
+            kernel.skip_idle_ticks(self.core, ticks)
 
     def note_info_command(self) -> None:
         """The monitoring INFO's own latency histogram (first INFO after the baseline reading)."""

@@ -189,12 +189,19 @@ class _Instance:
         return self.end_us is None or env.now <= self.end_us
 
     def _cron(self, env):
-        server = self.server
+        server, tick_us = self.server, self.tick_us
         while self._running(env):
             t0 = time.perf_counter()
             server.cron(server.start_us + int(env.now))
+            wait = tick_us
+            if server.cron_is_idle():         # nothing but the LRU clock until the next request:
+                nxt = self.cursor.next_time_us()      # jump to the tick of that request's window
+                if nxt is not None:
+                    window = (nxt - server.start_us) // tick_us * tick_us
+                    wait = max(tick_us, window - int(env.now))
+                    server.skip_idle_ticks(wait // tick_us - 1)
             self.cron_s += time.perf_counter() - t0
-            yield env.timeout(self.tick_us)
+            yield env.timeout(wait)
 
     def _sampler(self, env):
         while self._running(env):
