@@ -131,3 +131,23 @@ def test_promtool_accepts_the_rules_and_backfills_an_export(run_dir, rows, tmp_p
         lint = subprocess.run([PROMTOOL, "check", "metrics"], stdin=stdin, capture_output=True, text=True,
                               check=False, timeout=60)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@pytest.mark.parametrize("fmt", ["openmetrics", "prometheus"])
+def test_the_fast_series_writer_gives_prometheus_clients_own_bytes(run_dir, fmt):
+    """The whole series is written line by line from prometheus_client's header and sample prefix:
+    the text must equal what prometheus_client's generate_latest writes for the same samples."""
+    from prometheus_client.samples import Timestamp
+
+    from evictsim.results import load_result
+    from evictsim.views import prometheus as P
+
+    result = load_result(run_dir)
+    rows = list(range(len(result.timeseries["time"])))
+    exported = P.families(result, rows, {"instance": 'a"b'})
+    stamps = P._stamps(result.timeseries["time"], START, rows, fmt)
+    if fmt == "openmetrics":
+        client_stamps = [Timestamp(*map(int, s.split("."))) for s in stamps]
+    else:    # prometheus_client writes int(float(ts) * 1000): give it the exact value plus a sliver
+        client_stamps = [int(s) / 1000 + 0.0004 for s in stamps]
+    assert P.series_text(exported, stamps, fmt) == P._render(exported, client_stamps, fmt)
