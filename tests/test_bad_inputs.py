@@ -16,17 +16,20 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evictsim.cli import main
+from evictsim.errors import UserInputError
 
 HEADER = "time,op,key,size,ttl\n"
 REPO = Path(__file__).resolve().parents[1]
@@ -654,7 +657,6 @@ def test_monitor_key_length_is_bytes_for_raw_utf8_and_escapes(tmp_path):
 
 
 def test_long_span_is_refused_before_the_run_and_allowed_on_request(tmp_path):
-    from evictsim.errors import UserInputError
     from evictsim.traces import open_trace
     from evictsim.traces.span import MAX_SPAN_S, estimated_span, limit_span
     path = tmp_path / OG
@@ -783,3 +785,36 @@ def test_sigkill_of_run_leaves_no_pool_worker(tmp_path):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+# ---- properties: the parsers of user values fail only with a user error ---------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.integers(min_value=-2**70, max_value=2**70),
+                 st.from_regex(r"\d{1,25}(\.\d{1,5})?\s*(k|kb|m|mb|g|gb|t|tb)?", fullmatch=True)))
+def test_a_size_is_an_int64_or_a_user_error(value):
+    from evictsim.units import parse_size
+    try:
+        size = parse_size(value, source="--maxmemory")
+    except UserInputError as exc:
+        assert str(exc).startswith("--maxmemory: expected")
+    else:
+        assert isinstance(size, int) and 0 <= size <= 2**63 - 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["EX", "PX", "EXAT", "PXAT", "NX", "XX", "KEEPTTL", "GET", "0", "1", "-5",
+                                 "abc", "99999999999999999999", "9223372036854775807", ""]), max_size=5),
+       st.sampled_from(["SET", "SETEX", "PSETEX", "GET", "MSET", "DEL", "SETNX", "GETSET", "MGET"]))
+def test_a_monitor_command_makes_requests_or_is_counted_never_raises(args, command):
+    from collections import Counter
+
+    from evictsim.traces.monitor_parse import RejectedCommands, parse_line, request_rows
+    quoted = "".join(f' "{a}"' for a in ["k", *args])
+    parsed = parse_line(f'1700000000.000001 [0 c] "{command}"{quoted}'.encode())
+    rows, skipped, rejected = [], Counter(), RejectedCommands("m.monitor")
+    made = request_rows(parsed, (1700000000, 0), rows, skipped, rejected, 7)
+    assert made == bool(rows) and made != bool(skipped)
+    assert all(row[4] >= 0 and row[3] >= 0 for row in rows)      # no negative TTL or size reaches a chunk
+    if rejected.count:
+        assert rejected.first.startswith(f"m.monitor:7: {command}: ")
