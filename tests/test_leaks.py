@@ -72,11 +72,11 @@ def leak_run(tmp_path_factory):
     cfg = RedisConfig(maxmemory=_maxmemory_at(trace, 2, 0.75), maxmemory_policy="noeviction")
     out = tmp_path_factory.mktemp("leak")
     summary = write_oracle_run(trace, cfg, out, seed=2)
-    return out, summary
+    return out, summary, trace, cfg
 
 
 def test_forecast_from_the_first_40_percent_is_within_10_percent_of_the_simulated_time(leak_run):
-    out, _ = leak_run
+    out, *_ = leak_run
     whole = find_leaks(out)
     assert whole["maxmemory_observed"]
     actual = whole["maxmemory_at_s"]
@@ -89,7 +89,7 @@ def test_forecast_from_the_first_40_percent_is_within_10_percent_of_the_simulate
 
 
 def test_namespace_counters_add_up_to_the_instance_and_the_kernel(leak_run):
-    out, summary = leak_run
+    out, summary, *_ = leak_run
     with open(out / "namespaces.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh)]
     last_time = max(float(r["time"]) for r in rows)
@@ -100,8 +100,18 @@ def test_namespace_counters_add_up_to_the_instance_and_the_kernel(leak_run):
     assert sum(int(r["keys"]) - int(r["keys_no_ttl"]) for r in last) == summary["expires"]
 
 
+def test_the_oracle_replay_is_the_instance_the_engine_simulates(leak_run):
+    """Sample for sample, the oracle run behind namespaces.csv has the engine's used_memory and counters."""
+    from evictsim.results import read_timeseries
+    out, _, trace, cfg = leak_run
+    engine = evictsim.simulate(trace, config=cfg, seed=2, start_time=1_700_000_000.0)
+    oracle = read_timeseries(out / "timeseries.csv")
+    for column in ("time", "used_memory", "keys", "keyspace_hits", "expired_keys", "rejected_writes"):
+        assert np.array_equal(engine.timeseries[column], oracle[column]), column
+
+
 def test_leaks_cli_names_the_leak_in_its_first_line_and_writes_json_and_a_plot(leak_run, capsys):
-    out, _ = leak_run
+    out, *_ = leak_run
     assert main(["leaks", str(out), "--until", "40"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("leaking namespace: audit:")
