@@ -462,6 +462,11 @@ COLUMN_CASES = [
          "column trace"),
 ]
 
+try:
+    import dask.distributed  # noqa: F401
+    DASK_OPTION = "--scheduler"
+except ImportError:          # without dask the executor itself is refused, before the scheduler
+    DASK_OPTION = "--executor"
 EXP_TRACE_1500 = csv(*(f"{i / 100:.2f},GET,k{i % 50},100," for i in range(1, 1499)), "99,GET,a,-1,")
 OG_LONG = oracle(_OG_GOOD + [(100 + 90 * 86400, 4, 10)])
 EXPERIMENT_CASES = [
@@ -513,6 +518,10 @@ EXPERIMENT_CASES = [
          {"e.yaml": b"name: e\nworkload:\n  generator: zipf\n  rate: 0.0001\n  requests: 1000\n"}, "30-day"),
     Case("exp-scheduler-local", run_exp("e.yaml", "--scheduler", "tcp://127.0.0.1:1"), "--scheduler",
          {"e.yaml": experiment("")}, "needs --executor dask"),
+    Case("exp-scheduler-unreachable", run_exp("e.yaml", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"),
+         DASK_OPTION, {"e.yaml": experiment("")}),
+    Case("exp-scheduler-not-an-address", run_exp("e.yaml", "--executor", "dask", "--scheduler", "10.0.0.5"),
+         DASK_OPTION, {"e.yaml": experiment("")}),
     Case("exp-out-is-a-file", ("run", "{tmp}/e.yaml", "--out", "{tmp}/afile"), "--out",
          {"e.yaml": experiment(""), "afile": b"x"}),
     Case("exp-out-inside-a-file", ("run", "{tmp}/e.yaml", "--out", "{tmp}/afile/sub"), "--out",
