@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import subprocess
 import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import evictsim
 from evictsim.cli import main
 from evictsim.partitions import load_partitions, run_partitions
+from evictsim.partitions.glob import glob_to_regex, hides
 from evictsim.partitions.slots import even_slot_ranges, key_hash_slot
 from evictsim.traces import open_trace, write_trace
 from evictsim.validate.resp import RespConnection
@@ -232,3 +236,23 @@ def test_a_key_no_rule_matches_names_the_key_and_the_rules_file(tmp_path, capsys
     assert main(["simulate", "--trace", "t.csv", "--partitions", "parts.yaml", "--out", "o"]) == 2
     err = capsys.readouterr().err
     assert "parts.yaml" in err and "'other:2'" in err
+
+
+_GLOB_ALPHABET = "ab:*?"
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.text(_GLOB_ALPHABET, min_size=1, max_size=6),
+       keys=st.lists(st.text("ab:", max_size=6), min_size=1, max_size=10))
+def test_glob_rules_match_what_fnmatch_matches(pattern, keys):
+    """Without classes and escapes, Redis's stringmatchlen and fnmatch agree: an independent oracle."""
+    rule = re.compile(glob_to_regex(pattern))
+    assert [bool(rule.search(k)) for k in keys] == [fnmatch.fnmatchcase(k, pattern) for k in keys]
+
+
+@settings(max_examples=300, deadline=None)
+@given(earlier=st.text(_GLOB_ALPHABET, min_size=1, max_size=5), later=st.text(_GLOB_ALPHABET, min_size=1, max_size=5),
+       keys=st.lists(st.text("ab:", max_size=7), min_size=1, max_size=20))
+def test_a_rule_reported_as_hidden_never_gets_a_key(earlier, later, keys):
+    if hides(earlier, later):
+        assert all(fnmatch.fnmatchcase(k, earlier) for k in keys if fnmatch.fnmatchcase(k, later))
