@@ -827,3 +827,17 @@ def test_a_monitor_command_makes_requests_or_is_counted_never_raises(args, comma
     assert all(row[4] >= 0 and row[3] >= 0 for row in rows)      # no negative TTL or size reaches a chunk
     if rejected.count:
         assert rejected.first.startswith(f"m.monitor:7: {command}: ")
+
+
+@pytest.mark.parametrize("name,content", [
+    ("u.csv", lambda p: p.write_bytes(csv("0,GET,été,10,", "1,GET,a,10,"))),
+    ("u.csv.zst", lambda p: p.write_bytes(zst(csv("0,GET,été,10,", "1,GET,a,10,")))),
+    ("u.parquet", parquet(key=pa.array(["été", "a", "été"]))),
+    ("u.monitor", lambda p: p.write_bytes((MON.format(1) + '"GET" "été"\n' + MON.format(2) + '"GET" "a"\n').encode())),
+])
+def test_non_ascii_keys_are_counted_in_bytes_in_every_reader(name, content, tmp_path):
+    from evictsim.traces import open_trace
+    path = tmp_path / name
+    content(path)
+    chunk = next(iter(open_trace(path, cache=False).chunks()))
+    assert chunk.key_len[0] == len("été".encode()) == 5 and chunk.key_len[1] == 1
