@@ -477,6 +477,9 @@ EXPERIMENT_CASES = [
     Case("exp-deep-mappings", run_exp(), "e.yaml",
          {"e.yaml": b"name: e\nx: " + b"{a: " * 5000 + b"1" + b"}" * 5000 + b"\n"}, "nesting"),
     Case("exp-alias-bomb", run_exp(), "e.yaml", {"e.yaml": alias_bomb()}, "alias"),
+    Case("exp-aliases-nest-deep", run_exp(), "e.yaml", {"e.yaml": "\n".join(
+        f"a{i}: &a{i} " + "[" * 90 + (f"*a{i - 1}" if i else "1") + "]" * 90 for i in range(12)).encode()},
+        "aliases expanded"),
     Case("exp-python-tag", run_exp(), "e.yaml:5",
          {"e.yaml": experiment("redis: !!python/object/apply:os.system [ls]\n")}, "tags"),
     Case("exp-str-tag", run_exp(), "e.yaml:6", {"e.yaml": experiment("redis:\n  hz: !!str 10\n")}, "tags"),
@@ -841,3 +844,13 @@ def test_non_ascii_keys_are_counted_in_bytes_in_every_reader(name, content, tmp_
     content(path)
     chunk = next(iter(open_trace(path, cache=False).chunks()))
     assert chunk.key_len[0] == len("été".encode()) == 5 and chunk.key_len[1] == 1
+
+
+def test_a_value_near_2_gib_from_the_api_is_refused_before_the_kernel():
+    import evictsim
+    from evictsim.traces.base import RequestChunk
+    chunk = RequestChunk(time=np.array([0.0, 1.0]), op=np.array([1, 0], np.uint8), key=np.zeros(2, np.int32),
+                         key_len=np.full(2, 3, np.uint16), size=np.array([1_879_048_192, 0], np.int64),
+                         ttl_ms=np.zeros(2, np.int64))
+    with pytest.raises(UserInputError, match="size: expected value sizes in 0..536870912"):
+        evictsim.simulate(chunk, config={"maxmemory": "10gb"})
