@@ -135,3 +135,17 @@ def test_theil_sen_recovers_a_slope_despite_outliers_and_its_interval_covers_it(
     y[::10] += 500                                   # 10% gross outliers
     trend = theil_sen(x, y)
     assert abs(trend.slope - 3.0) < 0.05 and trend.low <= 3.0 <= trend.high
+
+
+def test_leaks_replay_builds_the_series_of_a_trace_file_first(tmp_path, capsys):
+    from evictsim.traces import write_trace
+    spaces = [{"prefix": "a:", "share": 0.6, "keys": 300, "ttl": 20}, {"prefix": "b:", "share": 0.3, "keys": 50,
+                                                                         "alpha": 0.0},
+              {"prefix": "audit:", "share": 0.1, "leak": True}]
+    write_trace(build_workload("namespaces", {"requests": 1500, "rate": 15, "namespaces": spaces}, seed=3),
+                tmp_path / "t.csv")
+    run = tmp_path / "run"
+    assert main(["leaks", str(run), "--replay", str(tmp_path / "t.csv"), "--set", "maxmemory=1300000",
+                 "--set", "maxmemory-policy=volatile-lru", "--no-plot"]) == 0
+    assert capsys.readouterr().out.startswith("leaking namespace: audit:")
+    assert (run / "namespaces.csv").exists()

@@ -5,8 +5,9 @@ Method (all from the run's files, data up to ``until`` only):
 1. Warm-up: the knee of the summed namespace bytes (fast growth while the working set fills, then
    slower), found by a two-segment fit up to the time memory is first full; without a knee, the
    first 10% of the data. ``--warmup`` overrides it.
-2. Growth window: from the end of warm-up to ``until``, or to the first time ``used_memory``
-   reached ``maxmemory`` if earlier (after that eviction hides growth).
+2. Growth window: from the end of warm-up to ``until``, or, unless the policy is volatile-* (which
+   cannot evict keys without a TTL, so a leak keeps growing), to the first time ``used_memory``
+   reached ``maxmemory`` if earlier (after that eviction or refused writes hide growth).
 3. Per namespace: Theil–Sen slopes of bytes and keys over the window (95% interval), the share of
    its keys without a TTL, traffic (GETs/s) and bytes per 1000 GETs (growth that traffic does not
    explain has many bytes per GET), and whether growth continues in the window's second half.
@@ -51,7 +52,12 @@ def analyse(series: RunSeries, *, until: float | None = None, warmup: float | No
     t_end = float(series.times[-1]) if until is None else float(until)
     full_at = _first_full(series, t_end)
     warm = warmup if warmup is not None else warmup_end(series, min(t_end, full_at or t_end))
-    stop = full_at if full_at is not None and full_at - warm > 3 * _step(series.times) else t_end
+    # once memory is full, allkeys-* eviction and noeviction's refusals hide growth; under volatile-*
+    # a leak without TTLs keeps growing (it evicts the keys that have one), so keep watching it
+    hides_growth = not series.policy.startswith("volatile-")
+    stop = t_end
+    if full_at is not None and hides_growth and full_at - warm > 3 * _step(series.times):
+        stop = full_at
     window = (series.times >= warm) & (series.times <= stop)
     if window.sum() < 3:
         window = series.times <= t_end
