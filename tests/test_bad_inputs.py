@@ -244,6 +244,22 @@ CLI_CASES = [
          {"b.csv": native("1.5,PUT,a,10,")}),
     Case("workloads-unknown", ("trace", "workloads", "zipff"), "zipff", {}, "expected one of"),
     Case("generate-seed-negative", generate("zipf", "--seed", "-3"), "--seed"),
+    Case("validate-maxmemory-int64", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "99999999999tb",
+                                      "--maxmemory-policy", "allkeys-lru", "--out", "{tmp}/out"), "--maxmemory", T),
+    Case("validate-policy", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "1mb", "--maxmemory-policy",
+                             "lru", "--out", "{tmp}/out"), "--maxmemory-policy", T),
+    Case("validate-set-inf", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "1mb", "--maxmemory-policy",
+                              "allkeys-lru", "--set", "sample-interval=inf", "--out", "{tmp}/out"), "--set", T),
+    Case("validate-max-time-inf", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "1mb",
+                                   "--maxmemory-policy", "allkeys-lru", "--max-time", "inf", "--out", "{tmp}/out"),
+         "--max-time", T),
+    Case("validate-out-in-a-file", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "1mb",
+                                    "--maxmemory-policy", "allkeys-lru", "--out", "{tmp}/afile/o"), "--out",
+         {**T, "afile": b"x"}),
+    Case("plot-no-folder", ("plot", "{tmp}/nothing"), "nothing", {}, "no such folder"),
+    Case("trace-dir-as-native", STATS + ("native:{tmp}/d",), "d", {"d/x": b""}, "cannot read"),
+    Case("trace-dir-as-parquet", STATS + ("parquet:{tmp}/d",), "d", {"d/x": b""}),
+    Case("parquet-empty-file", stats("e.parquet"), "e.parquet", {"e.parquet": b""}),
 ]
 
 GENERATOR_CASES = [
