@@ -27,14 +27,16 @@ KINDS = ("volatile-lru", "allkeys-lru", "diurnal", "noeviction")
 def _ranking_trace(seed: int):
     """Three or four healthy namespaces and one leak (``audit:``, 6-12% of the traffic, 300-B values)."""
     rng = np.random.default_rng(seed)
-    spaces = [{"prefix": "session:", "share": 0.3, "keys": int(rng.integers(300, 600)), "alpha": 0.6, "ttl": 20,
-               "value-size": 300},
-              {"prefix": "cfg:", "share": 0.15, "keys": int(rng.integers(30, 60)), "alpha": 0.0, "value-size": 500},
+    spaces = [{"prefix": "session:", "share": 0.3, "keys": int(rng.integers(300, 600)), "alpha": 0.6,
+               "ttl": 20, "value-size": 300},
+              {"prefix": "cfg:", "share": 0.15, "keys": int(rng.integers(30, 60)), "alpha": 0.0,
+               "value-size": 500},
               {"prefix": "cache:", "share": 0.35, "keys": int(rng.integers(1000, 3000)), "alpha": 1.0,
                "value-size": 200, "ttl": {"dist": "uniform", "min": 10, "max": 30}},
               {"prefix": "audit:", "share": float(rng.uniform(0.06, 0.12)), "leak": True, "value-size": 300}]
     if seed % 2:
-        spaces.append({"prefix": "rank:", "share": 0.1, "keys": 40, "alpha": 0.0, "value-size": 100, "ttl": 15})
+        spaces.append({"prefix": "rank:", "share": 0.1, "keys": 40, "alpha": 0.0, "value-size": 100,
+                       "ttl": 15})
     rng.shuffle(spaces)
     params = {"requests": 1500, "rate": 15, "namespaces": spaces}
     if KINDS[seed % 4] == "diurnal":
@@ -139,8 +141,8 @@ def test_theil_sen_recovers_a_slope_despite_outliers_and_its_interval_covers_it(
 
 def test_leaks_replay_builds_the_series_of_a_trace_file_first(tmp_path, capsys):
     from evictsim.traces import write_trace
-    spaces = [{"prefix": "a:", "share": 0.6, "keys": 300, "ttl": 20}, {"prefix": "b:", "share": 0.3, "keys": 50,
-                                                                         "alpha": 0.0},
+    spaces = [{"prefix": "a:", "share": 0.6, "keys": 300, "ttl": 20},
+              {"prefix": "b:", "share": 0.3, "keys": 50, "alpha": 0.0},
               {"prefix": "audit:", "share": 0.1, "leak": True}]
     write_trace(build_workload("namespaces", {"requests": 1500, "rate": 15, "namespaces": spaces}, seed=3),
                 tmp_path / "t.csv")
