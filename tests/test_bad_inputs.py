@@ -585,7 +585,21 @@ def _old_experiment_cases() -> list[Case]:
 # rules, slot ranges that do not cover 0-16383, a partition without maxmemory where the policy needs
 # one, a --rewrite-keys pattern that does not parse) go here, as Case rows like the ones above, e.g.
 #   Case("partitions-overlap", sim("--partitions", "{tmp}/p.yaml"), "p.yaml:4", {"p.yaml": b"..."})
-PARTITION_CASES: list[Case] = []
+def partitions(name: str = "p.yaml") -> tuple[str, ...]:
+    return sim("--partitions", "{tmp}/" + name)
+
+
+PARTITION_CASES: list[Case] = [
+    Case("partitions-empty", partitions(), "p.yaml:1", {**T, "p.yaml": b"partitions: []\n"}),
+    Case("partitions-bad-size", partitions(), "p.yaml:4",
+         {**T, "p.yaml": b'partitions:\n  - name: a\n    match: "*"\n    redis: {maxmemory: 12zz}\n'}),
+    Case("partitions-bad-regex", partitions(), "p.yaml:3",
+         {**T, "p.yaml": b'partitions:\n  - name: a\n    regex: "(["\n'}, "does not parse"),
+    Case("partitions-tag", partitions(), "p.yaml:2",
+         {**T, "p.yaml": b'partitions:\n  - !!python/object:x {name: a}\n'}, "tags"),
+    Case("partitions-alias-bomb", partitions(), "p.yaml", {**T, "p.yaml": alias_bomb()}, "alias"),
+    Case("partitions-missing", partitions("none.yaml"), "none.yaml", T, "cannot read"),
+]
 
 CASES = (CLI_CASES + GENERATOR_CASES + SPEC_CASES + NATIVE_CASES + TWITTER_CASES + ORACLE_CASES
          + MONITOR_CASES + PARQUET_CASES + COLUMN_CASES + EXPERIMENT_CASES + _old_experiment_cases()
