@@ -61,7 +61,8 @@ def hit_ratio_vs_maxmemory(results: ExperimentResults, out_dir: Path) -> list[Pa
     if target:
         ax.axhline(target, color="black", linestyle=":", linewidth=0.9, label=f"target {target:.0%}")
         values.append(target)
-        _mark_answers(ax, results, target, capacity_answers(results, target))
+        from evictsim.report.capacity import _bisected
+        _mark_answers(ax, results, target, _bisected(results, target, capacity_answers(results, target))[0])
     ax.set_xlabel("maxmemory (MiB)")
     ax.set_xlim(left=0)
     ratio_limits(ax, min(values, default=np.nan), max(values, default=np.nan))
