@@ -77,7 +77,7 @@ def _mark_answers(ax, results: ExperimentResults, target: float, answers) -> Non
     """A dotted drop line and the size in MiB where each policy's curve crosses the target."""
     from evictsim.report.capacity import mib_text
     labels = {label: configs for label, configs in curves(results).items()}
-    for answer in answers:
+    for i, answer in enumerate(answers):
         if answer.needed is None or answer.label not in labels:
             continue
         style = line_style(results, labels[answer.label][0])
@@ -86,7 +86,8 @@ def _mark_answers(ax, results: ExperimentResults, target: float, answers) -> Non
         ax.axvline(x, color=style.colour, linestyle=":", linewidth=0.9)
         # along the drop line, at the foot of the axes: neighbouring answers never overprint each other
         ax.annotate(f"{mib_text(answer.needed)} MiB", xy=(x, 0.03), xycoords=("data", "axes fraction"),
-                    rotation=90, ha="right", va="bottom", fontsize="small", color=style.colour)
+                    rotation=90, ha="right" if i % 2 == 0 else "left", va="bottom", fontsize="small",
+                    color=style.colour)     # alternate sides: close answers stay apart
 
 
 @PLOTS.register("policy_comparison")
@@ -96,7 +97,7 @@ def policy_comparison(results: ExperimentResults, out_dir: Path) -> list[Path]:
     metric, ylabel = _metric_name(results)
     lines = curves(results)
     sizes = results.sizes
-    fig, axes = new_figure(1, width=max(6.4, 1.5 * len(sizes) * max(1, len(lines)) ** 0.5), height=4.4)
+    fig, axes = new_figure(1, width=min(12.0, max(6.4, 1.5 * len(sizes) * max(1, len(lines)) ** 0.5)), height=4.4)
     ax = axes[0][0]
     width = 0.8 / max(1, len(lines))
     values: list[float] = []

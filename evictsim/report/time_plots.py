@@ -130,7 +130,9 @@ def memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
     maxmemory, and the stale band is where they differ. At most three sizes a row."""
     import matplotlib.pyplot as plt
     groups = panels(results)
-    drawn = [(title, configs, _memory_lines(results, configs, merge=len(groups) == 1)) for title, configs in groups]
+    sized = len(groups) == 1 and len(results.sizes) > 1      # all sizes in one panel: say which line is which
+    drawn = [(title, configs, _memory_lines(results, configs, merge=len(groups) == 1, with_size=sized))
+             for title, configs in groups]
     any_stale = any(np.nanmax(stale, initial=0) > 0 for _, _, lines in drawn for *_, stale, _ in lines)
     per_size = 2 if any_stale else 1
     cols = min(3, len(groups))
@@ -159,13 +161,13 @@ def memory_over_time(results: ExperimentResults, out_dir: Path) -> list[Path]:
     return save(fig, out_dir, "memory_over_time")
 
 
-def _memory_lines(results: ExperimentResults, configs, merge: bool) -> list[tuple]:
+def _memory_lines(results: ExperimentResults, configs, merge: bool, with_size: bool = False) -> list[tuple]:
     """(style, t, used, stale, label) per configuration, identical ones merged when ``merge``."""
     lines = []
     for config in configs:
         t, used, _ = mean_band(_series(results, config.run_ids, "used_memory"))
         _, stale, _ = mean_band(_series(results, config.run_ids, "stale_bytes"))
-        lines.append((line_style(results, config), t, (used, stale), None))
+        lines.append((line_style(results, config, with_size=with_size), t, (used, stale), None))
     return [(style, t, both[0], both[1], label)
             for style, t, both, _, label in identical_groups(lines, merge)]
 
