@@ -39,7 +39,7 @@ def traces(tmp_path_factory):
 
 def peer_misses(policy: str, path, cache_bytes: int, n: int) -> int:
     reader = lcs.TraceReader(str(path), lcs.TraceType.ORACLE_GENERAL_TRACE)
-    ratio, _ = getattr(lcs, PEERS[policy])(cache_size=cache_bytes).process_trace(reader)
+    ratio, _ = getattr(lcs, PEERS[policy])(cache_size=cache_bytes, hashpower=16).process_trace(reader)
     return round(ratio * n)
 
 
