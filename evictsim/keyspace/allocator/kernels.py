@@ -22,7 +22,9 @@ jemalloc 5.3 does it:
   smootherstep (``h_steps``), and ``advance`` (the background thread) purges down to it.
   ``purge`` (MEMORY PURGE, sync FLUSHALL) purges every dirty page.
 
-Handles: ``>= 0`` a slab id (small classes), ``< 0`` ``-(large id + 1)``. ``now_us`` is accepted by
+Handles: ``>= 0`` a slab id (small classes), ``<= -2`` ``-(large id + 2)``; ``-1`` (``NO_SLOT``)
+means the state ran out of slab or extent slots (``counters[C_OVERFLOW]`` is set; ``grow`` it), and
+freeing it does nothing. ``now_us`` is accepted by
 ``alloc``/``free`` for the core's convenience; time only matters to ``advance``.
 """
 from __future__ import annotations
@@ -49,6 +51,7 @@ LOOKUP_MAX = 16384
 BG_MIN_INTERVAL_US = 100_000     # BACKGROUND_THREAD_MIN_INTERVAL_NS
 PURGE_NPAGES_THRESHOLD = 1024    # ARENA_DEFERRED_PURGE_NPAGES_THRESHOLD
 SLEEP_FOREVER = -1
+NO_SLOT = -1                     # the handle alloc returns when no slab / extent slot was left
 
 
 @kernel(inline=True)
@@ -185,14 +188,14 @@ def _large_new(state, cls):
     c = state.counters
     if c[C_FREE_LARGE] == 0:
         c[C_OVERFLOW] = 1
-        return -1
+        return NO_SLOT
     c[C_FREE_LARGE] -= 1
     ident = state.free_large[c[C_FREE_LARGE]]
     state.large_class[ident] = cls
     _take_pages(state, state.class_size[cls] // PAGE + 1)
     c[C_ALLOCATED] += state.class_size[cls]
     c[C_NLARGE] += 1
-    return -(ident + 1)
+    return -(ident + 2)
 
 
 @kernel(inline=True)
@@ -200,7 +203,9 @@ def _arena_free(state, handle):
     if handle >= 0:
         _bin_free(state, handle)
         return
-    ident = -handle - 1
+    if handle == NO_SLOT:
+        return
+    ident = -handle - 2
     cls = state.large_class[ident]
     if cls < 0:
         return
@@ -307,7 +312,9 @@ def alloc(state, nbytes, now_us):
 def handle_class(state, handle):
     if handle >= 0:
         return state.slab_class[handle]
-    return state.large_class[-handle - 1]
+    if handle == NO_SLOT:
+        return -1
+    return state.large_class[-handle - 2]
 
 
 @kernel(inline=True)

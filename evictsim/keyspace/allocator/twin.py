@@ -107,7 +107,7 @@ class TwinAllocator:
         if h >= 0:
             self._bin_free(h)
             return
-        ident = -h - 1
+        ident = -h - 2
         cls = self.large.pop(ident)
         self.free_large_ids.append(ident)
         self._release(int(self.t.size[cls]) // PAGE + 1)
@@ -122,7 +122,7 @@ class TwinAllocator:
         self.large[ident] = cls
         self._take(int(self.t.size[cls]) // PAGE + 1)
         self.allocated += int(self.t.size[cls])
-        return -(ident + 1)
+        return -(ident + 2)
 
     # thread cache --------------------------------------------------------------------------
     def _flush(self, cls, remain):
@@ -172,7 +172,7 @@ class TwinAllocator:
         return self._bin_take(cls) if cls < self.t.nbins else self._large_new(cls)
 
     def free(self, h):
-        cls = self.slabs[h][0] if h >= 0 else self.large[-h - 1]
+        cls = self.slabs[h][0] if h >= 0 else self.large[-h - 2]
         self.since_dalloc += int(self.t.size[cls])
         if self.since_dalloc >= GC_INCR_BYTES and self.use_tcache:
             self.since_dalloc = 0
