@@ -16,7 +16,7 @@ import pytest
 from evictsim.policies.exact import CACHE_BYTES, EXACT_POLICIES
 from evictsim.policies.exact.hooks import HOOKS, NO_NEXT_ACCESS
 from evictsim.policies.exact.object_bytes import grow_cache, new_cache, next_access_of, serve_chunk
-from tests.exact_requests import chunk, with_deletes, zipf_trace
+from tests.exact_requests import with_deletes, zipf_trace
 
 POLICIES = sorted(EXACT_POLICIES)
 CACHE = 6000

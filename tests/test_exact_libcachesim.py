@@ -20,8 +20,8 @@ lcs = pytest.importorskip("libcachesim")
 
 PEERS = {"lru": "LRU", "fifo": "FIFO", "clock": "Clock", "sieve": "Sieve", "arc": "ARC",
          "twoq": "TwoQ", "slru": "SLRU", "s3fifo": "S3FIFO", "belady": "Belady", "lfu": "LFU"}
-TRACES = {"zipf-1.1": dict(seed=1), "zipf-1.4-large": dict(seed=2, exponent=1.4, large_share=0.05),
-          "zipf-scan": dict(seed=3, scan_every=2000)}
+TRACES = {"zipf-1.1": {"seed": 1}, "zipf-1.4-large": {"seed": 2, "exponent": 1.4, "large_share": 0.05},
+          "zipf-scan": {"seed": 3, "scan_every": 2000}}
 SIZES = (3000, 20000, 100000, 400000)
 
 
