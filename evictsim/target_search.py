@@ -11,8 +11,9 @@ where it exists: it only needs ``evaluate(maxmemory) -> steady hit ratio``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from evictsim.preflight import short_pct, target_warning
 from evictsim.units import format_bytes
@@ -69,7 +70,7 @@ def search_target(evaluate: Callable[[int], dict[str, Any]], target: float, *, p
         return answer
     hi, hi_ratio = bisect_between(evaluate, target, baseline, footprint + 1, ceiling, tolerance,
                                   answer.points, on_point)
-    answer.maxmemory, answer.hit_ratio = (hi if hi <= footprint else footprint), hi_ratio
+    answer.maxmemory, answer.hit_ratio = (min(hi, footprint)), hi_ratio
     return answer
 
 

@@ -86,6 +86,7 @@ def answer_line(results: ExperimentResults, target: float) -> str | None:
 def _bisected(results: ExperimentResults, target: float, answers: list[CapacityAnswer]):
     """The answers with bisection's sizes where ``evictsim capacity --experiment`` stored them."""
     from dataclasses import replace
+
     from evictsim.report.target_refine import stored_search
     stored = stored_search(results, target)
     if not stored:

@@ -52,7 +52,7 @@ def hit_ratio_vs_maxmemory(results: ExperimentResults, out_dir: Path) -> list[Pa
         values += [v for v in y if np.isfinite(v)]
         ax.errorbar(x, y, yerr=err, color=style.colour, linestyle=style.linestyle, marker="o",
                     markersize=4, capsize=3, linewidth=1.3, label=label)
-    steady_ceiling, whole_ceiling = ceiling(results)
+    steady_ceiling, _ = ceiling(results)
     if steady_ceiling is not None:
         ax.axhline(steady_ceiling, color="#555555", linestyle="-.", linewidth=0.9,
                    label=f"no-limit ceiling {steady_ceiling:.1%}")

@@ -9,8 +9,9 @@ reads that file, when its target matches, instead of interpolating.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from evictsim import atomic
 from evictsim.report.data import ExperimentResults, load_experiment_results

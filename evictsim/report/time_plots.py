@@ -9,8 +9,16 @@ import numpy as np
 from evictsim.report.data import ExperimentResults, mean_band
 from evictsim.report.layout import line_style, panels
 from evictsim.report.registry import PLOTS
-from evictsim.report.style import (MIB, ci_label, legend, new_figure, panel_grid, percent_axis,
-                                   ratio_limits, save)
+from evictsim.report.style import (
+    MIB,
+    ci_label,
+    legend,
+    new_figure,
+    panel_grid,
+    percent_axis,
+    ratio_limits,
+    save,
+)
 
 PARTIAL_SHARE = 0.9     # a last interval with fewer requests than this share of the typical one is partial
 
