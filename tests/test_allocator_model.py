@@ -4,7 +4,8 @@ smootherstep, thread cache pinning)."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from evictsim.keyspace.allocator import advance, alloc, free, grow, new_allocator, purge, stats
 from evictsim.keyspace.allocator.compile import kernel

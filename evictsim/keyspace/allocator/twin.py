@@ -7,9 +7,15 @@ id first at the start), which makes handles directly comparable.
 """
 from __future__ import annotations
 
-from evictsim.keyspace.allocator.kernels import (BG_MIN_INTERVAL_US, EDATA_BYTES, GC_INCR_BYTES,
-                                                 NSTEPS, PAGE, PURGE_NPAGES_THRESHOLD,
-                                                 RTREE_BYTES_PER_PAGE, SMOOTHSTEP_BFP)
+from evictsim.keyspace.allocator.decay import BG_MIN_INTERVAL_US, PURGE_NPAGES_THRESHOLD
+from evictsim.keyspace.allocator.kernels import (
+    EDATA_BYTES,
+    GC_INCR_BYTES,
+    NSTEPS,
+    PAGE,
+    RTREE_BYTES_PER_PAGE,
+    SMOOTHSTEP_BFP,
+)
 from evictsim.keyspace.allocator.size_classes import size_class_table
 from evictsim.keyspace.allocator.state import smootherstep_table
 
