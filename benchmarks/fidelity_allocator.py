@@ -23,12 +23,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evictsim.keyspace.allocator.compile import kernel  # noqa: E402
-from evictsim.keyspace.allocator import alloc, free  # noqa: E402
-from evictsim.keyspace.allocator.replay import replay  # noqa: E402
-from evictsim.keyspace.allocator.state import new_allocator  # noqa: E402
-from evictsim.traces import open_trace  # noqa: E402
-from evictsim.traces.base import RequestChunk  # noqa: E402
+from evictsim.keyspace.allocator import alloc, free
+from evictsim.keyspace.allocator.compile import kernel
+from evictsim.keyspace.allocator.replay import replay
+from evictsim.keyspace.allocator.state import new_allocator
+from evictsim.traces import open_trace
+from evictsim.traces.base import RequestChunk
 
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference"
 RUNS = ("frag_resize__noeviction__nolimit", "frag_delrefill__noeviction__nolimit")
@@ -119,14 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cost:
         print(f"alloc+free pair: {measure_cost():.0f} ns (200k live regions, lognormal ~300 B sizes)")
-    print(f"| run | active mean / worst | RSS mean / worst | allocated mean / worst | frag_ratio abs "
-          f"mean / worst | mem_frag_ratio abs mean / worst | RSS flat agree | replay s |")
+    print("| run | active mean / worst | RSS mean / worst | allocated mean / worst | frag_ratio abs "
+          "mean / worst | mem_frag_ratio abs mean / worst | RSS flat agree | replay s |")
     print("|---|---|---|---|---|---|---|---:|")
     for name in args.runs.split(","):
         run, ticks, elapsed = model_run(args.reference, name)
         elapsed = f"{elapsed:.1f} ({run['n_requests'] / elapsed / 1e6:.2f} M req/s)"
         r = compare(run["series"], ticks)
-        pct = lambda v: f"{100 * v[0]:.2f}% / {100 * v[1]:.2f}%"  # noqa: E731
+        pct = lambda v: f"{100 * v[0]:.2f}% / {100 * v[1]:.2f}%"
         print(f"| {name} | {pct(r['allocator_active'])} | {pct(r['used_memory_rss'])} | "
               f"{pct(r['allocator_allocated'])} | {r['allocator_frag_ratio'][0]:.3f} / "
               f"{r['allocator_frag_ratio'][1]:.3f} | {r['mem_fragmentation_ratio'][0]:.3f} / "

@@ -6,7 +6,8 @@ over the same window, and the cold misses no memory can avoid; then the counters
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -54,24 +55,24 @@ def describe(summary: Mapping[str, Any], timeseries: Mapping[str, np.ndarray] | 
     if "steady_hit_ratio" in s:
         warm = s.get("warmup_s")
         after = "" if warm is None else f" after {warm:g} s ({s.get('warmup_reason')})"
-        rows.append(("steady state", f"{pct(s.get('steady_hit_ratio'))}{after}, "
-                                     f"{s.get('steady_gets', 0):,} GETs"))
+        rows.append(("steady state", (f"{pct(s.get('steady_hit_ratio'))}{after}, "
+                                     f"{s.get('steady_gets', 0):,} GETs")))
     if "ceiling_hit_ratio" in s:
-        rows.append(("no-limit ceiling", f"{pct(s.get('ceiling_hit_ratio'))} whole run, "
-                                         f"{pct(s.get('steady_ceiling_hit_ratio'))} over the steady window"))
+        rows.append(("no-limit ceiling", (f"{pct(s.get('ceiling_hit_ratio'))} whole run, "
+                                         f"{pct(s.get('steady_ceiling_hit_ratio'))} over the steady window")))
         rows.append(("cold misses", f"{s.get('cold_misses', 0):,} first references (no memory avoids them)"))
     rows += [
         ("evicted keys", f"{s.get('evicted_keys', 0):,}"),
-        ("expired keys", f"{s.get('expired_keys', 0):,} (lazy {s.get('expired_keys_lazy', 0):,}, "
-                         f"active {s.get('expired_keys_active', 0):,})"),
+        ("expired keys", (f"{s.get('expired_keys', 0):,} (lazy {s.get('expired_keys_lazy', 0):,}, "
+                         f"active {s.get('expired_keys_active', 0):,})")),
         ("rejected writes", f"{s.get('rejected_writes', 0):,} (OOM)"),
-        ("used_memory", f"{format_bytes(s.get('used_memory', 0))} at the end, peak "
-                        f"{format_bytes(s.get('used_memory_peak', 0))}"),
+        ("used_memory", (f"{format_bytes(s.get('used_memory', 0))} at the end, peak "
+                        f"{format_bytes(s.get('used_memory_peak', 0))}")),
     ]
     if timeseries is not None and len(timeseries.get("stale_bytes", [])):
         stale = np.asarray(timeseries["stale_bytes"], np.float64)
-        rows.append(("stale memory", f"mean {format_bytes(stale.mean())}, peak {format_bytes(stale.max())} "
-                                     f"(expired, not yet deleted)"))
+        rows.append(("stale memory", (f"mean {format_bytes(stale.mean())}, peak {format_bytes(stale.max())} "
+                                     f"(expired, not yet deleted)")))
     timing = s.get("timing", {})
     if timing:
         compile_s = timing.get("compile_s")

@@ -101,33 +101,38 @@ def _check_events(text: str, source: str) -> None:
 
 
 def _check_expansion(root: yaml.Node, source: str) -> None:
-    """Count the values the document expands to (an alias repeats its anchor's whole subtree),
-    sharing the count of a node reached twice, so the check itself stays linear in the file."""
-    sizes: dict[int, int] = {}
+    """Count the values the document expands to (an alias repeats its anchor's whole subtree) and
+    how deep it nests once aliases are expanded, sharing the figures of a node reached twice, so the
+    check itself stays linear in the file and its recursion shallow."""
+    known: dict[int, tuple[int, int]] = {}      # id(node) -> (values, levels below and including it)
     busy: set[int] = set()
 
-    def size(node: yaml.Node) -> int:
+    def measure(node: yaml.Node) -> tuple[int, int]:
         key = id(node)
-        if key in sizes:
-            return sizes[key]
+        if key in known:
+            return known[key]
+        line = node.start_mark.line + 1
         if key in busy:
-            raise UserInputError("a YAML alias refers to a node that contains it", source=source,
-                                 line=node.start_mark.line + 1)
+            raise UserInputError("expected an alias to an earlier value, got one to a node that "
+                                 "contains it", source=source, line=line)
         busy.add(key)
-        if isinstance(node, yaml.MappingNode):
-            total = 1 + sum(size(k) + size(v) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(size(item) for item in node.value)
-        else:
-            total = 1
+        children = ([part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode)
+                    else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        total, levels = 1, 1
+        for child in children:
+            values, below = measure(child)
+            total, levels = total + values, max(levels, below + 1)
         busy.discard(key)
         if total > MAX_NODES:
-            raise UserInputError(f"YAML aliases expand to more than {MAX_NODES:,} values",
-                                 source=source, line=node.start_mark.line + 1)
-        sizes[key] = total
-        return total
+            raise UserInputError(f"YAML aliases expand to more than {MAX_NODES:,} values; expected fewer",
+                                 source=source, line=line)
+        if levels > MAX_DEPTH:
+            raise UserInputError(f"expected at most {MAX_DEPTH} levels of nesting (aliases expanded)",
+                                 source=source, line=line)
+        known[key] = (total, levels)
+        return total, levels
 
-    size(root)
+    measure(root)
 
 
 def _build(node: yaml.Node, path: PathKey, loader: yaml.SafeLoader, doc: YamlDocument) -> Any:

@@ -11,8 +11,9 @@ where it exists: it only needs ``evaluate(maxmemory) -> steady hit ratio``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from evictsim.preflight import short_pct, target_warning
 from evictsim.units import format_bytes
@@ -67,20 +68,29 @@ def search_target(evaluate: Callable[[int], dict[str, Any]], target: float, *, p
         on_point(0, unlimited)
     if ceiling is None or ceiling < target:
         return answer
-    lo, hi, hi_ratio = baseline, footprint + 1, ceiling
+    hi, hi_ratio = bisect_between(evaluate, target, baseline, footprint + 1, ceiling, tolerance,
+                                  answer.points, on_point)
+    answer.maxmemory, answer.hit_ratio = (min(hi, footprint)), hi_ratio
+    return answer
+
+
+def bisect_between(evaluate: Callable[[int], dict[str, Any]], target: float, lo: int, hi: int,
+                   hi_ratio: float | None, tolerance: float, points: list,
+                   on_point: Callable[[int, dict], None] | None = None) -> tuple[int, float | None]:
+    """Halve ``[lo, hi]`` (``lo`` below the target, ``hi`` at or above it) until it is within
+    ``tolerance`` of ``hi``; returns the smallest size run that reached the target and its ratio."""
     while hi - lo > max(MIN_STEP, tolerance * hi):
         mid = (lo + hi) // 2
         summary = evaluate(mid)
         ratio = summary.get("steady_hit_ratio")
-        answer.points.append((mid, ratio))
+        points.append((mid, ratio))
         if on_point:
             on_point(mid, summary)
         if ratio is not None and ratio >= target:
             hi, hi_ratio = mid, ratio
         else:
             lo = mid
-    answer.maxmemory, answer.hit_ratio = (hi if hi <= footprint else footprint), hi_ratio
-    return answer
+    return hi, hi_ratio
 
 
 def simulate_target(trace, target: float, config: dict, *, seed: int = 0, start_time: float | None = None,

@@ -4,7 +4,8 @@ smootherstep, thread cache pinning)."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from evictsim.keyspace.allocator import advance, alloc, free, grow, new_allocator, purge, stats
 from evictsim.keyspace.allocator.compile import kernel
@@ -183,7 +184,12 @@ def test_grow_keeps_handles_valid():
     state = new_allocator(16, max_slabs=64, max_large=4, base_allocated=0, base_active=0,
                           base_resident=0)
     handles = fill(state, 3000, 1000)             # 4 regions per slab: needs > 64 slabs
-    assert state.counters[C_OVERFLOW] == 1
+    assert state.counters[C_OVERFLOW] == 1 and handles[-1] == -1
+    big = fill(state, 6, 40_000)                  # large extents: ids 0..3, then no slot
+    assert list(big[:4]) == [-2, -3, -4, -5] and list(big[4:]) == [-1, -1]
+    free_all(state, handles)
+    free_all(state, big)                          # freeing "no slot" handles does nothing
+    assert stats(state)[0] <= 200 * 1024 + 20 * 40_960
     state = new_allocator(16, max_slabs=64, max_large=4, base_allocated=0, base_active=0,
                           base_resident=0)
     handles = fill(state, 200, 1000)

@@ -16,17 +16,20 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evictsim.cli import main
+from evictsim.errors import UserInputError
 
 HEADER = "time,op,key,size,ttl\n"
 REPO = Path(__file__).resolve().parents[1]
@@ -241,6 +244,22 @@ CLI_CASES = [
          {"b.csv": native("1.5,PUT,a,10,")}),
     Case("workloads-unknown", ("trace", "workloads", "zipff"), "zipff", {}, "expected one of"),
     Case("generate-seed-negative", generate("zipf", "--seed", "-3"), "--seed"),
+    Case("validate-maxmemory-int64", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "99999999999tb",
+                                      "--maxmemory-policy", "allkeys-lru", "--out", "{tmp}/out"), "--maxmemory", T),
+    Case("validate-policy", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "1mb", "--maxmemory-policy",
+                             "lru", "--out", "{tmp}/out"), "--maxmemory-policy", T),
+    Case("validate-set-inf", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "1mb", "--maxmemory-policy",
+                              "allkeys-lru", "--set", "sample-interval=inf", "--out", "{tmp}/out"), "--set", T),
+    Case("validate-max-time-inf", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "1mb",
+                                   "--maxmemory-policy", "allkeys-lru", "--max-time", "inf", "--out", "{tmp}/out"),
+         "--max-time", T),
+    Case("validate-out-in-a-file", ("validate", "--trace", "{tmp}/t.csv", "--maxmemory", "1mb",
+                                    "--maxmemory-policy", "allkeys-lru", "--out", "{tmp}/afile/o"), "--out",
+         {**T, "afile": b"x"}),
+    Case("plot-no-folder", ("plot", "{tmp}/nothing"), "nothing", {}, "no such folder"),
+    Case("trace-dir-as-native", STATS + ("native:{tmp}/d",), "d", {"d/x": b""}, "cannot read"),
+    Case("trace-dir-as-parquet", STATS + ("parquet:{tmp}/d",), "d", {"d/x": b""}),
+    Case("parquet-empty-file", stats("e.parquet"), "e.parquet", {"e.parquet": b""}),
 ]
 
 GENERATOR_CASES = [
@@ -459,6 +478,11 @@ COLUMN_CASES = [
          "column trace"),
 ]
 
+try:
+    import dask.distributed  # noqa: F401
+    DASK_OPTION = "--scheduler"
+except ImportError:          # without dask the executor itself is refused, before the scheduler
+    DASK_OPTION = "--executor"
 EXP_TRACE_1500 = csv(*(f"{i / 100:.2f},GET,k{i % 50},100," for i in range(1, 1499)), "99,GET,a,-1,")
 OG_LONG = oracle(_OG_GOOD + [(100 + 90 * 86400, 4, 10)])
 EXPERIMENT_CASES = [
@@ -469,6 +493,9 @@ EXPERIMENT_CASES = [
     Case("exp-deep-mappings", run_exp(), "e.yaml",
          {"e.yaml": b"name: e\nx: " + b"{a: " * 5000 + b"1" + b"}" * 5000 + b"\n"}, "nesting"),
     Case("exp-alias-bomb", run_exp(), "e.yaml", {"e.yaml": alias_bomb()}, "alias"),
+    Case("exp-aliases-nest-deep", run_exp(), "e.yaml", {"e.yaml": "\n".join(
+        f"a{i}: &a{i} " + "[" * 90 + (f"*a{i - 1}" if i else "1") + "]" * 90 for i in range(12)).encode()},
+        "aliases expanded"),
     Case("exp-python-tag", run_exp(), "e.yaml:5",
          {"e.yaml": experiment("redis: !!python/object/apply:os.system [ls]\n")}, "tags"),
     Case("exp-str-tag", run_exp(), "e.yaml:6", {"e.yaml": experiment("redis:\n  hz: !!str 10\n")}, "tags"),
@@ -510,6 +537,10 @@ EXPERIMENT_CASES = [
          {"e.yaml": b"name: e\nworkload:\n  generator: zipf\n  rate: 0.0001\n  requests: 1000\n"}, "30-day"),
     Case("exp-scheduler-local", run_exp("e.yaml", "--scheduler", "tcp://127.0.0.1:1"), "--scheduler",
          {"e.yaml": experiment("")}, "needs --executor dask"),
+    Case("exp-scheduler-unreachable", run_exp("e.yaml", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"),
+         DASK_OPTION, {"e.yaml": experiment("")}),
+    Case("exp-scheduler-not-an-address", run_exp("e.yaml", "--executor", "dask", "--scheduler", "10.0.0.5"),
+         DASK_OPTION, {"e.yaml": experiment("")}),
     Case("exp-out-is-a-file", ("run", "{tmp}/e.yaml", "--out", "{tmp}/afile"), "--out",
          {"e.yaml": experiment(""), "afile": b"x"}),
     Case("exp-out-inside-a-file", ("run", "{tmp}/e.yaml", "--out", "{tmp}/afile/sub"), "--out",
@@ -554,7 +585,21 @@ def _old_experiment_cases() -> list[Case]:
 # rules, slot ranges that do not cover 0-16383, a partition without maxmemory where the policy needs
 # one, a --rewrite-keys pattern that does not parse) go here, as Case rows like the ones above, e.g.
 #   Case("partitions-overlap", sim("--partitions", "{tmp}/p.yaml"), "p.yaml:4", {"p.yaml": b"..."})
-PARTITION_CASES: list[Case] = []
+def partitions(name: str = "p.yaml") -> tuple[str, ...]:
+    return sim("--partitions", "{tmp}/" + name)
+
+
+PARTITION_CASES: list[Case] = [
+    Case("partitions-empty", partitions(), "p.yaml:1", {**T, "p.yaml": b"partitions: []\n"}),
+    Case("partitions-bad-size", partitions(), "p.yaml:4",
+         {**T, "p.yaml": b'partitions:\n  - name: a\n    match: "*"\n    redis: {maxmemory: 12zz}\n'}),
+    Case("partitions-bad-regex", partitions(), "p.yaml:3",
+         {**T, "p.yaml": b'partitions:\n  - name: a\n    regex: "(["\n'}, "does not parse"),
+    Case("partitions-tag", partitions(), "p.yaml:2",
+         {**T, "p.yaml": b'partitions:\n  - !!python/object:x {name: a}\n'}, "tags"),
+    Case("partitions-alias-bomb", partitions(), "p.yaml", {**T, "p.yaml": alias_bomb()}, "alias"),
+    Case("partitions-missing", partitions("none.yaml"), "none.yaml", T, "cannot read"),
+]
 
 CASES = (CLI_CASES + GENERATOR_CASES + SPEC_CASES + NATIVE_CASES + TWITTER_CASES + ORACLE_CASES
          + MONITOR_CASES + PARQUET_CASES + COLUMN_CASES + EXPERIMENT_CASES + _old_experiment_cases()
@@ -654,7 +699,6 @@ def test_monitor_key_length_is_bytes_for_raw_utf8_and_escapes(tmp_path):
 
 
 def test_long_span_is_refused_before_the_run_and_allowed_on_request(tmp_path):
-    from evictsim.errors import UserInputError
     from evictsim.traces import open_trace
     from evictsim.traces.span import MAX_SPAN_S, estimated_span, limit_span
     path = tmp_path / OG
@@ -783,3 +827,60 @@ def test_sigkill_of_run_leaves_no_pool_worker(tmp_path):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+# ---- properties: the parsers of user values fail only with a user error ---------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.integers(min_value=-2**70, max_value=2**70),
+                 st.from_regex(r"\d{1,25}(\.\d{1,5})?\s*(k|kb|m|mb|g|gb|t|tb)?", fullmatch=True)))
+def test_a_size_is_an_int64_or_a_user_error(value):
+    from evictsim.units import parse_size
+    try:
+        size = parse_size(value, source="--maxmemory")
+    except UserInputError as exc:
+        assert str(exc).startswith("--maxmemory: expected")
+    else:
+        assert isinstance(size, int) and 0 <= size <= 2**63 - 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["EX", "PX", "EXAT", "PXAT", "NX", "XX", "KEEPTTL", "GET", "0", "1", "-5",
+                                 "abc", "99999999999999999999", "9223372036854775807", ""]), max_size=5),
+       st.sampled_from(["SET", "SETEX", "PSETEX", "GET", "MSET", "DEL", "SETNX", "GETSET", "MGET"]))
+def test_a_monitor_command_makes_requests_or_is_counted_never_raises(args, command):
+    from collections import Counter
+
+    from evictsim.traces.monitor_parse import RejectedCommands, parse_line, request_rows
+    quoted = "".join(f' "{a}"' for a in ["k", *args])
+    parsed = parse_line(f'1700000000.000001 [0 c] "{command}"{quoted}'.encode())
+    rows, skipped, rejected = [], Counter(), RejectedCommands("m.monitor")
+    made = request_rows(parsed, (1700000000, 0), rows, skipped, rejected, 7)
+    assert made == bool(rows) and made != bool(skipped)
+    assert all(row[4] >= 0 and row[3] >= 0 for row in rows)      # no negative TTL or size reaches a chunk
+    if rejected.count:
+        assert rejected.first.startswith(f"m.monitor:7: {command}: ")
+
+
+@pytest.mark.parametrize("name,content", [
+    ("u.csv", lambda p: p.write_bytes(csv("0,GET,été,10,", "1,GET,a,10,"))),
+    ("u.csv.zst", lambda p: p.write_bytes(zst(csv("0,GET,été,10,", "1,GET,a,10,")))),
+    ("u.parquet", parquet(key=pa.array(["été", "a", "été"]))),
+    ("u.monitor", lambda p: p.write_bytes((MON.format(1) + '"GET" "été"\n' + MON.format(2) + '"GET" "a"\n').encode())),
+])
+def test_non_ascii_keys_are_counted_in_bytes_in_every_reader(name, content, tmp_path):
+    from evictsim.traces import open_trace
+    path = tmp_path / name
+    content(path)
+    chunk = next(iter(open_trace(path, cache=False).chunks()))
+    assert chunk.key_len[0] == len("été".encode()) == 5 and chunk.key_len[1] == 1
+
+
+def test_a_value_near_2_gib_from_the_api_is_refused_before_the_kernel():
+    import evictsim
+    from evictsim.traces.base import RequestChunk
+    chunk = RequestChunk(time=np.array([0.0, 1.0]), op=np.array([1, 0], np.uint8), key=np.zeros(2, np.int32),
+                         key_len=np.full(2, 3, np.uint16), size=np.array([1_879_048_192, 0], np.int64),
+                         ttl_ms=np.zeros(2, np.int64))
+    with pytest.raises(UserInputError, match="size: expected value sizes in 0..536870912"):
+        evictsim.simulate(chunk, config={"maxmemory": "10gb"})

@@ -52,7 +52,40 @@ def test_capacity_cli_prints_one_answer_line():
     proc = subprocess.run([sys.executable, "-m", "evictsim", "capacity", "--workload", "zipf", "--set",
                            "keys=5000", "--set", "requests=200000", "--target", "0.9",
                            "--maxmemory-policy", "allkeys-lfu", "--tolerance", "0.05"],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1 and "allkeys-lfu reaches 90%" in lines[0] and "ceiling" in lines[0]
+
+
+EXPERIMENT = """
+name: tiny_capacity
+workload: {generator: zipf, keys: 5000, alpha: 1.0, requests: 100000, value-size: 100}
+redis: {maxmemory-policy: allkeys-lru}
+sweep:
+  redis.maxmemory: [1200kb, 3mb]
+plots: [hit_ratio_vs_maxmemory]
+report: {target-hit-ratio: 0.8}
+"""
+
+
+def test_experiment_answer_refined_by_bisection(tmp_path):
+    import json
+
+    from evictsim.api import run_experiment
+    from evictsim.commands.capacity import add_parser  # noqa: F401  (the CLI path is the one tested)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(EXPERIMENT)
+    out = tmp_path / "out"
+    run_experiment(path, out, workers=1, progress=False)
+    low, high = [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*/summary.json"),
+                                                               key=lambda p: json.loads(p.read_text())["maxmemory"])]
+    assert low["steady_hit_ratio"] < 0.8 <= high["steady_hit_ratio"]     # the sweep brackets the target
+    proc = subprocess.run([sys.executable, "-m", "evictsim", "capacity", "--experiment", str(out),
+                           "--tolerance", "0.05"], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads((out / "target_search.json").read_text())["answers"]["allkeys-lru"]
+    assert low["maxmemory"] < found["maxmemory"] <= high["maxmemory"]
+    assert found["hit_ratio"] >= 0.8
+    assert all(r < 0.8 for size, r in found["points"] if size < found["maxmemory"])
+    assert "bisection" in (out / "report.md").read_text() and "bisection" in proc.stdout

@@ -2,6 +2,8 @@
 simulator itself run with no maxmemory (the ceiling is what that run reaches)."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,7 +61,7 @@ def test_ceiling_tracker_matches_a_dict_model(ops, look_aside, n_chunks):
                          size=np.full(n, 10, np.int32), ttl_ms=ttl)
     tracker = CeilingTracker(start_us=int(t_us[0]), bucket_s=0.05, look_aside=look_aside)
     bounds = np.linspace(0, n, n_chunks + 1).astype(int)
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         tracker.feed(chunk.slice(lo, hi).normalized(), t_us[lo:hi])
     gets, hits, cold, expired, absent = dict_ceiling(zip(t_us.tolist(), op.tolist(), key.tolist(),
                                                          ttl.tolist()), look_aside)
@@ -73,7 +75,7 @@ def test_ceiling_tracker_matches_a_dict_model(ops, look_aside, n_chunks):
 
 
 def test_bucket_merging_keeps_the_totals(monkeypatch):
-    import evictsim.metrics.ceiling as ceiling
+    from evictsim.metrics import ceiling
     monkeypatch.setattr(ceiling, "MAX_BUCKETS", 8)
     chunk = make_chunk(5_000, 300, seed=3, rate=100.0, p_set=0.1, p_del=0.05, ttl_frac=0.3).normalized()
     start = 10**15

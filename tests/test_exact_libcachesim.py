@@ -20,8 +20,8 @@ lcs = pytest.importorskip("libcachesim")
 
 PEERS = {"lru": "LRU", "fifo": "FIFO", "clock": "Clock", "sieve": "Sieve", "arc": "ARC",
          "twoq": "TwoQ", "slru": "SLRU", "s3fifo": "S3FIFO", "belady": "Belady", "lfu": "LFU"}
-TRACES = {"zipf-1.1": dict(seed=1), "zipf-1.4-large": dict(seed=2, exponent=1.4, large_share=0.05),
-          "zipf-scan": dict(seed=3, scan_every=2000)}
+TRACES = {"zipf-1.1": {"seed": 1}, "zipf-1.4-large": {"seed": 2, "exponent": 1.4, "large_share": 0.05},
+          "zipf-scan": {"seed": 3, "scan_every": 2000}}
 SIZES = (3000, 20000, 100000, 400000)
 
 
@@ -39,7 +39,7 @@ def traces(tmp_path_factory):
 
 def peer_misses(policy: str, path, cache_bytes: int, n: int) -> int:
     reader = lcs.TraceReader(str(path), lcs.TraceType.ORACLE_GENERAL_TRACE)
-    ratio, _ = getattr(lcs, PEERS[policy])(cache_size=cache_bytes).process_trace(reader)
+    ratio, _ = getattr(lcs, PEERS[policy])(cache_size=cache_bytes, hashpower=16).process_trace(reader)
     return round(ratio * n)
 
 

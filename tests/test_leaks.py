@@ -27,14 +27,16 @@ KINDS = ("volatile-lru", "allkeys-lru", "diurnal", "noeviction")
 def _ranking_trace(seed: int):
     """Three or four healthy namespaces and one leak (``audit:``, 6-12% of the traffic, 300-B values)."""
     rng = np.random.default_rng(seed)
-    spaces = [{"prefix": "session:", "share": 0.3, "keys": int(rng.integers(300, 600)), "alpha": 0.6, "ttl": 20,
-               "value-size": 300},
-              {"prefix": "cfg:", "share": 0.15, "keys": int(rng.integers(30, 60)), "alpha": 0.0, "value-size": 500},
+    spaces = [{"prefix": "session:", "share": 0.3, "keys": int(rng.integers(300, 600)), "alpha": 0.6,
+               "ttl": 20, "value-size": 300},
+              {"prefix": "cfg:", "share": 0.15, "keys": int(rng.integers(30, 60)), "alpha": 0.0,
+               "value-size": 500},
               {"prefix": "cache:", "share": 0.35, "keys": int(rng.integers(1000, 3000)), "alpha": 1.0,
                "value-size": 200, "ttl": {"dist": "uniform", "min": 10, "max": 30}},
               {"prefix": "audit:", "share": float(rng.uniform(0.06, 0.12)), "leak": True, "value-size": 300}]
     if seed % 2:
-        spaces.append({"prefix": "rank:", "share": 0.1, "keys": 40, "alpha": 0.0, "value-size": 100, "ttl": 15})
+        spaces.append({"prefix": "rank:", "share": 0.1, "keys": 40, "alpha": 0.0, "value-size": 100,
+                       "ttl": 15})
     rng.shuffle(spaces)
     params = {"requests": 1500, "rate": 15, "namespaces": spaces}
     if KINDS[seed % 4] == "diurnal":
@@ -72,11 +74,11 @@ def leak_run(tmp_path_factory):
     cfg = RedisConfig(maxmemory=_maxmemory_at(trace, 2, 0.75), maxmemory_policy="noeviction")
     out = tmp_path_factory.mktemp("leak")
     summary = write_oracle_run(trace, cfg, out, seed=2)
-    return out, summary
+    return out, summary, trace, cfg
 
 
 def test_forecast_from_the_first_40_percent_is_within_10_percent_of_the_simulated_time(leak_run):
-    out, _ = leak_run
+    out, *_ = leak_run
     whole = find_leaks(out)
     assert whole["maxmemory_observed"]
     actual = whole["maxmemory_at_s"]
@@ -89,7 +91,7 @@ def test_forecast_from_the_first_40_percent_is_within_10_percent_of_the_simulate
 
 
 def test_namespace_counters_add_up_to_the_instance_and_the_kernel(leak_run):
-    out, summary = leak_run
+    out, summary, *_ = leak_run
     with open(out / "namespaces.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh)]
     last_time = max(float(r["time"]) for r in rows)
@@ -100,8 +102,18 @@ def test_namespace_counters_add_up_to_the_instance_and_the_kernel(leak_run):
     assert sum(int(r["keys"]) - int(r["keys_no_ttl"]) for r in last) == summary["expires"]
 
 
+def test_the_oracle_replay_is_the_instance_the_engine_simulates(leak_run):
+    """Sample for sample, the oracle run behind namespaces.csv has the engine's used_memory and counters."""
+    from evictsim.results import read_timeseries
+    out, _, trace, cfg = leak_run
+    engine = evictsim.simulate(trace, config=cfg, seed=2, start_time=1_700_000_000.0)
+    oracle = read_timeseries(out / "timeseries.csv")
+    for column in ("time", "used_memory", "keys", "keyspace_hits", "expired_keys", "rejected_writes"):
+        assert np.array_equal(engine.timeseries[column], oracle[column]), column
+
+
 def test_leaks_cli_names_the_leak_in_its_first_line_and_writes_json_and_a_plot(leak_run, capsys):
-    out, _ = leak_run
+    out, *_ = leak_run
     assert main(["leaks", str(out), "--until", "40"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("leaking namespace: audit:")
@@ -125,3 +137,17 @@ def test_theil_sen_recovers_a_slope_despite_outliers_and_its_interval_covers_it(
     y[::10] += 500                                   # 10% gross outliers
     trend = theil_sen(x, y)
     assert abs(trend.slope - 3.0) < 0.05 and trend.low <= 3.0 <= trend.high
+
+
+def test_leaks_replay_builds_the_series_of_a_trace_file_first(tmp_path, capsys):
+    from evictsim.traces import write_trace
+    spaces = [{"prefix": "a:", "share": 0.6, "keys": 300, "ttl": 20},
+              {"prefix": "b:", "share": 0.3, "keys": 50, "alpha": 0.0},
+              {"prefix": "audit:", "share": 0.1, "leak": True}]
+    write_trace(build_workload("namespaces", {"requests": 1500, "rate": 15, "namespaces": spaces}, seed=3),
+                tmp_path / "t.csv")
+    run = tmp_path / "run"
+    assert main(["leaks", str(run), "--replay", str(tmp_path / "t.csv"), "--set", "maxmemory=1300000",
+                 "--set", "maxmemory-policy=volatile-lru", "--no-plot"]) == 0
+    assert capsys.readouterr().out.startswith("leaking namespace: audit:")
+    assert (run / "namespaces.csv").exists()

@@ -140,3 +140,15 @@ def test_trace_stats_prints_the_lru_curve_in_key_bytes_at_rate_one_as_an_lru_cac
         capacity = int(share * stats["working_set_bytes"])
         assert ratio == pytest.approx(lru_cache_hits(chunk, capacity) / len(chunk), abs=1e-9)
     assert "lru_hit_ratio_by_key_bytes: sample_rate=1" in format_stats(stats)
+
+
+def test_the_trace_stats_curve_halves_its_rate_to_stay_bounded(monkeypatch):
+    import evictsim.mrc.trace_curve as trace_curve
+    monkeypatch.setattr(trace_curve, "MAX_HELD", 5000)
+    chunk = RequestChunk.concat(list(build_workload("zipf", {"keys": 2000, "requests": 30000}, seed=4).chunks()))
+    curve = trace_curve.LruByteCurve(1.0)
+    for start in range(0, len(chunk), 4000):
+        curve.add(chunk.slice(start, min(len(chunk), start + 4000)))
+    assert curve.held <= 5000 and curve.rate < 1 and np.log2(curve.rate) == round(np.log2(curve.rate))
+    assert all((trace_curve.hash_uniform(part.key, trace_curve.SALT) < curve.rate).all() for part in curve.kept)
+    assert sum(len(p) for p in curve.kept) == int((trace_curve.hash_uniform(chunk.key, trace_curve.SALT) < curve.rate).sum())

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import subprocess
 import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import evictsim
 from evictsim.cli import main
 from evictsim.partitions import load_partitions, run_partitions
+from evictsim.partitions.glob import glob_to_regex, hides
 from evictsim.partitions.slots import even_slot_ranges, key_hash_slot
 from evictsim.traces import open_trace, write_trace
 from evictsim.validate.resp import RespConnection
@@ -32,7 +36,8 @@ RULES = """\
   redis: {maxmemory: 1500kb, maxmemory-policy: allkeys-lru, hz: 20}
 """
 PATTERNS = {"sess": "session:*", "rest": "*"}
-COUNTERS = ("requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys", "expired_keys",
+COUNTERS = ("requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys",
+            "expired_keys",
             "expired_keys_lazy", "expired_keys_active", "rejected_writes", "used_memory", "used_memory_peak",
             "keys", "expires", "sets", "dels", "fills")
 
@@ -100,7 +105,8 @@ def test_simulate_partitions_writes_one_summary_per_partition_and_totals(tmp_pat
     assert (out / "partitions" / "rest" / "timeseries.csv").exists() and (out / "memory.png").exists()
 
 
-KEYS = ["user:1000", "user:1001", "{user1000}.following", "{user1000}.followers", "foo{}{bar}", "foo{{bar}}zap",
+KEYS = ["user:1000", "user:1001", "{user1000}.following", "{user1000}.followers", "foo{}{bar}",
+        "foo{{bar}}zap",
         "foo{bar}{zap}", "a{b", "}a{b}", "", "{}", "{a}", "x" * 300, "sess:42", "cache:ünïcode", "{{}}",
         "abc{d}e{f}", "k000123", "{user:profile:9}:name", "12345"]
 
@@ -110,7 +116,8 @@ def cluster_server(tmp_path_factory):
     """A private redis-server in cluster mode (all slots on it), stopped by its own pid."""
     workdir = tmp_path_factory.mktemp("cluster")
     port = free_port()
-    proc = subprocess.Popen([find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled",
+    proc = subprocess.Popen([find_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
+                             "--cluster-enabled",
                              "yes", "--cluster-config-file", str(workdir / "nodes.conf"), "--save", "",
                              "--appendonly", "no", "--dir", str(workdir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -163,7 +170,8 @@ def test_cluster_mode_charges_16_bytes_of_slot_metadata_per_key(cluster_server):
     assert abs(in_cluster - standalone - CLUSTER_SLOT_METADATA_BYTES) < 0.5
 
 
-def test_cluster_nodes_start_from_the_cluster_mode_baseline_measured_on_a_live_server(cluster_server, tmp_path):
+def test_cluster_nodes_start_from_the_cluster_mode_baseline_measured_on_a_live_server(cluster_server,
+                                                                                      tmp_path):
     from evictsim.partitions.cluster_memory import CLUSTER_BASELINE_EXTRA
     from evictsim.validate.server import start_redis
     with start_redis({}) as alone:
@@ -171,7 +179,8 @@ def test_cluster_nodes_start_from_the_cluster_mode_baseline_measured_on_a_live_s
             standalone = _info_field(conn, "used_memory_startup")
     measured = _info_field(cluster_server, "used_memory_startup") - standalone
     assert abs(measured - CLUSTER_BASELINE_EXTRA) < 0.02 * CLUSTER_BASELINE_EXTRA
-    (tmp_path / "c.yaml").write_text("cluster: {nodes: 2, redis: {maxmemory: 4mb, maxmemory-policy: allkeys-lru}}\n")
+    (tmp_path / "c.yaml").write_text("cluster: {nodes: 2, redis: {maxmemory: 4mb, "
+                                     "maxmemory-policy: allkeys-lru}}\n")
     from evictsim.config import RedisConfig
     plan = load_partitions(str(tmp_path / "c.yaml"))
     assert plan.partitions[1].config.baseline_memory == RedisConfig().baseline_memory + CLUSTER_BASELINE_EXTRA
@@ -202,14 +211,17 @@ def test_cluster_partitions_route_by_slot_and_even_ranges_match_redis_cli(tmp_pa
 
 BAD = [
     ("- {name: a, match: ''}\n", "parts.yaml:1: 0.match: empty rule"),
-    ("- {name: a, match: 'x:*', redis: {maxmemory: 1mb}}\n- {name: b, match: 'x:y:*', redis: {maxmemory: 1mb}}\n",
+    ("- {name: a, match: 'x:*', redis: {maxmemory: 1mb}}\n"
+     "- {name: b, match: 'x:y:*', redis: {maxmemory: 1mb}}\n",
      "parts.yaml:2: 1.match: overlapping rules"),
     ("- {name: a, match: '*', redis: {maxmemory-policy: allkeys-lru}}\n",
      "parts.yaml:1: 0.redis: partition 'a': maxmemory-policy allkeys-lru needs a maxmemory"),
     ("- {name: a, match: '[ab', redis: {maxmemory: 1mb}}\n", "parts.yaml:1: 0.match: pattern does not parse"),
-    ("cluster:\n  nodes: 2\n  slots: [[0, 8000], [8002, 16383]]\n", "parts.yaml:3: cluster.slots: slot ranges do not "
+    ("cluster:\n  nodes: 2\n  slots: [[0, 8000], [8002, 16383]]\n",
+     "parts.yaml:3: cluster.slots: slot ranges do not "
      "cover slots 8001-8001"),
-    ("cluster:\n  nodes: 2\n  slots: [[0, 8000], [7999, 16383]]\n", "parts.yaml:3: cluster.slots: slot ranges overlap"),
+    ("cluster:\n  nodes: 2\n  slots: [[0, 8000], [7999, 16383]]\n",
+     "parts.yaml:3: cluster.slots: slot ranges overlap"),
     ("[]\n", "parts.yaml:1: expected a non-empty list"),
 ]
 
@@ -232,3 +244,24 @@ def test_a_key_no_rule_matches_names_the_key_and_the_rules_file(tmp_path, capsys
     assert main(["simulate", "--trace", "t.csv", "--partitions", "parts.yaml", "--out", "o"]) == 2
     err = capsys.readouterr().err
     assert "parts.yaml" in err and "'other:2'" in err
+
+
+_GLOB_ALPHABET = "ab:*?"
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.text(_GLOB_ALPHABET, min_size=1, max_size=6),
+       keys=st.lists(st.text("ab:", max_size=6), min_size=1, max_size=10))
+def test_glob_rules_match_what_fnmatch_matches(pattern, keys):
+    """Without classes and escapes, Redis's stringmatchlen and fnmatch agree: an independent oracle."""
+    rule = re.compile(glob_to_regex(pattern))
+    assert [bool(rule.search(k)) for k in keys] == [fnmatch.fnmatchcase(k, pattern) for k in keys]
+
+
+@settings(max_examples=300, deadline=None)
+@given(earlier=st.text(_GLOB_ALPHABET, min_size=1, max_size=5),
+       later=st.text(_GLOB_ALPHABET, min_size=1, max_size=5),
+       keys=st.lists(st.text("ab:", max_size=7), min_size=1, max_size=20))
+def test_a_rule_reported_as_hidden_never_gets_a_key(earlier, later, keys):
+    if hides(earlier, later):
+        assert all(fnmatch.fnmatchcase(k, earlier) for k in keys if fnmatch.fnmatchcase(k, later))

@@ -234,3 +234,24 @@ def test_allocator_and_rss_fields_appear_when_the_run_has_the_columns(run_dir, t
     families = {f.name: f for f in text_string_to_metric_families(text)}
     assert families["redis_memory_used_rss_bytes"].samples[0].value == int(used * 1.5)
     assert families["redis_allocator_active_bytes"].samples[0].value == int(used * 1.2)
+
+
+def test_any_time_inside_the_run_reads_the_latest_sample_not_after_it(run_dir):
+    """Hypothesis over simulated times: the row INFO reads is found by a linear scan of the CSV, on the
+    engine's microsecond clock."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    table = rows(run_dir)
+    result = load_result(run_dir)
+    last = float(table[-1]["time"])
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.floats(min_value=0.0, max_value=last, allow_nan=False))
+    def check(at):
+        expected = [r for r in table if round(float(r["time"]) * 1e6) <= round(at * 1e6)][-1]
+        parsed = parse_info(result.info(at=at, section="memory"))
+        assert parsed["used_memory"] == int(expected["used_memory"])
+        assert parsed["used_memory_peak"] == int(expected["used_memory_peak"])
+
+    check()

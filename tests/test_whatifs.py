@@ -33,7 +33,8 @@ def test_replacing_a_prefix_shortens_every_key_and_saves_what_the_byte_model_say
     short = RewrittenKeys(open_trace(trace_file, cache=False), parse_rewrite("replace:user:profile:=u:"))
     before, after = _requests(original), _requests(short)
     assert np.array_equal(before.key, after.key) and short.collisions == 0
-    assert set(after.key_len.tolist()) == {len("u:000001")} and set(before.key_len.tolist()) == {len("user:profile:000001")}
+    assert set(after.key_len.tolist()) == {len("u:000001")}
+    assert set(before.key_len.tolist()) == {len("user:profile:000001")}
     assert short.key_names[0] == "u:" + LINES[1].split(",")[2].split(":")[-1]
     full = evictsim.simulate(original, maxmemory=0, policy="noeviction").summary["used_memory"]
     small = evictsim.simulate(short, maxmemory=0, policy="noeviction").summary["used_memory"]
@@ -56,7 +57,8 @@ def test_hashing_to_few_bytes_merges_keys_and_counts_the_collisions(trace_file, 
 
 def test_truncating_keys_merges_those_sharing_a_prefix(trace_file):
     cut = RewrittenKeys(open_trace(trace_file, cache=False), parse_rewrite("truncate:18"))
-    assert len(set(_requests(cut).key.tolist())) == 4 and cut.collisions == 36    # user:profile:0000 + one more digit
+    # 18 bytes keep "user:profile:0000" and one more digit: 4 keys left of 40
+    assert len(set(_requests(cut).key.tolist())) == 4 and cut.collisions == 36
 
 
 def test_scale_rate_compresses_time_and_scale_keys_splits_each_key_evenly(trace_file):
@@ -78,10 +80,12 @@ def test_trace_convert_writes_the_rewritten_trace(trace_file, tmp_path):
     assert out.read_text().splitlines()[1].split(",")[2].startswith("profile:")
 
 
-@pytest.mark.parametrize("spec", ["prefix:x", "replace:nothing", "truncate:0", "hash:x", "strip:", "nonsense"])
+@pytest.mark.parametrize("spec", ["prefix:x", "replace:nothing", "truncate:0", "hash:x", "strip:",
+                                  "nonsense"])
 def test_a_rewrite_pattern_that_does_not_parse_is_a_one_line_error_naming_the_option(trace_file, tmp_path,
                                                                                     capsys, spec):
-    assert main(["simulate", "--trace", str(trace_file), "--rewrite-keys", spec, "--out", str(tmp_path / "o")]) == 2
+    assert main(["simulate", "--trace", str(trace_file), "--rewrite-keys", spec,
+                 "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--rewrite-keys" in err
 

@@ -25,8 +25,8 @@ def generator_params(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """(generator parameters, the --set items left for Redis)."""
     if not getattr(args, "workload", None):
         return {}, list(args.set)
-    from evictsim.workloads import workload_class
     from evictsim.config import SETTING_NAMES
+    from evictsim.workloads import workload_class
     from evictsim.workloads.spec import load_spec, parse_sets, unknown_set_key
     name = load_spec(args.workload)[0]
     known = {param.name for param in workload_class(name, source="--workload").PARAMS}

@@ -99,7 +99,8 @@ def claim_what_if_folder(out, simulate_fn: WhatIfSimulate | None) -> None:
     wanted = simulate_fn.describe() if simulate_fn is not None else None
     have = json.loads(marker.read_text()) if marker.is_file() else None
     runs = Path(out) / "runs"
-    if have != wanted and (have is not None or (wanted is not None and runs.is_dir() and any(runs.iterdir()))):
+    earlier_runs = runs.is_dir() and any(runs.iterdir())
+    if have != wanted and (have is not None or (wanted is not None and earlier_runs)):
         raise UserInputError(f"holds runs made with other what-ifs ({have}); choose another --out",
                              source="--out")
     if wanted is not None:

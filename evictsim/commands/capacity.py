@@ -31,8 +31,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("capacity", help="the maxmemory that reaches a target hit ratio",
                               description=__doc__.splitlines()[0])
     p.add_argument("--trace", metavar="PATH", help="trace file; FORMAT:PATH to name the format")
-    p.add_argument("--target", type=_target, required=True, metavar="RATIO",
-                   help="steady-state hit ratio to reach, e.g. 0.95")
+    p.add_argument("--target", type=_target, metavar="RATIO",
+                   help="steady-state hit ratio to reach, e.g. 0.95 (with --experiment: its report.target-hit-ratio)")
+    p.add_argument("--experiment", metavar="DIR",
+                   help="an 'evictsim run' result folder: bisect each policy's curve between the swept "
+                        "sizes around the target, store target_search.json and redraw the report")
     p.add_argument("--maxmemory-policy", metavar="NAME", default="allkeys-lru",
                    help="eviction policy (default allkeys-lru)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -54,6 +57,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.experiment:
+        return _refine(args)
+    if args.target is None:
+        from evictsim.errors import UserInputError
+        raise UserInputError("expected a target hit ratio, like --target 0.95", source="--target")
     from evictsim.api import resolve_config
     from evictsim.commands._inputs import generator_params, open_input, warmup_seconds
     from evictsim.commands.simulate import resolve_settings
@@ -78,4 +86,21 @@ def run(args: argparse.Namespace) -> int:
     answer = simulate_target(trace, args.target, settings, seed=args.seed, start_time=args.start_time,
                              warmup=warmup_s, tolerance=args.tolerance, on_point=show)
     print(answer.text())
+    return 0
+
+
+def _refine(args: argparse.Namespace) -> int:
+    """--experiment DIR: the report's answer by bisection, then the report redrawn with it."""
+    from evictsim.report import build_report
+    from evictsim.report.capacity import answer_line
+    from evictsim.report.data import load_experiment_results
+    from evictsim.report.target_refine import refine_experiment
+
+    def show(label: str, size: int, summary: dict) -> None:
+        if args.verbose:
+            sys.stderr.write(f"  {label}: {size} bytes: steady {summary.get('steady_hit_ratio')}\n")
+
+    found = refine_experiment(args.experiment, target=args.target, tolerance=args.tolerance, on_point=show)
+    build_report(args.experiment)
+    print(answer_line(load_experiment_results(args.experiment), found["target"]))
     return 0

@@ -16,6 +16,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--warmup", type=float, metavar="SECONDS", help="end of warm-up (default: found)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-plot", action="store_true", help="skip namespaces_memory.png")
+    p.add_argument("--replay", metavar="TRACE",
+                   help="first replay TRACE on the pure-Python oracle into RUN_DIR (exact per-namespace "
+                        "series; slow, ~4k requests/s: for small traces until the engine writes them)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="with --replay: a Redis setting (maxmemory=2mb, maxmemory-policy=volatile-lru)")
+    p.add_argument("--seed", type=int, default=0, help="with --replay: the simulator's seed")
     p.set_defaults(func=run)
 
 
@@ -30,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, flag)
         if value is not None and not value >= 0:
             raise UserInputError(f"expected seconds >= 0, got {value}", source=f"--{flag}")
+    if args.replay:
+        _replay(args)
+    elif args.set:
+        raise UserInputError("--set needs --replay", source="--set")
     series = read_run(args.run_dir)
     report = analyse(series, until=args.until, warmup=args.warmup)
     out = Path(args.run_dir)
@@ -39,3 +49,15 @@ def run(args: argparse.Namespace) -> int:
         plot_namespaces(series, out / "namespaces_memory.png", forecast_at=report["maxmemory_at_s"])
     print(json.dumps(report, indent=2, sort_keys=True) if args.json else render(report))
     return 0
+
+
+def _replay(args: argparse.Namespace) -> None:
+    from evictsim.config import RedisConfig, parse_set_option
+    from evictsim.leaks.oracle_series import write_oracle_run
+    from evictsim.traces import open_trace
+    settings = {}
+    for item in args.set:
+        key, value = parse_set_option(item)
+        settings[key] = value
+    cfg = RedisConfig.from_mapping(settings, source="--set")
+    write_oracle_run(open_trace(args.replay), cfg, args.run_dir, seed=args.seed)

@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
               f"byte hit ratio {100 * row['byte_hit_ratio']:7.3f}%")
     print(f"no limit: hit ratio {100 * s['no_limit_hit_ratio']:.3f}%; {len(curve.rows)} points in "
           f"{s['seconds']:.2f} s → {out}")
+    for warning in s["warnings"]:
+        sys.stderr.write(f"evictsim: warning: {warning}\n")
     for target in s["targets"]:
         size = target["maxmemory"]
         print(f"target {100 * target['hit_ratio']:.2f}%: " + ("not reached" if size is None else f"maxmemory {size}"))

@@ -111,7 +111,8 @@ def _text(report, out: Path) -> str:
     best_random = max(randoms, key=lambda c: c["score"]) if randoms else None
     lines = [f"split of {report.total} B ({report.objective}): "
              + ", ".join(f"{n} {v}" for n, v in report.chosen.items()),
-             f"  predicted hit ratio {_pct(report.predicted_hit_ratio)}, verified {_pct(report.verified['hit_ratio'])}",
+             f"  predicted hit ratio {_pct(report.predicted_hit_ratio)}, "
+             f"verified {_pct(report.verified['hit_ratio'])}",
              f"  even split          {_pct(report.compared['even']['hit_ratio'])}"]
     if best_random is not None:
         lines.append(f"  best of {len(randoms)} random   {_pct(best_random['hit_ratio'])}")

@@ -37,9 +37,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_time is not None and not args.max_time > 0:
         raise UserInputError(f"expected a positive number of seconds, got {args.max_time}", source="--max-time")
+    from evictsim.config import RedisConfig
     config = {"maxmemory": args.maxmemory, "maxmemory-policy": args.maxmemory_policy}
+    for key, value in config.items():                 # each flag checked under its own name
+        RedisConfig.from_mapping({key: value}, source="--" + key)
     for item in args.set:
         key, value = parse_set_option(item)
+        RedisConfig.from_mapping({key: value}, source="--set")
         config[key] = value
     out = check_output_folder(args.out, "--out")
     trace = open_trace(args.trace)

@@ -43,6 +43,20 @@ def check_executor(executor: str, scheduler: str | None) -> None:
     if scheduler and not _ADDRESS.match(scheduler):
         raise UserInputError(f"expected a scheduler address like tcp://10.0.0.5:8786, got {scheduler!r}",
                              source="--scheduler")
+    if scheduler and scheduler.startswith("tcp://"):
+        _check_reachable(scheduler)
+
+
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A TCP connection to the scheduler opens (dask's own client would fail only after the
+    experiment folder is written)."""
+    import socket
+    host, _, port = address.removeprefix("tcp://").rstrip("/").partition(":")
+    try:
+        socket.create_connection((host, int(port or 8786)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise UserInputError(f"expected a reachable Dask scheduler, cannot connect to {address} "
+                             f"({exc.strerror or exc})", source="--scheduler") from None
 
 
 def check_workloads(runs: list[RunSpec], *, allow_long_span: bool = False) -> None:

@@ -90,7 +90,8 @@ def die_with_parent() -> None:
     """Linux: ask the kernel to SIGKILL this process when its parent exits (``prctl``). Elsewhere, a
     daemon thread polls the parent pid once a second and exits when the process is re-parented."""
     import os
-    parent = os.getppid()
+    spawner = multiprocessing.parent_process()      # the runner, if it died before this line ran
+    parent = spawner.pid if spawner is not None and spawner.pid else os.getppid()
     try:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)

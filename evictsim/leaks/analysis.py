@@ -5,8 +5,9 @@ Method (all from the run's files, data up to ``until`` only):
 1. Warm-up: the knee of the summed namespace bytes (fast growth while the working set fills, then
    slower), found by a two-segment fit up to the time memory is first full; without a knee, the
    first 10% of the data. ``--warmup`` overrides it.
-2. Growth window: from the end of warm-up to ``until``, or to the first time ``used_memory``
-   reached ``maxmemory`` if earlier (after that eviction hides growth).
+2. Growth window: from the end of warm-up to ``until``, or, unless the policy is volatile-* (which
+   cannot evict keys without a TTL, so a leak keeps growing), to the first time ``used_memory``
+   reached ``maxmemory`` if earlier (after that eviction or refused writes hide growth).
 3. Per namespace: Theil–Sen slopes of bytes and keys over the window (95% interval), the share of
    its keys without a TTL, traffic (GETs/s) and bytes per 1000 GETs (growth that traffic does not
    explain has many bytes per GET), and whether growth continues in the window's second half.
@@ -51,7 +52,12 @@ def analyse(series: RunSeries, *, until: float | None = None, warmup: float | No
     t_end = float(series.times[-1]) if until is None else float(until)
     full_at = _first_full(series, t_end)
     warm = warmup if warmup is not None else warmup_end(series, min(t_end, full_at or t_end))
-    stop = full_at if full_at is not None and full_at - warm > 3 * _step(series.times) else t_end
+    # once memory is full, allkeys-* eviction and noeviction's refusals hide growth; under volatile-*
+    # a leak without TTLs keeps growing (it evicts the keys that have one), so keep watching it
+    hides_growth = not series.policy.startswith("volatile-")
+    stop = t_end
+    if full_at is not None and hides_growth and full_at - warm > 3 * _step(series.times):
+        stop = full_at
     window = (series.times >= warm) & (series.times <= stop)
     if window.sum() < 3:
         window = series.times <= t_end
@@ -84,7 +90,8 @@ def warmup_end(series: RunSeries, t_end: float) -> float:
     return found if found is not None else float(series.times[0] + 0.1 * (t_end - series.times[0]))
 
 
-def _growth(name: str, cols: dict[str, np.ndarray], times: np.ndarray, window: np.ndarray) -> NamespaceGrowth | None:
+def _growth(name: str, cols: dict[str, np.ndarray], times: np.ndarray,
+            window: np.ndarray) -> NamespaceGrowth | None:
     ok = window & ~np.isnan(cols["bytes"])
     t = times[ok]
     by_bytes, by_keys = theil_sen(t, cols["bytes"][ok]), theil_sen(t, cols["keys"][ok])
@@ -98,7 +105,8 @@ def _growth(name: str, cols: dict[str, np.ndarray], times: np.ndarray, window: n
     last = {c: float(v[ok][-1]) for c, v in cols.items()}
     no_ttl = last["keys_no_ttl"] / last["keys"] if "keys_no_ttl" in last and last["keys"] > 0 else None
     return NamespaceGrowth(
-        name, by_bytes.slope, (by_bytes.low, by_bytes.high), by_keys.slope, (by_keys.low, by_keys.high), no_ttl,
+        name, by_bytes.slope, (by_bytes.low, by_bytes.high), by_keys.slope, (by_keys.low, by_keys.high),
+        no_ttl,
         bool(later is not None and later.low > 0 and by_bytes.low > 0), gets / span,
         1000 * by_bytes.slope * span / gets if gets > 0 else None, hits / gets if gets > 0 else None,
         int(last["keys"]), int(last["bytes"]), int(last["evicted_keys"]), int(last["expired_keys"]))
@@ -106,15 +114,16 @@ def _growth(name: str, cols: dict[str, np.ndarray], times: np.ndarray, window: n
 
 def forecast(series: RunSeries, warm: float, t_end: float, full_at: float | None) -> dict[str, Any]:
     """When used_memory reaches maxmemory: observed if it already has by ``t_end``, else predicted."""
-    out: dict[str, Any] = {"maxmemory_at_s": None, "maxmemory_at_s_interval": None, "maxmemory_observed": False,
-                           "predict_linear_at_s": None, "first_oom_at_s": None}
+    out: dict[str, Any] = {"maxmemory_at_s": None, "maxmemory_at_s_interval": None,
+                           "maxmemory_observed": False, "predict_linear_at_s": None, "first_oom_at_s": None}
     mm = series.maxmemory
     if not mm:
         return out
     seen = series.memory_time <= t_end
     t, used = series.memory_time[seen], series.used_memory[seen]
     if full_at is not None:
-        out.update(maxmemory_at_s=full_at, maxmemory_at_s_interval=[full_at, full_at], maxmemory_observed=True)
+        out.update(maxmemory_at_s=full_at, maxmemory_at_s_interval=[full_at, full_at],
+                   maxmemory_observed=True)
     else:
         out.update(_structured_forecast(series, warm, t_end) or _linear_forecast(t, used, mm, warm, t_end))
         if len(t) >= 2:
@@ -173,8 +182,9 @@ def _structured_forecast(series: RunSeries, warm: float, t_end: float) -> dict[s
     def total(column, at):
         return np.nansum([col[column] for col in cols], axis=0)[at]
     used = np.interp(t, series.memory_time, series.used_memory)
-    overhead = float(np.median(used - total("bytes", seen)
-                               - _table_bytes(total("keys", seen), total("keys", seen) - total("keys_no_ttl", seen))))
+    keys_now = total("keys", seen)
+    tables_now = _table_bytes(keys_now, keys_now - total("keys_no_ttl", seen))
+    overhead = float(np.median(used - total("bytes", seen) - tables_now))
     horizon = np.arange(t_end, t_end + 100 * max(t_end, 1.0), max(_step(series.times) / 4, 1e-3))
 
     def reach(pick: str) -> float | None:

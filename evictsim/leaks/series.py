@@ -62,4 +62,5 @@ def _timeseries(path: Path) -> dict[str, np.ndarray]:
         raise UserInputError("no timeseries.csv beside namespaces.csv", source=str(path.parent))
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    return {c: np.array([float(r.get(c) or 0) for r in rows]) for c in ("time", "used_memory", "rejected_writes")}
+    return {c: np.array([float(r.get(c) or 0) for r in rows])
+            for c in ("time", "used_memory", "rejected_writes")}

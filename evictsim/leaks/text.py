@@ -21,7 +21,8 @@ def first_line(report: dict[str, Any]) -> str:
         return "no namespaces in namespaces.csv"
     top = spaces[0]
     lo, hi = top["bytes_per_s_interval"]
-    ttl = "" if top["no_ttl_fraction"] is None else f", {100 * top['no_ttl_fraction']:.0f}% of its keys without TTL"
+    ttl = ("" if top["no_ttl_fraction"] is None
+           else f", {100 * top['no_ttl_fraction']:.0f}% of its keys without TTL")
     what = "leaking namespace" if lo > 0 else "no leak found; fastest-growing namespace"
     cont = ", still growing after warm-up" if top["growth_continues"] else ""
     return (f"{what}: {top['namespace']} +{_size(top['bytes_per_s'])}/s ({_size(lo)}..{_size(hi)}/s), "
@@ -34,11 +35,13 @@ def render(report: dict[str, Any]) -> str:
         when = report["maxmemory_at_s"]
         interval = report["maxmemory_at_s_interval"]
         if report["maxmemory_observed"]:
-            lines.append(f"used_memory reached maxmemory ({_size(report['maxmemory'])}) at {_when(when)} (observed)")
+            lines.append(f"used_memory reached maxmemory ({_size(report['maxmemory'])}) at {_when(when)} "
+                         f"(observed)")
         else:
             span = "" if not interval else (f" (95%: {_when(interval[0])} .. "
                                             f"{_when(interval[1]) if interval[1] is not None else 'never'})")
-            lines.append(f"used_memory reaches maxmemory ({_size(report['maxmemory'])}) at {_when(when)}{span}; "
+            lines.append(f"used_memory reaches maxmemory ({_size(report['maxmemory'])}) at "
+                         f"{_when(when)}{span}; "
                          f"predict_linear over all data: {_when(report['predict_linear_at_s'])}")
         if report["first_oom_at_s"] is not None:
             lines.append(f"noeviction: first OOM-rejected write at {_when(report['first_oom_at_s'])}")
@@ -50,5 +53,6 @@ def render(report: dict[str, Any]) -> str:
         no_ttl = "" if s["no_ttl_fraction"] is None else f"{100 * s['no_ttl_fraction']:.0f}%"
         per_get = "" if s["bytes_per_1k_gets"] is None else f"{s['bytes_per_1k_gets']:.0f}"
         lines.append(f"{s['namespace']:<16} {s['bytes_per_s']:>10.1f} {s['keys_per_s']:>8.2f} {no_ttl:>7} "
-                     f"{s['gets_per_s']:>8.1f} {per_get:>10} {s['bytes']:>10} {'yes' if s['growth_continues'] else 'no':>8}")
+                     f"{s['gets_per_s']:>8.1f} {per_get:>10} {s['bytes']:>10} "
+                     f"{'yes' if s['growth_continues'] else 'no':>8}")
     return "\n".join(lines)

@@ -129,4 +129,18 @@ def _summary(curve: MissRatioCurve, choice: Choice, sample: TraceSample, cfg: Re
         "no_limit_hit_ratio": 1.0 - sample.cold_gets / sample.gets,
         "targets": [{"hit_ratio": t, "maxmemory": curve.size_for(t)} for t in targets],
         "config": cfg.to_mapping(), "seconds": round(seconds, 6),
+        "warnings": _warnings(cfg, sample),
     }
+
+
+def _warnings(cfg: RedisConfig, sample: TraceSample) -> list[str]:
+    from evictsim.policies import POLICIES
+    spec = POLICIES.get(cfg.maxmemory_policy, key="maxmemory-policy")
+    out = []
+    if getattr(spec, "needs_ttl", False) and not sample.any_ttl:
+        out.append(f"{cfg.maxmemory_policy} can only evict keys with a TTL and no request sets one: "
+                   "writes are refused once memory is full at every size")
+    if sample.sampled_keys < 2000 and sample.rate < 1:
+        out.append(f"the sample holds only {sample.sampled_keys} keys: expect errors of a point or more "
+                   "(raise --sample-rate or lower --points)")
+    return out

@@ -38,7 +38,8 @@ def plot_partitions(out_dir: str | Path) -> list[Path]:
 
     out = Path(out_dir)
     summary = json.loads((out / "summary.json").read_text())
-    series = {n: read_timeseries(out / "partitions" / n / "timeseries.csv") for n in summary["partition_names"]}
+    series = {n: read_timeseries(out / "partitions" / n / "timeseries.csv")
+              for n in summary["partition_names"]}
     written = []
     for column, label, fname in (("used_memory", "used_memory (MB)", "memory.png"),
                                  ("hit_ratio_interval", "hit ratio per interval", "hit_ratio.png")):

@@ -82,8 +82,8 @@ class PartitionPlan:
 
     def with_maxmemory(self, sizes: Mapping[str, int]) -> "PartitionPlan":
         """The same plan with some partitions' maxmemory replaced (the split optimizer)."""
-        parts = tuple(Partition(p.name, p.config.replace(maxmemory=sizes[p.name]) if p.name in sizes else p.config,
-                                p.overrides, p.weight) for p in self.partitions)
+        parts = tuple(Partition(p.name, p.config.replace(maxmemory=sizes[p.name]) if p.name in sizes
+                                else p.config, p.overrides, p.weight) for p in self.partitions)
         return PartitionPlan(parts, self.router, self.source, self.cluster)
 
 
@@ -198,9 +198,8 @@ def _slot_ranges(value: Any, nodes: int, error) -> list[tuple[int, int]]:
         raise error(f"expected 'even' or one [first, last] range per node ({nodes})", "cluster", "slots")
     ranges = []
     for i, item in enumerate(value):
-        if (not isinstance(item, list) or len(item) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
-                                                                    for v in item)
-                or not 0 <= item[0] <= item[1] < SLOTS):
+        whole = isinstance(item, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in item)
+        if not whole or len(item) != 2 or not 0 <= item[0] <= item[1] < SLOTS:
             raise error(f"expected [first, last] with 0 <= first <= last <= {SLOTS - 1}, got {item!r}",
                         "cluster", "slots", i)
         ranges.append((item[0], item[1]))

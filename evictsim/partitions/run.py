@@ -70,7 +70,8 @@ def total_timeseries(results: list[Result]) -> dict[str, np.ndarray]:
     sample after its own end), with the interval hit ratio recomputed from the summed counters."""
     from evictsim.results import TIMESERIES_COLUMNS
     times = np.unique(np.concatenate([r.timeseries["time"] for r in results]))
-    out = {c: np.zeros(len(times), np.int64) for c in TIMESERIES_COLUMNS if c not in ("time", "hit_ratio_interval")}
+    out = {c: np.zeros(len(times), np.int64) for c in TIMESERIES_COLUMNS
+           if c not in ("time", "hit_ratio_interval")}
     for r in results:
         at = np.searchsorted(r.timeseries["time"], times, side="right") - 1
         seen = at >= 0

@@ -2,7 +2,8 @@
 
 Each partition's hit curve (hits against maxmemory) is measured with a grid of full simulations of
 its own sub-trace (a grid point is exactly what that instance would do), or estimated by
-:func:`evictsim.mrc` (``curves="mrc"``: faster on big traces, predictions then approximate). A dynamic programme over the grid then picks the
+:func:`evictsim.mrc` (``curves="mrc"``: faster on big traces, predictions then approximate).
+A dynamic programme over the grid then picks the
 maxmemory per partition that maximises total hits, or hits weighted per partition, with the sizes
 summing to at most the budget. The chosen split is verified by a full partitioned run and reported
 beside an even split, random splits, and one shared instance holding the whole budget.

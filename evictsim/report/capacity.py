@@ -73,11 +73,31 @@ def answer_line(results: ExperimentResults, target: float) -> str | None:
     if out_of_reach:
         return out_of_reach + "."
     what = "steady-state hit ratio" if answer_metric(results) == STEADY else "hit ratio (whole run)"
+    answers, how = _bisected(results, target, answers)
     parts = [a.text(target, first=(i == 0)).replace("hit ratio", what, 1) for i, a in enumerate(answers)]
     sizes = ", ".join(mib_text(s) for s in results.sizes if s)
-    how = ("sizes run" if all(a.needed is None for a in answers)
-           else "linear interpolation between the sizes run")
-    return "; ".join(parts) + f" ({how}: {sizes} MiB). " + ceiling_sentence(steady_ceiling, whole_ceiling)
+    if how is None:
+        how = ("sizes run" if all(a.needed is None for a in answers)
+               else "linear interpolation between the sizes run")
+    where = f"{how}: {sizes} MiB" if "{sizes}" not in how else how.format(sizes=f"{sizes} MiB")
+    return "; ".join(parts) + f" ({where}). " + ceiling_sentence(steady_ceiling, whole_ceiling)
+
+
+def _bisected(results: ExperimentResults, target: float, answers: list[CapacityAnswer]):
+    """The answers with bisection's sizes where ``evictsim capacity --experiment`` stored them."""
+    from dataclasses import replace
+
+    from evictsim.report.target_refine import stored_search
+    stored = stored_search(results, target)
+    if not stored:
+        return answers, None
+    found = stored.get("answers", {})
+    out = [replace(a, needed=float(found[a.label]["maxmemory"]))
+           if found.get(a.label, {}).get("maxmemory") else a for a in answers]
+    out.sort(key=lambda a: (a.needed is None, a.needed or 0, -a.best_ratio))
+    runs = sum(len(v.get("points", [])) for v in found.values())
+    return out, (f"bisection between the sizes run ({{sizes}}) with {runs} more full simulations, to within "
+                 f"{100 * float(stored.get('tolerance', 0.01)):g}%")
 
 
 def ceiling_sentence(steady: float | None, whole: float | None) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def _num(mean: str, scale: float = 1.0, digits: int = 0) -> str:
 
 def _fig(results: ExperimentResults, c, name: str, scale: float = 1.0, digits: int = 2, pct: bool = False) -> str:
     mean, half = figure(results, c, name)
-    if mean != mean:      # NaN: not in these runs' files
+    if math.isnan(mean):      # not in these runs' files
         return ""
     if pct:
         return _pct(str(mean), str(half) if half else "")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evictsim.results import read_timeseries
 from evictsim.report.style import MIB, legend, new_figure, percent_axis, policy_colour, ratio_limits
+from evictsim.results import read_timeseries
 from evictsim.units import format_bytes
 
 
@@ -61,6 +61,7 @@ def _stale_panel(ax, ts, colour: str) -> None:
 
 def _hit_ratio(run_dir: Path, ts, policy: str, title: str, summary: dict | None = None) -> Path:
     import numpy as np
+
     from evictsim.report.time_plots import full_rows
     fig, axes = new_figure(1, width=7.0, height=4.0)
     ax = axes[0][0]
@@ -91,6 +92,7 @@ def _hit_ratio(run_dir: Path, ts, policy: str, title: str, summary: dict | None 
 
 def _save_png(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
+
     from evictsim import atomic
     from evictsim.report.style import tight_layout_outside_legends
     tight_layout_outside_legends(fig)

@@ -52,7 +52,7 @@ def hit_ratio_vs_maxmemory(results: ExperimentResults, out_dir: Path) -> list[Pa
         values += [v for v in y if np.isfinite(v)]
         ax.errorbar(x, y, yerr=err, color=style.colour, linestyle=style.linestyle, marker="o",
                     markersize=4, capsize=3, linewidth=1.3, label=label)
-    steady_ceiling, whole_ceiling = ceiling(results)
+    steady_ceiling, _ = ceiling(results)
     if steady_ceiling is not None:
         ax.axhline(steady_ceiling, color="#555555", linestyle="-.", linewidth=0.9,
                    label=f"no-limit ceiling {steady_ceiling:.1%}")
@@ -61,7 +61,8 @@ def hit_ratio_vs_maxmemory(results: ExperimentResults, out_dir: Path) -> list[Pa
     if target:
         ax.axhline(target, color="black", linestyle=":", linewidth=0.9, label=f"target {target:.0%}")
         values.append(target)
-        _mark_answers(ax, results, target, capacity_answers(results, target))
+        from evictsim.report.capacity import _bisected
+        _mark_answers(ax, results, target, _bisected(results, target, capacity_answers(results, target))[0])
     ax.set_xlabel("maxmemory (MiB)")
     ax.set_xlim(left=0)
     ratio_limits(ax, min(values, default=np.nan), max(values, default=np.nan))
@@ -76,7 +77,7 @@ def _mark_answers(ax, results: ExperimentResults, target: float, answers) -> Non
     """A dotted drop line and the size in MiB where each policy's curve crosses the target."""
     from evictsim.report.capacity import mib_text
     labels = {label: configs for label, configs in curves(results).items()}
-    for answer in answers:
+    for i, answer in enumerate(answers):
         if answer.needed is None or answer.label not in labels:
             continue
         style = line_style(results, labels[answer.label][0])
@@ -85,7 +86,8 @@ def _mark_answers(ax, results: ExperimentResults, target: float, answers) -> Non
         ax.axvline(x, color=style.colour, linestyle=":", linewidth=0.9)
         # along the drop line, at the foot of the axes: neighbouring answers never overprint each other
         ax.annotate(f"{mib_text(answer.needed)} MiB", xy=(x, 0.03), xycoords=("data", "axes fraction"),
-                    rotation=90, ha="right", va="bottom", fontsize="small", color=style.colour)
+                    rotation=90, ha="right" if i % 2 == 0 else "left", va="bottom", fontsize="small",
+                    color=style.colour)     # alternate sides: close answers stay apart
 
 
 @PLOTS.register("policy_comparison")
@@ -95,7 +97,7 @@ def policy_comparison(results: ExperimentResults, out_dir: Path) -> list[Path]:
     metric, ylabel = _metric_name(results)
     lines = curves(results)
     sizes = results.sizes
-    fig, axes = new_figure(1, width=max(6.4, 1.5 * len(sizes) * max(1, len(lines)) ** 0.5), height=4.4)
+    fig, axes = new_figure(1, width=min(12.0, max(6.4, 1.5 * len(sizes) * max(1, len(lines)) ** 0.5)), height=4.4)
     ax = axes[0][0]
     width = 0.8 / max(1, len(lines))
     values: list[float] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: never needs a display, works in workers and CI
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 matplotlib.rcParams["svg.hashsalt"] = "evictsim"   # stable SVG ids: same data, same file
 
@@ -106,7 +106,7 @@ def mib(values):
 
 def legend(ax, **kw) -> None:
     """The legend to the right of the axes, outside the data (``save`` keeps it in the image)."""
-    handles, labels = ax.get_legend_handles_labels()
+    handles, _ = ax.get_legend_handles_labels()
     if handles:
         kw.pop("loc", None)
         ax.legend(fontsize="small", framealpha=0.85, loc="upper left", bbox_to_anchor=(1.02, 1.0),

@@ -53,8 +53,11 @@ class RequestChunk:
         return int(self.key.max()) if len(self.key) else -1
 
     def normalized(self) -> "RequestChunk":
-        """The same chunk with every column in the dtype the kernels expect."""
+        """The same chunk with every column in the dtype the kernels expect. Sizes and key lengths
+        beyond the limits are refused here, before a cast could wrap them (every reader already
+        refuses them with file:line; this catches chunks built by hand, as through the API)."""
         n = len(self.op)
+        _check_limits(self.size, self.key_len)
         return RequestChunk(
             time=np.ascontiguousarray(self.time, dtype=np.float64),
             op=np.ascontiguousarray(self.op, dtype=np.uint8),
@@ -81,6 +84,18 @@ class RequestChunk:
         return RequestChunk(self.time[start:stop], self.op[start:stop], self.key[start:stop],
                             self.key_len[start:stop], self.size[start:stop], self.ttl_ms[start:stop],
                             None if self.vtype is None else self.vtype[start:stop])
+
+
+def _check_limits(size: np.ndarray, key_len: np.ndarray) -> None:
+    from evictsim.errors import UserInputError
+    if len(size) and (int(np.max(size)) > MAX_VALUE_BYTES or int(np.min(size)) < 0):
+        bad = int(np.max(size)) if int(np.max(size)) > MAX_VALUE_BYTES else int(np.min(size))
+        raise UserInputError(f"expected value sizes in 0..{MAX_VALUE_BYTES} (512 MiB, Redis's "
+                             f"proto-max-bulk-len), got {bad}", key="size")
+    if len(key_len) and np.asarray(key_len).dtype != np.uint16 and (
+            int(np.max(key_len)) > MAX_KEY_BYTES or int(np.min(key_len)) < 0):
+        raise UserInputError(f"expected key lengths in 0..{MAX_KEY_BYTES}, got {int(np.max(key_len))}",
+                             key="key_len")
 
 
 def empty_chunk() -> RequestChunk:

@@ -89,8 +89,8 @@ class NativeCsvTrace(FileTrace):
              table.column("size")),
             (~(ttl_ms >= 0) | (ttl_ms > MAX_TTL_MS), "ttl", "finite seconds >= 0 or empty",
              table.column("ttl")),
-            ((ttl > 0) & (ttl_ms == 0), "ttl", "a TTL of at least 0.001 s (Redis TTLs are whole "
-             "milliseconds >= 1) or empty", table.column("ttl")),
+            ((ttl > 0) & (ttl_ms == 0), "ttl", ("a TTL of at least 0.001 s (Redis TTLs are whole "
+                                                 "milliseconds >= 1) or empty"), table.column("ttl")),
             (key_bytes == 0, "key", "a non-empty key", keys),
             (key_bytes > MAX_KEY_BYTES, "key", f"a key of at most {MAX_KEY_BYTES} bytes", keys)])
         if not keep.all():

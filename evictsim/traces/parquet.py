@@ -101,8 +101,8 @@ class ParquetTrace(FileTrace):
             (op == 255, "op", "GET, SET or DEL", ops),
             (~finite, "time", "a finite number of seconds >= 0", time),
             (time < running, "time", "non-decreasing seconds", time),
-            ((size < 0) | (size > MAX_VALUE_BYTES), "size", "a size in 0..536870912 (512 MiB, Redis's "
-             "proto-max-bulk-len)", size),
+            ((size < 0) | (size > MAX_VALUE_BYTES), "size",
+             "a size in 0..536870912 (512 MiB, Redis's proto-max-bulk-len)", size),
             ((ttl < 0) | (ttl > MAX_TTL_MS), "ttl_ms", f"milliseconds in 0..{MAX_TTL_MS}", ttl),
             (pc.is_null(keys).to_numpy(zero_copy_only=False), "key", "a key", keys),
             (key_bytes > MAX_KEY_BYTES, "key", f"a key of at most {MAX_KEY_BYTES} bytes", keys)])

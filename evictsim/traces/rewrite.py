@@ -128,7 +128,8 @@ class RewrittenKeys(_Renumbered):
             seen += len(fresh_ids)
             self.merged = seen - len(index)
             yield RequestChunk(chunk.time, chunk.op, self._new_of[chunk.key].astype(np.int32),
-                               self._len_of[chunk.key].astype(np.uint16), chunk.size, chunk.ttl_ms, chunk.vtype)
+                               self._len_of[chunk.key].astype(np.uint16), chunk.size, chunk.ttl_ms,
+                               chunk.vtype)
         self.n_keys_hint = len(index)
 
 

@@ -45,7 +45,7 @@ class _ZstdReader:
     def __init__(self, path: Path):
         import zstandard
         self._zstd = zstandard
-        self._raw = open(path, "rb")
+        self._raw = open(path, "rb")  # noqa: SIM115  (closed by close(): the reader is the context)
         self._decoder = zstandard.ZstdDecompressor().decompressobj()
         self._in_frame = False       # bytes of a frame were fed since the last complete frame
         self._buffer = bytearray()

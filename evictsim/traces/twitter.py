@@ -73,8 +73,8 @@ class TwitterTrace(FileTrace):
               for c in ("timestamp", "key_size", "value_size", "ttl")],
             (cols["key_size"] > MAX_KEY_BYTES, "key_size", f"a key length <= {MAX_KEY_BYTES}",
              table.column("key_size")),
-            (cols["value_size"] > MAX_VALUE_BYTES, "value_size", "a size of at most 512 MiB (Redis's "
-             "proto-max-bulk-len)", table.column("value_size")),
+            (cols["value_size"] > MAX_VALUE_BYTES, "value_size",
+             "a size of at most 512 MiB (Redis's proto-max-bulk-len)", table.column("value_size")),
             (cols["ttl"] > MAX_TTL_MS // 1000, "ttl", f"a TTL of at most {MAX_TTL_MS // 1000} seconds",
              table.column("ttl"))])
         if state["t0"] is None and keep.any():

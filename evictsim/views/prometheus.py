@@ -13,6 +13,7 @@ timestamps, for node_exporter's textfile collector.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,9 +24,6 @@ from evictsim.metrics.registry import BY_NAME, COUNTER, METRICS
 from evictsim.views.snapshot import row_index
 
 FORMATS = ("openmetrics", "prometheus")
-# prometheus_client writes int(seconds * 1000) for the text format; a 0.4 ms nudge keeps the float
-# product from landing just under the intended millisecond.
-_MS_NUDGE_S = 0.0004
 
 
 def exported_columns(ts: dict[str, np.ndarray]) -> list[str]:
@@ -34,63 +32,101 @@ def exported_columns(ts: dict[str, np.ndarray]) -> list[str]:
     return [m.name for m in METRICS if m.name in ts and m.prometheus and m.name != "maxmemory"]
 
 
-class RunCollector:
-    """A prometheus_client collector over one run's rows (``rows``: indices to export)."""
+@dataclass(frozen=True)
+class Family:
+    """One exported metric: its Prometheus name, help, type, labels and one value per exported row."""
 
-    def __init__(self, result, rows: list[int], *, timestamps: str | None, start_time: float,
-                 labels: dict[str, str]):
-        self.ts = result.timeseries
-        self.maxmemory = int(result.summary.get("maxmemory", 0))
-        self.rows = rows
-        self.stamps = _timestamps(np.asarray(self.ts["time"], np.float64), start_time, rows, timestamps)
-        self.labels = labels
+    name: str
+    help: str
+    kind: str
+    labels: dict[str, str]
+    values: list[float]
+
+
+def families(result, rows: list[int], labels: dict[str, str]) -> list[Family]:
+    ts = result.timeseries
+    out = []
+    for name in exported_columns(ts):
+        m = BY_NAME[name]
+        column = ts[name]
+        out.append(Family(m.prometheus or name, m.help, m.kind, {**labels, **dict(m.labels)},
+                          [float(column[i]) * m.prometheus_scale for i in rows]))
+    maxmemory = BY_NAME["maxmemory"]
+    out.append(Family(maxmemory.prometheus or "redis_memory_max_bytes", maxmemory.help, maxmemory.kind,
+                      dict(labels), [float(result.summary.get("maxmemory", 0))] * len(rows)))
+    return out
+
+
+class FamilyCollector:
+    """A prometheus_client collector over families, each sample stamped from ``stamps``."""
+
+    def __init__(self, families: list[Family], stamps: list[Any]):
+        self.families = families
+        self.stamps = stamps
 
     def collect(self) -> Iterator[Metric]:
-        for name in exported_columns(self.ts):
-            m = BY_NAME[name]
-            values = self.ts[name]
-            yield self._family(m.prometheus or name, m.help, m.kind, dict(m.labels),
-                               (float(values[i]) * m.prometheus_scale for i in self.rows))
-        maxmemory = BY_NAME["maxmemory"]
-        yield self._family(maxmemory.prometheus or "redis_memory_max_bytes", maxmemory.help, maxmemory.kind, {},
-                           (float(self.maxmemory) for _ in self.rows))
-
-    def _family(self, name: str, doc: str, kind: str, own_labels: dict[str, str], values) -> Metric:
-        labels = {**self.labels, **own_labels}
-        family_type = CounterMetricFamily if kind == COUNTER else GaugeMetricFamily
-        family = family_type(name.removesuffix("_total") if kind == COUNTER else name, doc,
-                             labels=list(labels))
-        for value, stamp in zip(values, self.stamps):
-            family.add_metric(list(labels.values()), value, timestamp=stamp)
-        return family
+        for family in self.families:
+            family_type = CounterMetricFamily if family.kind == COUNTER else GaugeMetricFamily
+            name = family.name.removesuffix("_total") if family.kind == COUNTER else family.name
+            metric = family_type(name, family.help, labels=list(family.labels))
+            for value, stamp in zip(family.values, self.stamps):
+                metric.add_metric(list(family.labels.values()), value, timestamp=stamp)
+            yield metric
 
 
-def _timestamps(times: np.ndarray, start_time: float, rows: list[int], kind: str | None) -> list[Any]:
-    if kind is None:
-        return [None] * len(rows)
+def _writer(fmt: str):
+    from prometheus_client.exposition import generate_latest
+    from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+    return generate_openmetrics if fmt == "openmetrics" else generate_latest
+
+
+def _render(families_: list[Family], stamps: list[Any], fmt: str) -> str:
+    from prometheus_client import CollectorRegistry
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(FamilyCollector(families_, stamps))
+    return _writer(fmt)(registry).decode("utf-8")
+
+
+def _stamps(times: np.ndarray, start_time: float, rows: list[int], fmt: str) -> list[str]:
+    """Timestamps as the exposition writes them: OpenMetrics seconds (prometheus_client's Timestamp,
+    exact decimals), Prometheus text integer milliseconds."""
     start_us = round(start_time * 1e6)
-    stamps: list[Any] = []
+    out = []
     for i in rows:
         us = start_us + round(float(times[i]) * 1e6)
-        if kind == "seconds":
-            stamps.append(Timestamp(us // 1_000_000, (us % 1_000_000) * 1000))
+        if fmt == "openmetrics":
+            out.append(str(Timestamp(us // 1_000_000, (us % 1_000_000) * 1000)))
         else:
-            stamps.append((us // 1000) / 1000 + _MS_NUDGE_S)
-    return stamps
+            out.append(str(us // 1000))
+    return out
+
+
+def series_text(families_: list[Family], stamps: list[str], fmt: str) -> str:
+    """The whole series. prometheus_client writes each family's header and its sample's name and
+    labels (rendered from the first row); the rows' lines reuse them with the values formatted by
+    prometheus_client's ``floatToGoString``: its own writer escapes every sample's name character by
+    character, ~50 µs a sample, too slow for a long run's millions of samples."""
+    from prometheus_client.utils import floatToGoString
+
+    parts = []
+    for family in families_:
+        first = Family(family.name, family.help, family.kind, family.labels, family.values[:1])
+        head = _render([first], [None], fmt).removesuffix("# EOF\n").splitlines()
+        prefix = head[-1].rsplit(" ", 1)[0]
+        parts += [line + "\n" for line in head[:-1]]
+        parts += [f"{prefix} {floatToGoString(value)} {stamp}\n" for value, stamp in zip(family.values, stamps)]
+    if fmt == "openmetrics":
+        parts.append("# EOF\n")
+    return "".join(parts)
 
 
 def export_text(result, fmt: str, *, at: float | None = None, start_time: float | None = None,
                 labels: dict[str, str] | None = None) -> str:
     """The exposition text: the whole series (``at`` None) or one scrape at simulated time ``at``."""
-    from prometheus_client import CollectorRegistry
-    from prometheus_client.exposition import generate_latest
-    from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
-
     times = np.asarray(result.timeseries["time"], np.float64)
     rows = list(range(len(times))) if at is None else [row_index(times, at)]
-    stamps = None if at is not None else ("seconds" if fmt == "openmetrics" else "milliseconds")
+    exported = families(result, rows, labels or {})
+    if at is not None:
+        return _render(exported, [None], fmt)
     start = float(result.summary.get("start_time") or 0.0) if start_time is None else float(start_time)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(RunCollector(result, rows, timestamps=stamps, start_time=start, labels=labels or {}))
-    writer = generate_openmetrics if fmt == "openmetrics" else generate_latest
-    return writer(registry).decode("utf-8")
+    return series_text(exported, _stamps(times, start, rows, fmt), fmt)

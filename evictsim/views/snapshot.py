@@ -1,7 +1,8 @@
 """One sample of a run: the time-series row an INFO at simulated time ``at`` would have read.
 
 The sampler writes a row every ``sample-interval`` of simulated time, as the reference harness ran
-INFO every second, so the state at ``at`` is the last row at or before it. A time outside the run or
+INFO every second, so the state at ``at`` is the last row at or before it, both on the engine's clock
+(integer microseconds: ``at`` is rounded to it). A time outside the run or
 a column the run lacks (a run from an older evictsim) is a one-line user error.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from evictsim.errors import UserInputError
 
-_EPSILON_S = 1e-9      # the CSV keeps 9 decimals of time
+US = 1_000_000         # the engine's clock ticks in microseconds
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,11 @@ def row_index(times: np.ndarray, at: float | None) -> int:
     if at is None:
         return len(times) - 1
     at = float(at)
-    if not np.isfinite(at) or at < times[0] - _EPSILON_S or at > times[-1] + _EPSILON_S:
+    ticks = np.round(times * US).astype(np.int64)
+    if not np.isfinite(at) or not ticks[0] <= round(at * US) <= ticks[-1]:
         raise UserInputError(f"{at:g} is outside the run: simulated time runs from {times[0]:g} to "
                              f"{times[-1]:g} s", source="--at")
-    return int(np.searchsorted(times, at + _EPSILON_S, side="right")) - 1
+    return int(np.searchsorted(ticks, round(at * US), side="right")) - 1
 
 
 def snapshot(result, at: float | None = None, *, source: str = "the run") -> Snapshot:

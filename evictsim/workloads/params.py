@@ -6,6 +6,7 @@ what was expected. The parsers here are shared by every generator.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -71,7 +72,7 @@ def _whole(value: Any, what: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value           # exact: float(10**30) would round
     number = _number(value, what)
-    if number != number or number in (float("inf"), float("-inf")) or number != int(number):
+    if not math.isfinite(number) or number != int(number):
         raise BadValue(f"expected {what}")
     return int(number)
 

@@ -12,9 +12,9 @@ API (the core calls the compiled functions from its own kernels):
   ``stats(state) -> (allocated, active, resident)``, ``rss(state)``.
 * ``info_fields(...)`` (``metrics.py``): INFO's ratios and ``_bytes`` from cron samples.
 """
-from evictsim.keyspace.allocator.kernels import advance, alloc, alloc_call, free, free_call, purge, rss, stats
+from evictsim.keyspace.allocator.decay import advance, purge
+from evictsim.keyspace.allocator.kernels import alloc, alloc_call, free, free_call, rss, stats
 from evictsim.keyspace.allocator.state import AllocatorState, grow, headroom, new_allocator
 
-__all__ = ["AllocatorState", "new_allocator", "grow", "headroom", "alloc", "free", "alloc_call", "free_call",
-           "advance", "purge",
-           "stats", "rss"]
+__all__ = ["AllocatorState", "advance", "alloc", "alloc_call", "free", "free_call", "grow", "headroom",
+           "new_allocator", "purge", "rss", "stats"]

@@ -17,12 +17,11 @@ jemalloc 5.3 does it:
 * **Large** allocations (>= 16 KiB) are page runs of ``usize + 1 page`` (``cache_oblivious``); those up
   to 32 KiB are thread-cached too (20 slots, flushed by half).
 * **Pages.** New extents reuse dirty pages first (still resident), then retained (purged, mapped)
-  ones, then map fresh ones. Dirty pages decay (``decay.c``): 200 epochs per ``dirty_decay_ms``; each
-  epoch's new dirty pages enter a backlog, the allowed dirty count is the backlog weighted by
-  smootherstep (``h_steps``), and ``advance`` (the background thread) purges down to it.
-  ``purge`` (MEMORY PURGE, sync FLUSHALL) purges every dirty page.
+  ones, then map fresh ones. Emptied slabs and freed extents become dirty; ``decay.py`` purges them.
 
-Handles: ``>= 0`` a slab id (small classes), ``< 0`` ``-(large id + 1)``. ``now_us`` is accepted by
+Handles: ``>= 0`` a slab id (small classes), ``<= -2`` ``-(large id + 2)``; ``-1`` (``NO_SLOT``)
+means the state ran out of slab or extent slots (``counters[C_OVERFLOW]`` is set; ``grow`` it), and
+freeing it does nothing. ``now_us`` is accepted by
 ``alloc``/``free`` for the core's convenience; time only matters to ``advance``.
 """
 from __future__ import annotations
@@ -46,9 +45,8 @@ LOOKUP_MAX = 16384
 # params[] slots
 (P_NBINS, P_NHBINS, P_DECAY_MS, P_TCACHE, P_BASE_ALLOCATED, P_BASE_ACTIVE, P_BASE_RESIDENT,
  P_PROCESS_RSS, P_BG_THREAD, P_NPARAMS) = range(10)
-BG_MIN_INTERVAL_US = 100_000     # BACKGROUND_THREAD_MIN_INTERVAL_NS
-PURGE_NPAGES_THRESHOLD = 1024    # ARENA_DEFERRED_PURGE_NPAGES_THRESHOLD
-SLEEP_FOREVER = -1
+SLEEP_FOREVER = -1               # counters[C_BG_WAKE_US] while the background thread idles
+NO_SLOT = -1                     # the handle alloc returns when no slab / extent slot was left
 
 
 @kernel(inline=True)
@@ -80,8 +78,7 @@ def _take_pages(state, pages):
     c[C_MAPPED_PAGES] += rest - retained
     c[C_ACTIVE_PAGES] += pages
     c[C_LIVE_EXTENTS] += 1
-    if c[C_LIVE_EXTENTS] > c[C_EDATA_HW]:
-        c[C_EDATA_HW] = c[C_LIVE_EXTENTS]
+    c[C_EDATA_HW] = max(c[C_EDATA_HW], c[C_LIVE_EXTENTS])
 
 
 @kernel(inline=True)
@@ -185,14 +182,14 @@ def _large_new(state, cls):
     c = state.counters
     if c[C_FREE_LARGE] == 0:
         c[C_OVERFLOW] = 1
-        return -1
+        return NO_SLOT
     c[C_FREE_LARGE] -= 1
     ident = state.free_large[c[C_FREE_LARGE]]
     state.large_class[ident] = cls
     _take_pages(state, state.class_size[cls] // PAGE + 1)
     c[C_ALLOCATED] += state.class_size[cls]
     c[C_NLARGE] += 1
-    return -(ident + 1)
+    return -(ident + 2)
 
 
 @kernel(inline=True)
@@ -200,7 +197,9 @@ def _arena_free(state, handle):
     if handle >= 0:
         _bin_free(state, handle)
         return
-    ident = -handle - 1
+    if handle == NO_SLOT:
+        return
+    ident = -handle - 2
     cls = state.large_class[ident]
     if cls < 0:
         return
@@ -226,8 +225,7 @@ def _tc_flush(state, cls, remain):
         stack[i] = stack[i + nflush]
     state.tc_n[cls] = remain
     state.counters[C_TCACHE_BYTES] -= nflush * state.class_size[cls]
-    if remain < state.tc_low[cls]:
-        state.tc_low[cls] = remain
+    state.tc_low[cls] = min(state.tc_low[cls], remain)
 
 
 @kernel(inline=True)
@@ -294,8 +292,7 @@ def alloc(state, nbytes, now_us):
                 return -1
         n -= 1
         state.tc_n[cls] = n
-        if n < state.tc_low[cls]:
-            state.tc_low[cls] = n
+        state.tc_low[cls] = min(state.tc_low[cls], n)
         c[C_TCACHE_BYTES] -= usize
         return state.tc_stack[cls, n]
     if cls < state.params[P_NBINS]:
@@ -307,7 +304,9 @@ def alloc(state, nbytes, now_us):
 def handle_class(state, handle):
     if handle >= 0:
         return state.slab_class[handle]
-    return state.large_class[-handle - 1]
+    if handle == NO_SLOT:
+        return -1
+    return state.large_class[-handle - 2]
 
 
 @kernel(inline=True)
@@ -329,155 +328,6 @@ def free(state, handle, now_us):
         c[C_TCACHE_BYTES] += state.class_size[cls]
         return
     _arena_free(state, handle)
-
-
-@kernel
-def _advance_epoch(state, now_us):
-    """``decay_maybe_advance_epoch``: returns the pages new since the last epoch, -1 if none passed."""
-    c = state.counters
-    interval = state.params[P_DECAY_MS] * 1000 // NSTEPS
-    if now_us < c[C_EPOCH_US] + interval:
-        return -1
-    nadvance = (now_us - c[C_EPOCH_US]) // interval
-    c[C_EPOCH_US] += nadvance * interval
-    backlog = state.backlog
-    if nadvance >= NSTEPS:
-        backlog[:NSTEPS - 1] = 0
-    else:
-        for i in range(NSTEPS - nadvance):
-            backlog[i] = backlog[i + nadvance]
-        for i in range(NSTEPS - nadvance, NSTEPS - 1):
-            backlog[i] = 0
-    current = c[C_DIRTY_PAGES]
-    delta = current - c[C_NUNPURGED] if current > c[C_NUNPURGED] else 0
-    backlog[NSTEPS - 1] = delta
-    limit = _npages_limit(state)
-    c[C_NUNPURGED] = limit if limit > current else current
-    return delta
-
-
-@kernel
-def _npages_limit(state):
-    limit = 0
-    for i in range(NSTEPS):
-        limit += state.backlog[i] * state.h_steps[i]
-    return limit >> SMOOTHSTEP_BFP
-
-
-@kernel
-def _purge_to_limit(state):
-    c = state.counters
-    limit = _npages_limit(state)
-    current = c[C_DIRTY_PAGES]
-    if current > limit:
-        c[C_DIRTY_PAGES] = limit
-        c[C_RETAINED_PAGES] += current - limit
-        c[C_PURGED_PAGES] += current - limit
-
-
-@kernel
-def _npurge_after(state, epochs):
-    """``decay_npurge_after_interval``: pages the limit drops by over ``epochs`` more epochs."""
-    total = 0
-    for i in range(epochs):
-        total += state.backlog[i] * state.h_steps[i]
-    for i in range(epochs, NSTEPS):
-        total += state.backlog[i] * (state.h_steps[i] - state.h_steps[i - epochs])
-    return total >> SMOOTHSTEP_BFP
-
-
-@kernel
-def _us_until_purge(state):
-    """``decay_ns_until_purge`` (in µs): how long the background thread may sleep."""
-    interval = state.params[P_DECAY_MS] * 1000 // NSTEPS
-    current = state.counters[C_DIRTY_PAGES]
-    if current == 0:
-        empty = True
-        for i in range(NSTEPS):
-            if state.backlog[i] > 0:
-                empty = False
-                break
-        if empty:
-            return SLEEP_FOREVER
-    if current <= PURGE_NPAGES_THRESHOLD:
-        return interval * NSTEPS
-    lb = 2
-    ub = NSTEPS
-    npurge_lb = _npurge_after(state, lb)
-    if npurge_lb > PURGE_NPAGES_THRESHOLD:
-        return interval * lb
-    npurge_ub = _npurge_after(state, ub)
-    if npurge_ub < PURGE_NPAGES_THRESHOLD:
-        return interval * ub
-    while npurge_lb + PURGE_NPAGES_THRESHOLD < npurge_ub and lb + 2 < ub:
-        target = (lb + ub) // 2
-        npurge = _npurge_after(state, target)
-        if npurge > PURGE_NPAGES_THRESHOLD:
-            ub = target
-            npurge_ub = npurge
-        else:
-            lb = target
-            npurge_lb = npurge
-    return interval * (ub + lb) // 2
-
-
-@kernel
-def _purge_in(state, remaining_us, npages_new):
-    """``decay_npages_purge_in``: of ``npages_new`` new pages, how many are purged within the sleep."""
-    interval = state.params[P_DECAY_MS] * 1000 // NSTEPS
-    n_epoch = remaining_us // interval
-    if n_epoch >= NSTEPS:
-        return npages_new
-    h = state.h_steps
-    return (npages_new * (h[NSTEPS - 1] - h[NSTEPS - 1 - n_epoch])) >> SMOOTHSTEP_BFP
-
-
-@kernel
-def advance(state, now_us):
-    """Time passes to ``now_us`` (call it from the cron, every 100 ms): the application side advances
-    decay epochs (jemalloc's decay ticker) and may wake the background thread early
-    (``arena_maybe_do_deferred_work``); the background thread, when its sleep is over, purges down to
-    the decay limit and sleeps until ~1024 more pages are due (``decay_ns_until_purge``), at least
-    100 ms, or for ever when nothing is dirty. Without the background thread, every epoch advance
-    purges (``PAC_PURGE_ON_EPOCH_ADVANCE``)."""
-    if state.params[P_DECAY_MS] <= 0:
-        return
-    c = state.counters
-    npages_new = _advance_epoch(state, now_us)
-    if not state.params[P_BG_THREAD]:
-        if npages_new >= 0:
-            _purge_to_limit(state)
-        return
-    wake = c[C_BG_WAKE_US]
-    if wake == SLEEP_FOREVER:
-        if c[C_DIRTY_PAGES] > 0:               # new dirty pages signal the idle thread
-            c[C_BG_WAKE_US] = now_us
-            c[C_BG_WOKEN] = 1
-    elif npages_new > 0 and wake > c[C_EPOCH_US]:
-        remaining = wake - c[C_EPOCH_US]
-        c[C_TO_PURGE_NEW] += _purge_in(state, remaining, npages_new)
-        if c[C_TO_PURGE_NEW] > PURGE_NPAGES_THRESHOLD:
-            c[C_TO_PURGE_NEW] = 0
-            if remaining >= BG_MIN_INTERVAL_US:
-                c[C_BG_WAKE_US] = now_us
-    if c[C_BG_WAKE_US] != SLEEP_FOREVER and now_us >= c[C_BG_WAKE_US]:
-        if not c[C_BG_WOKEN]:                  # a thread woken from idling only plans its sleep
-            _purge_to_limit(state)
-        c[C_BG_WOKEN] = 0
-        sleep = _us_until_purge(state)
-        if sleep == SLEEP_FOREVER:
-            c[C_BG_WAKE_US] = SLEEP_FOREVER
-        else:
-            c[C_BG_WAKE_US] = now_us + max(sleep, BG_MIN_INTERVAL_US)
-
-
-@kernel
-def purge(state):
-    """Purge every dirty page now (``jemalloc_purge``: MEMORY PURGE, a synchronous FLUSHALL)."""
-    c = state.counters
-    c[C_RETAINED_PAGES] += c[C_DIRTY_PAGES]
-    c[C_PURGED_PAGES] += c[C_DIRTY_PAGES]
-    c[C_DIRTY_PAGES] = 0
 
 
 @kernel

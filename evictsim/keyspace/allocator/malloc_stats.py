@@ -23,11 +23,11 @@ def parse_malloc_stats(text: str) -> dict:
                 header[name] = int(line.split(":", 1)[1])
     totals = {}
     match = re.search(r"^Allocated: (\d+), active: (\d+), metadata: (\d+).*resident: (\d+), mapped: (\d+)",
-                      text, re.M)
+                      text, re.MULTILINE)
     if match:
         totals = dict(zip(("allocated", "active", "metadata", "resident", "mapped"),
                           map(int, match.groups())))
-    match = re.search(r"^tcache_bytes:\s+(\d+)", text, re.M)
+    match = re.search(r"^tcache_bytes:\s+(\d+)", text, re.MULTILINE)
     if match:
         totals["tcache_bytes"] = int(match.group(1))
     bins: dict[int, dict] = {}

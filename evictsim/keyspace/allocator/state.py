@@ -20,14 +20,46 @@ from collections import namedtuple
 
 import numpy as np
 
-from evictsim.keyspace.allocator.size_classes import size_class_table
-
 from evictsim.keyspace.allocator.kernels import (  # noqa: F401  (slot names re-exported)
-    C_ALLOCATED, C_ACTIVE_PAGES, C_DIRTY_PAGES, C_RETAINED_PAGES, C_MAPPED_PAGES, C_SN, C_FREE_SLABS,
-    C_FREE_LARGE, C_ALLOC_SINCE_GC, C_DALLOC_SINCE_GC, C_NEXT_GC_BIN, C_EPOCH_US, C_NUNPURGED,
-    C_PURGED_PAGES, C_LIVE_EXTENTS, C_EDATA_HW, C_OVERFLOW, C_NSLABS, C_NLARGE, C_TCACHE_BYTES,
-    C_BG_WAKE_US, C_BG_WOKEN, C_TO_PURGE_NEW, C_NCOUNTERS, P_BG_THREAD, SLEEP_FOREVER, P_NBINS, P_NHBINS, P_DECAY_MS, P_TCACHE, P_BASE_ALLOCATED, P_BASE_ACTIVE,
-    P_BASE_RESIDENT, P_PROCESS_RSS, P_NPARAMS, NSTEPS, SMOOTHSTEP_BFP)
+    C_ACTIVE_PAGES,
+    C_ALLOC_SINCE_GC,
+    C_ALLOCATED,
+    C_BG_WAKE_US,
+    C_BG_WOKEN,
+    C_DALLOC_SINCE_GC,
+    C_DIRTY_PAGES,
+    C_EDATA_HW,
+    C_EPOCH_US,
+    C_FREE_LARGE,
+    C_FREE_SLABS,
+    C_LIVE_EXTENTS,
+    C_MAPPED_PAGES,
+    C_NCOUNTERS,
+    C_NEXT_GC_BIN,
+    C_NLARGE,
+    C_NSLABS,
+    C_NUNPURGED,
+    C_OVERFLOW,
+    C_PURGED_PAGES,
+    C_RETAINED_PAGES,
+    C_SN,
+    C_TCACHE_BYTES,
+    C_TO_PURGE_NEW,
+    NSTEPS,
+    P_BASE_ACTIVE,
+    P_BASE_ALLOCATED,
+    P_BASE_RESIDENT,
+    P_BG_THREAD,
+    P_DECAY_MS,
+    P_NBINS,
+    P_NHBINS,
+    P_NPARAMS,
+    P_PROCESS_RSS,
+    P_TCACHE,
+    SLEEP_FOREVER,
+    SMOOTHSTEP_BFP,
+)
+from evictsim.keyspace.allocator.size_classes import size_class_table
 
 AllocatorState = namedtuple("AllocatorState", [
     "params", "counters", "class_size", "lookup", "slab_pages", "nregs", "tc_slots",

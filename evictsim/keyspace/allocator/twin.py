@@ -7,9 +7,15 @@ id first at the start), which makes handles directly comparable.
 """
 from __future__ import annotations
 
-from evictsim.keyspace.allocator.kernels import (BG_MIN_INTERVAL_US, EDATA_BYTES, GC_INCR_BYTES,
-                                                 NSTEPS, PAGE, PURGE_NPAGES_THRESHOLD,
-                                                 RTREE_BYTES_PER_PAGE, SMOOTHSTEP_BFP)
+from evictsim.keyspace.allocator.decay import BG_MIN_INTERVAL_US, PURGE_NPAGES_THRESHOLD
+from evictsim.keyspace.allocator.kernels import (
+    EDATA_BYTES,
+    GC_INCR_BYTES,
+    NSTEPS,
+    PAGE,
+    RTREE_BYTES_PER_PAGE,
+    SMOOTHSTEP_BFP,
+)
 from evictsim.keyspace.allocator.size_classes import size_class_table
 from evictsim.keyspace.allocator.state import smootherstep_table
 
@@ -107,7 +113,7 @@ class TwinAllocator:
         if h >= 0:
             self._bin_free(h)
             return
-        ident = -h - 1
+        ident = -h - 2
         cls = self.large.pop(ident)
         self.free_large_ids.append(ident)
         self._release(int(self.t.size[cls]) // PAGE + 1)
@@ -122,7 +128,7 @@ class TwinAllocator:
         self.large[ident] = cls
         self._take(int(self.t.size[cls]) // PAGE + 1)
         self.allocated += int(self.t.size[cls])
-        return -(ident + 1)
+        return -(ident + 2)
 
     # thread cache --------------------------------------------------------------------------
     def _flush(self, cls, remain):
@@ -172,7 +178,7 @@ class TwinAllocator:
         return self._bin_take(cls) if cls < self.t.nbins else self._large_new(cls)
 
     def free(self, h):
-        cls = self.slabs[h][0] if h >= 0 else self.large[-h - 1]
+        cls = self.slabs[h][0] if h >= 0 else self.large[-h - 2]
         self.since_dalloc += int(self.t.size[cls])
         if self.since_dalloc >= GC_INCR_BYTES and self.use_tcache:
             self.since_dalloc = 0

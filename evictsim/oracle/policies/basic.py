@@ -77,7 +77,8 @@ class SieveTwin(Twin):
         k = self.hand if self.hand is not None else self.order[0]
         while self.visited[k]:
             self.visited[k] = False
-            k = self._newer(k) or self.order[0]
+            newer = self._newer(k)
+            k = self.order[0] if newer is None else newer
         self.hand = self._newer(k)
         return k
 

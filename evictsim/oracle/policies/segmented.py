@@ -103,7 +103,11 @@ class WTinyLfuTwin(Twin):
     def admit(self, k, size, vtime):
         self.sketch.record(k)
         self.incoming = (size, vtime)
-        return True
+        rival = self._main_victim()
+        held = self.window.bytes() + self.probation.bytes() + self.protected.bytes()
+        if size <= self.window_cap or rival is None or held + size <= self.cache_bytes:
+            return True
+        return self.sketch.estimate(k) > self.sketch.estimate(rival)
 
     def hit(self, k, size, vtime, nxt):
         self.sketch.record(k)

@@ -6,7 +6,24 @@ functions of ``hooks``. ``object_bytes`` is the libCacheSim-style driver.
 """
 from __future__ import annotations
 
-from evictsim.policies.exact import arc, belady, beladysize, clock, fifo, lfu, lru, s3fifo, sieve, slru, twoq, wtinylfu
+from evictsim.policies.exact.cache_guard import drop_stale_cache
+
+drop_stale_cache()      # before any policy module is compiled or loaded from the cache
+
+from evictsim.policies.exact import (
+    arc,
+    belady,
+    beladysize,
+    clock,
+    fifo,
+    lfu,
+    lru,
+    s3fifo,
+    sieve,
+    slru,
+    twoq,
+    wtinylfu,
+)
 from evictsim.policies.exact.spec import CACHE_BYTES, ExactPolicySpec
 
 EXACT_POLICIES: dict[str, ExactPolicySpec] = {m.SPEC.name: m.SPEC for m in (

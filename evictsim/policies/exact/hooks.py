@@ -52,9 +52,9 @@ def no_overflow(state, vtime):
 
 def register_hooks(state_class, on_hit, on_insert, on_remove, victim, admit=None, overflow=None):
     """File a policy's compiled hooks under its state class (a namedtuple class)."""
-    HOOKS[state_class] = dict(on_hit=on_hit, on_insert=on_insert, on_remove=on_remove,
-                              victim=victim, admit=admit or admit_always,
-                              overflow=overflow or no_overflow)
+    HOOKS[state_class] = {"on_hit": on_hit, "on_insert": on_insert, "on_remove": on_remove,
+                          "victim": victim, "admit": admit or admit_always,
+                          "overflow": overflow or no_overflow}
 
 
 def _hook(state_type, name):
@@ -89,7 +89,7 @@ def policy_overflow(state, vtime):
     raise NotImplementedError("compiled use only")
 
 
-_NO_NRT = dict(_nrt=False)
+_NO_NRT = {"_nrt": False}
 
 
 @overload(policy_on_hit, jit_options=_NO_NRT)

@@ -20,8 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import (NO_NEXT_ACCESS, policy_admit, policy_on_hit, policy_on_insert,
-                                           policy_on_remove, policy_overflow, policy_victim)
+from evictsim.policies.exact.hooks import (
+    NO_NEXT_ACCESS,
+    policy_admit,
+    policy_on_hit,
+    policy_on_insert,
+    policy_on_remove,
+    policy_overflow,
+    policy_victim,
+)
 from evictsim.traces.base import OP_DEL, RequestChunk
 
 ObjectBytesCache = namedtuple("ObjectBytesCache", "resident_size counters")
@@ -153,7 +160,7 @@ class ObjectBytesResult:
 def simulate_object_bytes(requests: RequestChunk, policy: str, cache_bytes: int,
                           params: dict | None = None, keep_outcome: bool = False) -> ObjectBytesResult:
     """Run ``policy`` (an ``EXACT_POLICIES`` name) over ``requests`` with a cache of ``cache_bytes``."""
-    from evictsim.policies.exact import EXACT_POLICIES   # the registry imports every policy module
+    from evictsim.policies.exact import EXACT_POLICIES  # the registry imports every policy module
     spec = EXACT_POLICIES[policy.lower()]
     n_keys = max(requests.max_key + 1, 1)
     state = spec.new_state(n_keys, spec.resolve(params, cache_bytes=cache_bytes))

@@ -1,8 +1,9 @@
 """What the core needs to know about an exact research policy: its state, its parameters, its needs."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 # Filled by the core from its own configuration, not by the user: the cache's byte budget, which
 # policies with queues sized as a share of the cache (ARC, 2Q, SLRU, S3-FIFO, W-TinyLFU) divide.

@@ -8,7 +8,8 @@ main's victim (probation's LRU key, else protected's): the candidate enters only
 estimate is strictly higher (``sketch``: 4-bit count-min, doorkeeper, halving every
 ``sample-factor`` x width accesses), else it is evicted. Caffeine inserts first and evicts after;
 here, before an insert that does not fit, the window first makes room for the newcomer by the same
-moves and duels, and only then is main's LRU key (the window's when main is empty) evicted. Every request is recorded in the sketch.
+moves and duels, and only then is main's LRU key (the window's when main is empty) evicted; an
+object larger than the window that does not fit is admitted only if it beats main's victim. Every request is recorded in the sketch.
 
 Not libCacheSim's ``WTinyLFU.c`` (its own count-min and SLRU main), so its numbers differ.
 Parameters: ``window-ratio`` 0.01, ``protected-ratio`` 0.8, ``sketch-width`` 0 (= the key capacity
@@ -78,9 +79,18 @@ def _main_victim(state):
 
 @kernel
 def admit(state, k, size, vtime):
+    """Record the access; an object larger than the window is at once a candidate (Caffeine puts
+    it in the window, which then overflows): it enters only if it beats main's victim."""
     sketch_record(state.counters, state.doorkeeper, state.sketch, k)
     state.meta[INCOMING_SIZE], state.meta[INCOMING_VTIME] = size, vtime
-    return True
+    if size <= state.meta[WINDOW_CAP]:
+        return True
+    rival = _main_victim(state)
+    main_bytes = state.meta[PROBATION] + state.meta[PROTECTED]
+    if rival < 0 or main_bytes + state.meta[WINDOW] + size <= state.meta[WINDOW_CAP] + state.meta[MAIN_CAP]:
+        return True
+    return (sketch_estimate(state.counters, state.doorkeeper, state.sketch, k)
+            > sketch_estimate(state.counters, state.doorkeeper, state.sketch, rival))
 
 
 @kernel
