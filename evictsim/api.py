@@ -137,6 +137,11 @@ def warm_kernels() -> float:
 
     import numpy as np
     from evictsim.engine.simulation import run_simulation
+    from evictsim.jit import kernels_cached
+    if not kernels_cached():
+        import sys
+        sys.stderr.write("evictsim: compiling kernels (first run only; cached afterwards)\n")
+        sys.stderr.flush()
     t0 = time.perf_counter()
     tiny = RequestChunk(time=np.array([0.0, 0.001, 0.002]), op=np.array([0, 1, 2], np.uint8),
                         key=np.array([0, 1, 0], np.int32), key_len=np.full(3, 8, np.uint16),

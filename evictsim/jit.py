@@ -49,6 +49,13 @@ if not os.environ.get("NUMBA_CACHE_DIR"):
         pass
 
 
+def kernels_cached() -> bool:
+    """Whether this source tree's kernels were compiled and cached before (the request loop's index)."""
+    import glob
+    return bool(glob.glob(os.path.join(str(numba.config.CACHE_DIR), "**", "kernel.process_requests-*.nbi"),
+                          recursive=True))
+
+
 def _tolerate_unloadable_index_entries() -> None:
     """A kernel specialised for a plug-in policy's state type (a namedtuple class from the user's own
     module) records that type in the cache index of the kernel. A process that cannot import that

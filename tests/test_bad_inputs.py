@@ -183,7 +183,7 @@ CLI_CASES = [
     Case("hz-too-high", sim("--set", "hz=501"), "hz", T),
     Case("hz-float-text", sim("--set", "hz=1e3"), "hz", T),
     Case("samples-65", sim("--set", "maxmemory-samples=65"), "maxmemory-samples", T),
-    Case("policy-in-set", sim("--set", "maxmemory-policy=lru"), "maxmemory-policy", T),
+    Case("policy-in-set", sim("--set", "maxmemory-policy=lur"), "maxmemory-policy", T),
     Case("set-without-equals", sim("--set", "hz"), "--set", T),
     Case("set-unknown-key", sim("--set", "key-len=3"), "--set", T, "expected one of"),
     Case("expiry-mode", sim("--set", "expiry-mode=fast"), "expiry-mode", T),

@@ -41,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
     config = {"maxmemory": args.maxmemory, "maxmemory-policy": args.maxmemory_policy}
     for key, value in config.items():                 # each flag checked under its own name
         RedisConfig.from_mapping({key: value}, source="--" + key)
+    from evictsim.policies import POLICIES, policy_spec
+    if policy_spec(args.maxmemory_policy, source="--maxmemory-policy").family != "redis-pool":
+        redis_names = [n for n, spec in POLICIES.items() if spec.family == "redis-pool"]
+        raise UserInputError(f"a live redis-server knows only its own policies: expected one of "
+                             f"{', '.join(redis_names)}, got {args.maxmemory_policy!r}",
+                             source="--maxmemory-policy")
     for item in args.set:
         key, value = parse_set_option(item)
         RedisConfig.from_mapping({key: value}, source="--set")
