@@ -36,6 +36,11 @@ class Registry(Generic[T]):
     def add(self, name: str, obj: T) -> None:
         self.register(name)(obj)
 
+    def remove(self, name: str) -> None:
+        """Take a plug-in out again (tests that register one for a while)."""
+        self._load()
+        self._items.pop(name, None)
+
     def get(self, name: str, *, source: str | None = None, key: str | None = None) -> T:
         self._load()
         try:

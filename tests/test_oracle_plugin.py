@@ -23,8 +23,15 @@ from evictsim.policies import POLICIES, PolicySpec, register_policy
 from evictsim.policies.contract import HOOKS, register_hooks
 from test_oracle import BASE, LAZY_ALL, MODES, _chunk, assert_same_run, workload
 
-toy_policy.register()
 PLUGIN = "test-mru"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def toy_registered():
+    """The plug-in is registered only while this module's tests run (other tests list policies)."""
+    toy_policy.register()
+    yield
+    POLICIES.remove(PLUGIN)
 
 # --- FIFO: evict the oldest resident key; hits change nothing. The MRU's list, with victim = its tail.
 FifoState = namedtuple("FifoState", "prev next ends")
@@ -159,7 +166,7 @@ def temporary_policy():
         return register_policy(spec)
     yield add
     for name in added:
-        POLICIES._items.pop(name, None)
+        POLICIES.remove(name)
 
 
 @pytest.mark.parametrize("needs_next_access", [False, True])

@@ -18,15 +18,22 @@ import toy_policy
 from conftest import make_chunk
 from evictsim.policies import POLICIES
 
-toy_policy.register()
 BASE = 977_024
+
+
+@pytest.fixture(autouse=True, scope="module")
+def toy_registered():
+    """The plug-in is registered only while this module's tests run (other tests list policies)."""
+    toy_policy.register()
+    yield
+    POLICIES.remove("test-mru")
 
 
 def _chunk(seed=1):
     return make_chunk(6000, 800, seed=seed, ttl_frac=0.5, p_set=0.2, p_del=0.05, ttl_ms=(5, 800), rate=4000)
 
 
-@pytest.mark.parametrize("policy", POLICIES.names())
+@pytest.mark.parametrize("policy", POLICIES.names() + ["test-mru"])
 def test_every_policy_keeps_the_core_consistent(policy):
     chunk = _chunk()
     maxmemory = BASE + 250_000

@@ -195,10 +195,10 @@ class _Instance:
             server.cron(server.start_us + int(env.now))
             wait = tick_us
             if server.cron_is_idle():         # nothing but the LRU clock until the next request:
-                nxt = self.cursor.next_time_us()      # jump to the tick of that request's window
-                if nxt is not None:
-                    window = (nxt - server.start_us) // tick_us * tick_us
-                    wait = max(tick_us, window - int(env.now))
+                nxt = self.cursor.next_time_us()      # jump to the tick before that request's window,
+                if nxt is not None:                   # which then schedules the window's own tick as
+                    window = (nxt - server.start_us) // tick_us * tick_us    # an unskipped run would
+                    wait = max(tick_us, window - tick_us - int(env.now))     # (same order vs the client)
                     server.skip_idle_ticks(wait // tick_us - 1)
             self.cron_s += time.perf_counter() - t0
             yield env.timeout(wait)
