@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import evictsim.jit  # noqa: F401  (first: numba's cache folder outside the source tree)
 from numba import njit
 
 # A slot of the hash table is 4 uint64 words: (low 32 bits of the hash << 32 | id + 1) (0: free),

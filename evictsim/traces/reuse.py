@@ -9,6 +9,7 @@ Both are kept as log2 histograms so memory does not grow with the trace.
 """
 from __future__ import annotations
 
+import evictsim.jit  # noqa: F401  (first: numba's cache folder outside the source tree)
 import numba
 import numpy as np
 

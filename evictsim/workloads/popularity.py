@@ -7,6 +7,7 @@ Ranks are mapped to key ids by a random permutation in the generators, so rank 0
 """
 from __future__ import annotations
 
+import evictsim.jit  # noqa: F401  (first: numba's cache folder outside the source tree)
 import numba
 import numpy as np
 
