@@ -19,7 +19,15 @@ import numpy as np
 
 from evictsim.jit import kernel
 from evictsim.policies.exact.hooks import register_hooks
-from evictsim.policies.exact.lists import grow_links, move_to_head, new_links, push_head, tail_of, unlink
+from evictsim.policies.exact.lists import (
+    enter_list,
+    grow_links,
+    grown,
+    leave_list,
+    move_to_head,
+    new_links,
+    tail_of,
+)
 from evictsim.policies.exact.spec import CACHE_BYTES, ExactPolicySpec
 
 ArcState = namedtuple("ArcState", "prev next ends where size meta target")
@@ -38,27 +46,8 @@ def new_state(capacity: int, params: dict) -> ArcState:
 
 
 def grow(state: ArcState, capacity: int) -> ArcState:
-    def extend(array, fill):
-        grown = np.full(capacity, fill, array.dtype)
-        grown[:len(array)] = array
-        return grown
     return ArcState(grow_links(state.prev, capacity), grow_links(state.next, capacity), state.ends,
-                    extend(state.where, NOWHERE), extend(state.size, 0), state.meta, state.target)
-
-
-@kernel(inline=True)
-def _enter(state, lst, k):
-    push_head(state.prev, state.next, state.ends, lst, k)
-    state.where[k] = lst
-    state.meta[lst] += state.size[k]
-
-
-@kernel(inline=True)
-def _leave(state, k):
-    lst = state.where[k]
-    unlink(state.prev, state.next, state.ends, lst, k)
-    state.where[k] = NOWHERE
-    state.meta[lst] -= state.size[k]
+                    grown(state.where, capacity, NOWHERE), grown(state.size, capacity, 0), state.meta, state.target)
 
 
 @kernel
@@ -75,7 +64,7 @@ def admit(state, k, size, vtime):
         else:
             delta = max(meta[B1] / meta[B2], 1.0)
             state.target[0] = max(state.target[0] - delta, 0.0)
-        _leave(state, k)
+        leave_list(state, k)
     meta[INCOMING_SIZE], meta[INCOMING_VTIME] = size, vtime
     return True
 
@@ -84,8 +73,8 @@ def admit(state, k, size, vtime):
 def on_hit(state, k, size, vtime, next_vtime):
     state.meta[IN_B1] = state.meta[IN_B2] = 0
     if state.where[k] == T1:
-        _leave(state, k)
-        _enter(state, T2, k)
+        leave_list(state, k)
+        enter_list(state, T2, k)
     else:
         move_to_head(state.prev, state.next, state.ends, T2, k)
 
@@ -95,18 +84,18 @@ def on_insert(state, k, size, vtime, next_vtime):
     meta = state.meta
     state.size[k] = size
     if meta[GHOST_VTIME] == vtime and (meta[IN_B1] or meta[IN_B2]):
-        _enter(state, T2, k)
+        enter_list(state, T2, k)
         meta[IN_B1] = meta[IN_B2] = 0
         meta[GHOST_VTIME] = -1
     else:
-        _enter(state, T1, k)
+        enter_list(state, T1, k)
 
 
 @kernel
 def on_remove(state, k):
     where = state.where[k]
     if where == T1 or where == T2:      # a ghost (or NOWHERE) key here was just named by victim()
-        _leave(state, k)
+        leave_list(state, k)
 
 
 @kernel
@@ -117,14 +106,14 @@ def _replace(state):
     from_t1 = meta[T1] > 0 and (meta[T1] > p or (meta[T1] == p and meta[IN_B2] != 0))
     lst = T1 if from_t1 or meta[T2] == 0 else T2
     k = tail_of(state.ends, lst)
-    _leave(state, k)
-    _enter(state, B1 if lst == T1 else B2, k)
+    leave_list(state, k)
+    enter_list(state, B1 if lst == T1 else B2, k)
     return k
 
 
 @kernel
 def _drop_ghost_tail(state, ghost):
-    _leave(state, tail_of(state.ends, ghost))
+    leave_list(state, tail_of(state.ends, ghost))
 
 
 @kernel
@@ -140,7 +129,7 @@ def victim(state, vtime):
             _drop_ghost_tail(state, B1)
             return _replace(state)
         k = tail_of(state.ends, T1)
-        _leave(state, k)
+        leave_list(state, k)
         return k
     if meta[T1] + meta[B1] + meta[T2] + meta[B2] >= 2 * meta[CACHE] and meta[B2] > 0:
         _drop_ghost_tail(state, B2)

@@ -17,11 +17,37 @@ def new_links(capacity: int, n_lists: int):
             np.full(2 * n_lists, -1, np.int64))
 
 
+def grown(array: np.ndarray, capacity: int, fill) -> np.ndarray:
+    """``array`` extended to ``capacity`` entries, the new ones ``fill`` (every policy's ``grow``)."""
+    out = np.full(capacity, fill, array.dtype)
+    out[:len(array)] = array
+    return out
+
+
 def grow_links(array: np.ndarray, capacity: int) -> np.ndarray:
     """``array`` extended to ``capacity`` entries, the new ones -1 (unlinked)."""
-    grown = np.full(capacity, -1, array.dtype)
-    grown[:len(array)] = array
-    return grown
+    return grown(array, capacity, -1)
+
+
+NOWHERE = -1        # ``where[k]`` of a key on no list
+
+
+@kernel(inline=True)
+def enter_list(state, lst, k):
+    """Put ``k`` at the head of list ``lst`` and add its size to the list's bytes (``meta[lst]``):
+    the shared move of the policies whose state has ``prev/next/ends/where/size/meta``."""
+    push_head(state.prev, state.next, state.ends, lst, k)
+    state.where[k] = lst
+    state.meta[lst] += state.size[k]
+
+
+@kernel(inline=True)
+def leave_list(state, k):
+    """Take ``k`` off its list and its size off the list's bytes."""
+    lst = state.where[k]
+    unlink(state.prev, state.next, state.ends, lst, k)
+    state.where[k] = NOWHERE
+    state.meta[lst] -= state.size[k]
 
 
 @kernel(inline=True)

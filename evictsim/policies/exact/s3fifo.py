@@ -20,7 +20,7 @@ import numpy as np
 
 from evictsim.jit import kernel
 from evictsim.policies.exact.hooks import register_hooks
-from evictsim.policies.exact.lists import grow_links, new_links, push_head, tail_of, unlink
+from evictsim.policies.exact.lists import grow_links, grown, new_links, push_head, tail_of, unlink
 from evictsim.policies.exact.spec import CACHE_BYTES, ExactPolicySpec
 
 S3FifoState = namedtuple("S3FifoState", "prev next ends where count size meta")
@@ -43,12 +43,8 @@ def new_state(capacity: int, params: dict) -> S3FifoState:
 
 
 def grow(state: S3FifoState, capacity: int) -> S3FifoState:
-    def extend(array, fill):
-        grown = np.full(capacity, fill, array.dtype)
-        grown[:len(array)] = array
-        return grown
     return S3FifoState(grow_links(state.prev, capacity), grow_links(state.next, capacity), state.ends,
-                       extend(state.where, NOWHERE), extend(state.count, 0), extend(state.size, 0),
+                       grown(state.where, capacity, NOWHERE), grown(state.count, capacity, 0), grown(state.size, capacity, 0),
                        state.meta)
 
 

@@ -16,7 +16,15 @@ import numpy as np
 
 from evictsim.jit import kernel
 from evictsim.policies.exact.hooks import register_hooks
-from evictsim.policies.exact.lists import grow_links, move_to_head, new_links, push_head, tail_of, unlink
+from evictsim.policies.exact.lists import (
+    grow_links,
+    grown,
+    move_to_head,
+    new_links,
+    push_head,
+    tail_of,
+    unlink,
+)
 from evictsim.policies.exact.spec import CACHE_BYTES, ExactPolicySpec
 
 SlruState = namedtuple("SlruState", "prev next ends segment size seg_bytes seg_cap meta")
@@ -34,12 +42,9 @@ def new_state(capacity: int, params: dict) -> SlruState:
 
 
 def grow(state: SlruState, capacity: int) -> SlruState:
-    def extend(array, fill):
-        grown = np.full(capacity, fill, array.dtype)
-        grown[:len(array)] = array
-        return grown
     return SlruState(grow_links(state.prev, capacity), grow_links(state.next, capacity), state.ends,
-                     extend(state.segment, -1), extend(state.size, 0), state.seg_bytes, state.seg_cap,
+                     grown(state.segment, capacity, -1), grown(state.size, capacity, 0),
+                     state.seg_bytes, state.seg_cap,
                      state.meta)
 
 

@@ -17,7 +17,15 @@ import numpy as np
 
 from evictsim.jit import kernel
 from evictsim.policies.exact.hooks import register_hooks
-from evictsim.policies.exact.lists import grow_links, move_to_head, new_links, push_head, tail_of, unlink
+from evictsim.policies.exact.lists import (
+    enter_list,
+    grow_links,
+    grown,
+    leave_list,
+    move_to_head,
+    new_links,
+    tail_of,
+)
 from evictsim.policies.exact.spec import CACHE_BYTES, ExactPolicySpec
 
 TwoQState = namedtuple("TwoQState", "prev next ends where size meta")
@@ -38,33 +46,14 @@ def new_state(capacity: int, params: dict) -> TwoQState:
 
 
 def grow(state: TwoQState, capacity: int) -> TwoQState:
-    def extend(array, fill):
-        grown = np.full(capacity, fill, array.dtype)
-        grown[:len(array)] = array
-        return grown
     return TwoQState(grow_links(state.prev, capacity), grow_links(state.next, capacity), state.ends,
-                     extend(state.where, NOWHERE), extend(state.size, 0), state.meta)
-
-
-@kernel(inline=True)
-def _enter(state, lst, k):
-    push_head(state.prev, state.next, state.ends, lst, k)
-    state.where[k] = lst
-    state.meta[lst] += state.size[k]
-
-
-@kernel(inline=True)
-def _leave(state, k):
-    lst = state.where[k]
-    unlink(state.prev, state.next, state.ends, lst, k)
-    state.where[k] = NOWHERE
-    state.meta[lst] -= state.size[k]
+                     grown(state.where, capacity, NOWHERE), grown(state.size, capacity, 0), state.meta)
 
 
 @kernel
 def admit(state, k, size, vtime):
     if state.where[k] == AOUT:
-        _leave(state, k)
+        leave_list(state, k)
         state.meta[GHOST_HIT_KEY], state.meta[GHOST_HIT_VTIME] = k, vtime
     return size <= state.meta[AIN_CAP]
 
@@ -80,17 +69,17 @@ def on_insert(state, k, size, vtime, next_vtime):
     state.size[k] = size
     if state.meta[GHOST_HIT_KEY] == k and state.meta[GHOST_HIT_VTIME] == vtime:
         state.meta[GHOST_HIT_KEY] = -1
-        _enter(state, AM, k)
+        enter_list(state, AM, k)
         state.meta[AM_OVERFULL] = 1
     else:
-        _enter(state, AIN, k)
+        enter_list(state, AIN, k)
 
 
 @kernel
 def on_remove(state, k):
     where = state.where[k]
     if where == AIN or where == AM:     # an AOUT (or NOWHERE) key here was just named by victim()
-        _leave(state, k)
+        leave_list(state, k)
 
 
 @kernel
@@ -100,8 +89,8 @@ def _remember(state, k):
     if state.size[k] > cap:
         return
     while state.meta[AOUT] + state.size[k] > cap:
-        _leave(state, tail_of(state.ends, AOUT))
-    _enter(state, AOUT, k)
+        leave_list(state, tail_of(state.ends, AOUT))
+    enter_list(state, AOUT, k)
 
 
 @kernel
@@ -109,11 +98,11 @@ def victim(state, vtime):
     if state.meta[AIN] > state.meta[AIN_CAP] or tail_of(state.ends, AM) < 0:
         k = tail_of(state.ends, AIN)
         if k >= 0:
-            _leave(state, k)
+            leave_list(state, k)
             _remember(state, k)
         return k
     k = tail_of(state.ends, AM)
-    _leave(state, k)
+    leave_list(state, k)
     return k
 
 
@@ -126,7 +115,7 @@ def overflow(state, vtime):
         state.meta[AM_OVERFULL] = 0
         return -1
     k = tail_of(state.ends, AM)
-    _leave(state, k)
+    leave_list(state, k)
     return k
 
 

@@ -23,7 +23,15 @@ import numpy as np
 
 from evictsim.jit import kernel
 from evictsim.policies.exact.hooks import register_hooks
-from evictsim.policies.exact.lists import grow_links, move_to_head, new_links, push_head, tail_of, unlink
+from evictsim.policies.exact.lists import (
+    enter_list,
+    grow_links,
+    grown,
+    leave_list,
+    move_to_head,
+    new_links,
+    tail_of,
+)
 from evictsim.policies.exact.sketch import new_sketch, sketch_estimate, sketch_record
 from evictsim.policies.exact.spec import CACHE_BYTES, ExactPolicySpec
 
@@ -48,27 +56,8 @@ def new_state(capacity: int, params: dict) -> WTinyLfuState:
 
 
 def grow(state: WTinyLfuState, capacity: int) -> WTinyLfuState:
-    def extend(array, fill):
-        grown = np.full(capacity, fill, array.dtype)
-        grown[:len(array)] = array
-        return grown
     return state._replace(prev=grow_links(state.prev, capacity), next=grow_links(state.next, capacity),
-                          where=extend(state.where, NOWHERE), size=extend(state.size, 0))
-
-
-@kernel(inline=True)
-def _enter(state, lst, k):
-    push_head(state.prev, state.next, state.ends, lst, k)
-    state.where[k] = lst
-    state.meta[lst] += state.size[k]
-
-
-@kernel(inline=True)
-def _leave(state, k):
-    lst = state.where[k]
-    unlink(state.prev, state.next, state.ends, lst, k)
-    state.where[k] = NOWHERE
-    state.meta[lst] -= state.size[k]
+                          where=grown(state.where, capacity, NOWHERE), size=grown(state.size, capacity, 0))
 
 
 @kernel(inline=True)
@@ -98,12 +87,12 @@ def on_hit(state, k, size, vtime, next_vtime):
     sketch_record(state.counters, state.doorkeeper, state.sketch, k)
     where = state.where[k]
     if where == PROBATION:
-        _leave(state, k)
-        _enter(state, PROTECTED, k)
+        leave_list(state, k)
+        enter_list(state, PROTECTED, k)
         while state.meta[PROTECTED] > state.meta[PROTECTED_CAP]:
             demoted = tail_of(state.ends, PROTECTED)
-            _leave(state, demoted)
-            _enter(state, PROBATION, demoted)
+            leave_list(state, demoted)
+            enter_list(state, PROBATION, demoted)
     else:
         move_to_head(state.prev, state.next, state.ends, where, k)
 
@@ -111,13 +100,13 @@ def on_hit(state, k, size, vtime, next_vtime):
 @kernel
 def on_insert(state, k, size, vtime, next_vtime):
     state.size[k] = size
-    _enter(state, WINDOW, k)
+    enter_list(state, WINDOW, k)
 
 
 @kernel
 def on_remove(state, k):
     if state.where[k] != NOWHERE:
-        _leave(state, k)
+        leave_list(state, k)
 
 
 @kernel
@@ -128,15 +117,15 @@ def _shrink_window(state, incoming):
         candidate = tail_of(state.ends, WINDOW)
         main_bytes = state.meta[PROBATION] + state.meta[PROTECTED]
         if main_bytes + state.size[candidate] <= state.meta[MAIN_CAP]:
-            _leave(state, candidate)
-            _enter(state, PROBATION, candidate)
+            leave_list(state, candidate)
+            enter_list(state, PROBATION, candidate)
             continue
         rival = _main_victim(state)
         if rival < 0 or (sketch_estimate(state.counters, state.doorkeeper, state.sketch, candidate)
                          <= sketch_estimate(state.counters, state.doorkeeper, state.sketch, rival)):
-            _leave(state, candidate)
+            leave_list(state, candidate)
             return candidate
-        _leave(state, rival)
+        leave_list(state, rival)
         return rival
     return -1
 
@@ -151,7 +140,7 @@ def victim(state, vtime):
     if k < 0:
         k = tail_of(state.ends, WINDOW)
     if k >= 0:
-        _leave(state, k)
+        leave_list(state, k)
     return k
 
 
