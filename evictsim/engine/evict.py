@@ -21,7 +21,7 @@ from evictsim.policies.contract import policy_victim
 EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
 
 
-@kernel
+@kernel(inline=True)
 def perform_evictions(core, policy, now_ms):
     """Free until used_memory <= maxmemory, the policy naming each victim, the core deleting it."""
     config = core.server.config
@@ -60,7 +60,7 @@ def perform_evictions(core, policy, now_ms):
     return EVICT_RUNNING if stats[EVICT_PROC_ACTIVE] else EVICT_OK
 
 
-@kernel
+@kernel(inline=True)
 def _wait_for_lazyfree(core, maxmemory):
     """Nothing left to evict: while background frees are pending, wait up to the time budget for
     them (§5.3 step 6); OK if that brings used_memory under maxmemory, else FAIL."""

@@ -132,9 +132,13 @@ def set_key(core, policy, req, size, now_ms):
     return result
 
 
-@kernel
+@kernel(inline=True)
 def do_get(core, policy, req, now_ms, oom, fill):
-    """GET, then (look-aside) the fill SET on a miss unless the pre-command OOM state refuses it."""
+    """GET, then (look-aside) the fill SET on a miss unless the pre-command OOM state refuses it.
+
+    Inlined into the request loop: a call passes the whole core and policy bundles (each array is
+    several machine words), which costs more than a hit or a refused miss does; the fill's
+    ``set_key``, far more work, stays a call."""
     config = core.server.config
     stats = core.server.stats
     k = req.key
@@ -165,7 +169,7 @@ def do_get(core, policy, req, now_ms, oom, fill):
     return GET_MISS_FILLED + STALE_OFFSET * lazy
 
 
-@kernel
+@kernel(inline=True)
 def do_set(core, policy, req, now_ms, oom):
     config = core.server.config
     stats = core.server.stats
@@ -189,7 +193,7 @@ def evict_refused(core, policy, k):
     delete_key(core, policy, k, core.server.config[C_LAZYFREE_EVICTION] != 0, False)
 
 
-@kernel
+@kernel(inline=True)
 def do_del(core, policy, k, now_ms):
     """DEL runs expireIfNeeded first: a stale key counts as expired and DEL returns 0."""
     config = core.server.config

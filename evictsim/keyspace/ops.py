@@ -32,14 +32,14 @@ def add_used(stats, key_delta, table_delta):
     stats[USED_MEMORY] += key_delta + table_delta
 
 
-@kernel
+@kernel(inline=True)
 def charge_key_bytes(core, k, delta):
     """A key's bytes changed by ``delta``: the instance's and its namespace's totals."""
     add_used(core.server.stats, delta, 0)
     count_tag(core, k, TAG_BYTES, delta)
 
 
-@kernel
+@kernel(inline=True)
 def dict_find_step(core, d):
     """The rehash step a ``dictFind`` does on a non-empty rehashing dict."""
     tables = core.tables
@@ -47,7 +47,7 @@ def dict_find_step(core, d):
         add_used(core.server.stats, 0, -ht.rehash_step(tables, d))
 
 
-@kernel
+@kernel(inline=True)
 def dict_insert(core, d, k, maxmemory):
     """``dictAddRaw``: rehash step, expansion check (with the maxmemory veto), head insert."""
     tables = core.tables
@@ -58,7 +58,7 @@ def dict_insert(core, d, k, maxmemory):
     ht.link(tables, d, k)
 
 
-@kernel
+@kernel(inline=True)
 def dict_remove(core, d, k):
     """``dictDelete``/``dictUnlink``: rehash step, then unlink."""
     tables = core.tables
@@ -69,7 +69,7 @@ def dict_remove(core, d, k):
     return ht.unlink(tables, d, k)
 
 
-@kernel
+@kernel(inline=True)
 def delete_key(core, policy, k, lazy, tell_policy):
     """``dbSyncDelete`` / ``dbAsyncDelete``: drop the key from both dicts and free its bytes; the
     policy hears of it (``tell_policy`` False only for a key its admission refused: it never held it).
@@ -108,7 +108,7 @@ def delete_key(core, policy, k, lazy, tell_policy):
     return freed
 
 
-@kernel
+@kernel(inline=True)
 def generic_delete_lookups(core, k):
     """``dbGenericDelete``'s dict work: ``dictDelete(expires)`` whenever expires is non-empty (even
     for a key without a TTL: a rehash step), then ``dictUnlink`` from the main dict."""
@@ -143,7 +143,7 @@ def is_stale(keys, k, now_ms):
     return (keys.flags[k] & HAS_TTL) != 0 and now_ms > keys.expire[k]
 
 
-@kernel
+@kernel(inline=True)
 def get_expire_lookups(core, k):
     """``getExpire``'s dict work: find the key in expires (if non-empty); when found, Redis asserts
     it is in the main dict with another (always evaluated) ``dictFind``."""
@@ -154,18 +154,28 @@ def get_expire_lookups(core, k):
 
 
 @kernel
+def expire_stale_key(core, policy, k, lazy):
+    """The rare half of ``expireIfNeeded``: delete a key found stale on access, counted as lazy."""
+    count_tag(core, k, TAG_EXPIRED, 1)
+    delete_key(core, policy, k, lazy, True)
+    core.server.stats[EXPIRED_KEYS_LAZY] += 1
+
+
+@kernel(inline=True)
 def expire_if_needed(core, policy, k, now_ms, lazy):
-    """Lazy expiry on access (``expireIfNeeded``). Returns True if the key was deleted as expired."""
+    """Lazy expiry on access (``expireIfNeeded``). Returns True if the key was deleted as expired.
+
+    Inlined into every command: a call passes the whole core and policy bundles (each array is
+    several machine words), which on a GET hit costs more than the check itself. Only the deletion,
+    taken rarely, stays a call."""
     get_expire_lookups(core, k)
     if is_stale(core.keys, k, now_ms):
-        count_tag(core, k, TAG_EXPIRED, 1)
-        delete_key(core, policy, k, lazy, True)
-        core.server.stats[EXPIRED_KEYS_LAZY] += 1
+        expire_stale_key(core, policy, k, lazy)
         return True
     return False
 
 
-@kernel
+@kernel(inline=True)
 def set_expire(core, k, when_ms, maxmemory):
     """``setExpire``: add the expires entry if missing, store the absolute time."""
     keys = core.keys
@@ -177,7 +187,7 @@ def set_expire(core, k, when_ms, maxmemory):
     keys.expire[k] = when_ms
 
 
-@kernel
+@kernel(inline=True)
 def remove_expire(core, k):
     """``removeExpire``: a SET without KEEPTTL drops the TTL."""
     if ht.dict_size(core.tables, EXPIRES) == 0:

@@ -82,7 +82,7 @@ def pool_insert(pool_k, pool_s, k, s):
     pool_s[i] = s
 
 
-@kernel
+@kernel(inline=True)
 def pool_populate(state, core, now_ms):
     """``evictionPoolPopulate``: sample the candidate dict and merge the samples into the pool.
 
@@ -105,7 +105,7 @@ def pool_populate(state, core, now_ms):
         pool_insert(state.pool_keys, state.pool_scores, keys[j], scores[j])
 
 
-@kernel
+@kernel(inline=True)
 def pool_pop_victim(state, core):
     """Scan the pool from the best slot; each popped slot is cleared; ghosts are skipped.
 
@@ -126,7 +126,7 @@ def pool_pop_victim(state, core):
     return -1
 
 
-@kernel
+@kernel(inline=True)
 def victim(state, core, now_ms):
     """One victim for ``performEvictions``, or -1 when the candidate dict is empty."""
     d = state.params[P_DICT]
