@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_simulate.py                      # 10M requests, 1M keys
     .venv/bin/python benchmarks/bench_simulate.py --requests 1000000   # quick smoke run
+    .venv/bin/python benchmarks/bench_simulate.py --suite t1 --out ''   # T1 at 1,000 req/s (below)
 
 Traces (see ``bench_simulate_trace.py``): Zipf 1.0 over 1M keys, lognormal values (median 300 B),
 Poisson arrivals at 100k req/s; ``zipf`` has no TTL, ``zipf_ttl`` gives half the keys a 10-60 s TTL
@@ -177,6 +178,80 @@ def run_all(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+T1_MAXMEMORY = 37_768_314      # the issue's T1: 10% of the distinct value bytes of its trace
+WEEK_S = 7 * 86_400
+T1_CASES = (("allkeys-lru", "t1"), ("allkeys-lfu", "t1"), ("volatile-ttl", "t1_ttl"),
+            ("allkeys-lru", "t1_100s"), ("allkeys-lru", "t1_week"))
+
+
+def t1_specs(requests: int, keys: int) -> dict[str, TraceSpec]:
+    """T1 as users specify it (1,000 req/s: 10M requests span 10,000 s) and the same requests with
+    other clocks: compressed to 100 s, spread over 7 days (the generator draws the same keys and
+    sizes whatever the rate; only the arrival times scale). ``t1_ttl`` gives half the keys a TTL."""
+    return {"t1": TraceSpec("t1", requests, n_keys=keys, rate=1000.0),
+            "t1_100s": TraceSpec("t1_100s", requests, n_keys=keys, rate=requests / 100.0),
+            "t1_week": TraceSpec("t1_week", requests, n_keys=keys, rate=requests / WEEK_S),
+            "t1_ttl": TraceSpec("t1_ttl", requests, n_keys=keys, rate=1000.0, ttl_frac=0.5)}
+
+
+def run_t1(args: argparse.Namespace) -> list[dict]:
+    """The T1 suite: simulate-only per policy and clock, end to end, libCacheSim's exact LRU (its
+    simulate-only time and its whole process) on the same requests and byte budget, in one run."""
+    rows = []
+    specs = t1_specs(args.requests, args.keys)
+    paths = {}
+    for name, spec in specs.items():
+        t = time.perf_counter()
+        paths[name] = cached_trace(spec, Path(args.cache_dir))
+        print(f"{name}: trace ready in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    for policy, name in T1_CASES:
+        p = paths[name]
+        job = {"npz": str(p["npz"]), "csv": str(p["csv"]), "maxmemory": T1_MAXMEMORY, "policy": policy,
+               "repeat": args.repeat}
+        base = {"policy": policy, "trace": name, "requests": args.requests, "maxmemory": T1_MAXMEMORY}
+        sim = measure("simulate", job)
+        rows.append({**base, "case": "simulate-only", **sim})
+        print(f"{policy} on {name}: {args.requests / sim['seconds']:,.0f} req/s simulate-only", file=sys.stderr)
+        if (policy, name) == T1_CASES[0]:
+            with tempfile.TemporaryDirectory() as cache:
+                env = {"EVICTSIM_TRACE_CACHE": "off", "EVICTSIM_CACHE_DIR": cache}
+                e2e = measure("end_to_end", job, env)
+            rows.append({**base, "case": "end-to-end", **e2e, "seconds": e2e["process_s"]})
+    try:
+        lcs = measure("libcachesim", {"oracle": str(paths["t1"]["oracle"]), "maxmemory": T1_MAXMEMORY})
+    except SystemExit as exc:          # the peer library is optional (extra "bench")
+        print(f"libCacheSim skipped: {str(exc).splitlines()[-1]}", file=sys.stderr)
+        return rows
+    peer = {"policy": "LRU (exact)", "trace": "t1", "requests": args.requests, "maxmemory": T1_MAXMEMORY}
+    rows.append({**peer, "case": "libCacheSim 0.3.5", **lcs})
+    rows.append({**peer, "case": "libCacheSim 0.3.5, end-to-end", **lcs, "seconds": lcs["process_s"]})
+    return rows
+
+
+def t1_ratios(rows: list[dict]) -> str:
+    """The issue's targets as ratios of the rows measured in this run."""
+    def secs(case, policy, trace):
+        return next((r["seconds"] for r in rows if r["case"] == case and r["policy"] == policy
+                     and r["trace"] == trace), None)
+    lines = []
+    lcs = secs("libCacheSim 0.3.5", "LRU (exact)", "t1")
+    for policy, trace in T1_CASES[:3]:
+        mine = secs("simulate-only", policy, trace)
+        if lcs and mine:
+            lines.append(f"- simulate-only {policy} on {trace}: {lcs / mine:.2f}x libCacheSim's exact LRU "
+                         f"(target for allkeys-lru: >= 1.5x)")
+    native, short, week = (secs("simulate-only", "allkeys-lru", t) for t in ("t1", "t1_100s", "t1_week"))
+    if native and short:
+        lines.append(f"- time invariance: T1 at 1,000 req/s costs {native / short:.2f}x the same requests "
+                     f"in 100 s (target <= 1.2x)")
+    if week and short:
+        lines.append(f"- over 7 days: {week / short:.2f}x (target <= 1.5x)")
+    e2e, lcs_e2e = secs("end-to-end", "allkeys-lru", "t1"), secs("libCacheSim 0.3.5, end-to-end", "LRU (exact)", "t1")
+    if e2e and lcs_e2e:
+        lines.append(f"- end to end: {lcs_e2e / e2e:.2f}x libCacheSim's end to end (target >= 1x)")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(rows: list[dict], command: str) -> str:
     head = ("| measurement | policy | trace | requests | seconds | of which trace read | requests/s "
             "| peak RSS (MiB) | hit ratio | state B/key | SimPy overhead |\n"
@@ -226,6 +301,8 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--suite", choices=("default", "t1"), default="default",
+                   help="default: 100k req/s traces at mm25; t1: the T1 trace at 1,000 req/s and its clocks")
     p.add_argument("--requests", type=int, default=10_000_000)
     p.add_argument("--keys", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=3, help="simulate-only runs per case (best is reported)")
@@ -237,10 +314,12 @@ def main(argv: list[str] | None = None) -> int:
         kind, job = args.worker
         print(json.dumps({**WORKERS[kind](json.loads(job)), "peak_rss_mib": peak_rss_mib()}))
         return 0
-    rows = run_all(args)
-    command = "python benchmarks/bench_simulate.py" + (f" --requests {args.requests}"
-                                                        if args.requests != 10_000_000 else "")
+    rows = run_t1(args) if args.suite == "t1" else run_all(args)
+    command = "python benchmarks/bench_simulate.py" + (f" --suite {args.suite}" if args.suite != "default" else "") + (
+        f" --requests {args.requests}" if args.requests != 10_000_000 else "")
     text = markdown(rows, command)
+    if args.suite == "t1":
+        text += "\n" + t1_ratios(rows)
     print(text)
     if args.out:
         Path(args.out).write_text(text)
