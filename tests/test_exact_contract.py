@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from evictsim.policies.exact import CACHE_BYTES, EXACT_POLICIES
-from evictsim.policies.exact.hooks import HOOKS, NO_NEXT_ACCESS
+from evictsim.policies.contract import HOOKS, NO_NEXT_ACCESS
 from evictsim.policies.exact.object_bytes import grow_cache, new_cache, next_access_of, serve_chunk
 from tests.exact_requests import with_deletes, zipf_trace
 
@@ -27,7 +27,11 @@ def drive(policy: str, requests, cache_bytes: int):
     spec = EXACT_POLICIES[policy]
     n_keys = requests.max_key + 1
     state = spec.new_state(n_keys, spec.resolve(cache_bytes=cache_bytes))
-    hooks = HOOKS[spec.state_class]
+    registered = HOOKS[spec.state_class]
+    assert not registered.takes_core
+    hooks = {"on_hit": registered.on_hit, "on_insert": registered.on_insert, "on_remove": registered.on_remove,
+             "victim": registered.victim, "admit": registered.admit or (lambda state, k, size, vtime: True),
+             "overflow": registered.overflow or (lambda state, vtime: -1)}
     nxt = next_access_of(requests)
     resident: dict[int, int] = {}
     drive.peak = 0

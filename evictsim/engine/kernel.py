@@ -24,7 +24,7 @@ from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import argument_bytes, command_argv_bytes, expire_entry_bytes
 from evictsim.keyspace.ops import EXPIRES, MAIN, add_used, delete_key, lazyfree_progress
 from evictsim.metrics.namespaces import TAG_EVICTED, count_tag
-from evictsim.policies.contract import policy_overflow
+from evictsim.policies.contract import NO_NEXT_ACCESS, policy_overflow
 from evictsim.metrics.counters import (C_ACTIVEREHASHING, C_BATCH_US, C_CLIENT_GROWTH, C_EVICT_LIMIT_US,
                                        C_EXPIRY_MODE, C_FILL_LOOKASIDE, C_HISTOGRAM_BYTES, C_LAZYFREE_EVICTION, C_LAZYFREE_EXPIRE,
                                        C_MAXMEMORY, C_QUANTUM, C_REHASH_BUCKETS_PER_CRON, C_SCRIPT_PROTOCOL,
@@ -41,7 +41,6 @@ from evictsim.traces.base import OP_GET, OP_SET
 Requests = namedtuple("Requests", "t_us op key key_len size ttl_ms vtype next_access")
 # Where per-request results go when asked for (outcome codes; used_memory after eviction/command).
 Recording = namedtuple("Recording", "outcomes memory keep_outcomes keep_memory")
-NO_NEXT_ACCESS = np.iinfo(np.int64).max
 
 
 @kernel

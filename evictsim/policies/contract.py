@@ -22,7 +22,8 @@ of its own holding NumPy arrays) and registers compiled hooks for that class:
 when there is none; only filled for policies whose spec ``needs_next_access``). Policies that do not
 need the core (the exact research policies) register hooks without the ``core`` and ``now_ms``
 parameters (``takes_core=False``): ``on_hit(state, k, size, vtime, next_vtime)``, ``on_remove(state,
-k)``, ``victim(state, vtime)``, ``admit(state, k, size, vtime)``.
+k)``, ``victim(state, vtime)``, ``admit(state, k, size, vtime)``. Such policies also run without a
+core at all: the object-bytes driver (:mod:`evictsim.policies.exact.object_bytes`) passes ``None``.
 
 Why overloads: numba compiles one specialisation of each kernel per state type, so the hooks are
 inlined and there is no per-request dispatch on integer codes; the kernels stay cacheable (a
@@ -33,7 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 from numba.extending import overload
+
+# ``next_vtime`` of a request whose key is never requested again (or when the trace has no future)
+NO_NEXT_ACCESS = np.iinfo(np.int64).max
 
 _JIT = dict(_nrt=False, nogil=True)
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from evictsim.policies.contract import register_hooks
-
 
 def _builder(spec):
     from evictsim.policies.exact.spec import CACHE_BYTES
@@ -24,14 +22,10 @@ def _builder(spec):
 
 
 def register_exact_policies(register_policy, policy_spec_class) -> None:
+    """Each exact policy module registered its hooks with the contract when imported."""
     from evictsim.policies.exact import EXACT_POLICIES
-    from evictsim.policies.exact.hooks import HOOKS as EXACT_HOOKS
 
     for name, spec in EXACT_POLICIES.items():
-        hooks = EXACT_HOOKS[spec.state_class]
-        register_hooks(spec.state_class, on_hit=hooks["on_hit"], on_insert=hooks["on_insert"],
-                       on_remove=hooks["on_remove"], victim=hooks["victim"], admit=hooks["admit"],
-                       overflow=hooks["overflow"], takes_core=False)
         register_policy(policy_spec_class(
             name, "exact", _builder(spec), spec.grow, doc=spec.doc.strip().splitlines()[0],
             needs_next_access=spec.needs_next_access, params=dict(spec.params)))

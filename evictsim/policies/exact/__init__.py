@@ -1,14 +1,12 @@
 """Exact research policies (libCacheSim's names), each one module with a state bundle and compiled hooks.
 
-``EXACT_POLICIES`` maps a lower-case name to its :class:`ExactPolicySpec`. The hooks are filed in
-``hooks.HOOKS`` by state class and reached from compiled code through the generic ``policy_*``
-functions of ``hooks``. ``object_bytes`` is the libCacheSim-style driver.
+``EXACT_POLICIES`` maps a lower-case name to its :class:`ExactPolicySpec`. Each module registers
+its hooks with the one policy contract (:mod:`evictsim.policies.contract`, ``takes_core=False``), so
+the Redis core and ``object_bytes`` (the libCacheSim-style driver) reach them through the same
+``policy_*`` calls. Their compiled code is cached under ``evictsim.jit``'s hash of every kernel
+source, so an edit here never loads stale machine code.
 """
 from __future__ import annotations
-
-from evictsim.policies.exact.cache_guard import drop_stale_cache
-
-drop_stale_cache()      # before any policy module is compiled or loaded from the cache
 
 from evictsim.policies.exact import (
     arc,

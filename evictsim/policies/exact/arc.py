@@ -18,7 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import register_hooks
+from evictsim.policies.contract import register_hooks
 from evictsim.policies.exact.lists import (
     enter_list,
     grow_links,
@@ -136,5 +136,6 @@ def victim(state, vtime):
     return _replace(state)
 
 
-register_hooks(ArcState, on_hit, on_insert, on_remove, victim, admit=admit)
+register_hooks(ArcState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               admit=admit, takes_core=False)
 SPEC = ExactPolicySpec("arc", __doc__.split("\n")[0], {CACHE_BYTES: 0}, new_state, grow, ArcState)

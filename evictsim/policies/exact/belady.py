@@ -13,7 +13,7 @@ import numpy as np
 
 from evictsim.jit import kernel
 from evictsim.policies.exact.heap import grow_heap, heap_change, heap_insert, heap_remove, heap_top, new_heap
-from evictsim.policies.exact.hooks import register_hooks
+from evictsim.policies.contract import register_hooks
 from evictsim.policies.exact.spec import ExactPolicySpec
 
 BeladyState = namedtuple("BeladyState", "slots position next_access")
@@ -50,6 +50,7 @@ def victim(state, vtime):
     return heap_top(state.slots)
 
 
-register_hooks(BeladyState, on_hit, on_insert, on_remove, victim)
+register_hooks(BeladyState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               takes_core=False)
 SPEC = ExactPolicySpec("belady", __doc__.split("\n")[0], {}, new_state, grow, BeladyState,
                        needs_next_access=True)

@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import NO_NEXT_ACCESS, register_hooks
+from evictsim.policies.contract import NO_NEXT_ACCESS, register_hooks
 from evictsim.policies.exact.spec import ExactPolicySpec
 
 BeladySizeState = namedtuple("BeladySizeState", "members slot size next_access meta")
@@ -107,6 +107,7 @@ def overflow(state, vtime):
     return state.meta[DROP]
 
 
-register_hooks(BeladySizeState, on_hit, on_insert, on_remove, victim, overflow=overflow)
+register_hooks(BeladySizeState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               overflow=overflow, takes_core=False)
 SPEC = ExactPolicySpec("beladysize", __doc__.split("\n")[0], {"samples": 0, "seed": 1},
                        new_state, grow, BeladySizeState, needs_next_access=True)

@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import register_hooks
+from evictsim.policies.contract import register_hooks
 from evictsim.policies.exact.lists import grow_links, move_to_head, new_links, push_head, tail_of, unlink
 from evictsim.policies.exact.spec import ExactPolicySpec
 
@@ -63,6 +63,7 @@ def victim(state, vtime):
     return k
 
 
-register_hooks(ClockState, on_hit, on_insert, on_remove, victim)
+register_hooks(ClockState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               takes_core=False)
 SPEC = ExactPolicySpec("clock", __doc__.split("\n")[0], {"clock-bits": 1, "init-freq": 0},
                        new_state, grow, ClockState)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import register_hooks
+from evictsim.policies.contract import register_hooks
 from evictsim.policies.exact.lists import grow_links, new_links, push_head, tail_of, unlink
 from evictsim.policies.exact.spec import ExactPolicySpec
 
@@ -42,5 +42,6 @@ def victim(state, vtime):
     return tail_of(state.ends, 0)
 
 
-register_hooks(FifoState, on_hit, on_insert, on_remove, victim)
+register_hooks(FifoState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               takes_core=False)
 SPEC = ExactPolicySpec("fifo", __doc__.split("\n")[0], {}, new_state, grow, FifoState)

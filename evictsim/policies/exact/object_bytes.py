@@ -6,9 +6,10 @@ baseline. Every request (GET or SET) is a lookup (libCacheSim's ``cache_get_base
 declines) is not inserted; otherwise the policy's victims are evicted until the object fits, and it
 is inserted. A DEL (and any other removal: expiry) takes a resident key out and tells the policy.
 As in libCacheSim, a hit keeps the size the object had when it was inserted. After each hit and each
-insert the core drains the policy's ``overflow`` evictions (see ``hooks``).
+insert the core drains the policy's ``overflow`` evictions (see :mod:`evictsim.policies.contract`).
+There is no Redis core here: the hooks get ``None`` for it (the exact policies never look at it).
 
-The loop is compiled once per policy state class (through the generic hooks), over a chunk of
+The loop is compiled once per policy state class (through the contract's hooks), over a chunk of
 requests at a time; ``next_access`` computes each request's next request to the same key, by a
 backward pass, for Belady-type policies when the trace does not carry it.
 """
@@ -20,15 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import (
-    NO_NEXT_ACCESS,
-    policy_admit,
-    policy_on_hit,
-    policy_on_insert,
-    policy_on_remove,
-    policy_overflow,
-    policy_victim,
-)
+from evictsim.policies.contract import (NO_NEXT_ACCESS, policy_admit, policy_on_hit, policy_on_insert,
+                                        policy_on_remove, policy_overflow, policy_victim)
 from evictsim.traces.base import OP_DEL, RequestChunk
 
 ObjectBytesCache = namedtuple("ObjectBytesCache", "resident_size counters")
@@ -56,7 +50,7 @@ def grow_cache(cache: ObjectBytesCache, capacity_keys: int) -> ObjectBytesCache:
 def _take_out(state, cache, k):
     cache.counters[USED] -= cache.resident_size[k]
     cache.resident_size[k] = -1
-    policy_on_remove(state, k)
+    policy_on_remove(state, None, k)
 
 
 @kernel(inline=True)
@@ -72,11 +66,11 @@ def _evict(state, cache, k):
 
 @kernel(inline=True)
 def _drain_overflow(state, cache, vtime):
-    k = policy_overflow(state, vtime)
+    k = policy_overflow(state, None, vtime)
     while k >= 0:
         if not _evict(state, cache, k):
             return
-        k = policy_overflow(state, vtime)
+        k = policy_overflow(state, None, vtime)
 
 
 @kernel(inline=True)
@@ -86,19 +80,19 @@ def _lookup(state, cache, k, size, vtime, next_vtime):
     if cache.resident_size[k] >= 0:
         counters[HITS] += 1
         counters[BYTE_HITS] += size
-        policy_on_hit(state, k, size, vtime, next_vtime)
+        policy_on_hit(state, None, k, size, 0, vtime, next_vtime)
         _drain_overflow(state, cache, vtime)
         return HIT
     counters[MISSES] += 1
     counters[BYTE_MISSES] += size
-    if not policy_admit(state, k, size, vtime) or size > counters[CAPACITY]:
+    if not policy_admit(state, None, k, size, vtime) or size > counters[CAPACITY]:
         return MISS
     while counters[USED] + size > counters[CAPACITY]:
-        if not _evict(state, cache, policy_victim(state, vtime)):
+        if not _evict(state, cache, policy_victim(state, None, 0, vtime)):
             return MISS
     cache.resident_size[k] = size
     counters[USED] += size
-    policy_on_insert(state, k, size, vtime, next_vtime)
+    policy_on_insert(state, None, k, size, 0, vtime, next_vtime)
     _drain_overflow(state, cache, vtime)
     return MISS
 

@@ -19,7 +19,7 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import register_hooks
+from evictsim.policies.contract import register_hooks
 from evictsim.policies.exact.lists import grow_links, grown, new_links, push_head, tail_of, unlink
 from evictsim.policies.exact.spec import CACHE_BYTES, ExactPolicySpec
 
@@ -158,7 +158,8 @@ def overflow(state, vtime):
     return state.meta[DROP]
 
 
-register_hooks(S3FifoState, on_hit, on_insert, on_remove, victim, admit=admit, overflow=overflow)
+register_hooks(S3FifoState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               admit=admit, overflow=overflow, takes_core=False)
 SPEC = ExactPolicySpec("s3fifo", __doc__.split("\n")[0],
                        {"small-size-ratio": 0.1, "ghost-size-ratio": 0.9, "move-to-main-threshold": 2,
                         CACHE_BYTES: 0}, new_state, grow, S3FifoState)

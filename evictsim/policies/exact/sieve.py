@@ -11,7 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import register_hooks
+from evictsim.policies.contract import register_hooks
 from evictsim.policies.exact.lists import grow_links, new_links, push_head, tail_of, unlink
 from evictsim.policies.exact.spec import ExactPolicySpec
 
@@ -59,5 +59,6 @@ def victim(state, vtime):
     return k
 
 
-register_hooks(SieveState, on_hit, on_insert, on_remove, victim)
+register_hooks(SieveState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               takes_core=False)
 SPEC = ExactPolicySpec("sieve", __doc__.split("\n")[0], {}, new_state, grow, SieveState)

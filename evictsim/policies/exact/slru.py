@@ -15,7 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import register_hooks
+from evictsim.policies.contract import register_hooks
 from evictsim.policies.exact.lists import (
     grow_links,
     grown,
@@ -125,6 +125,7 @@ def overflow(state, vtime):
     return k
 
 
-register_hooks(SlruState, on_hit, on_insert, on_remove, victim, admit=admit, overflow=overflow)
+register_hooks(SlruState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               admit=admit, overflow=overflow, takes_core=False)
 SPEC = ExactPolicySpec("slru", __doc__.split("\n")[0], {"segments": 4, CACHE_BYTES: 0},
                        new_state, grow, SlruState)

@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import register_hooks
+from evictsim.policies.contract import register_hooks
 from evictsim.policies.exact.lists import (
     enter_list,
     grow_links,
@@ -119,7 +119,8 @@ def overflow(state, vtime):
     return k
 
 
-register_hooks(TwoQState, on_hit, on_insert, on_remove, victim, admit=admit, overflow=overflow)
+register_hooks(TwoQState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               admit=admit, overflow=overflow, takes_core=False)
 SPEC = ExactPolicySpec("twoq", __doc__.split("\n")[0],
                        {"ain-size-ratio": 0.25, "aout-size-ratio": 0.5, CACHE_BYTES: 0},
                        new_state, grow, TwoQState)

@@ -22,7 +22,7 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.policies.exact.hooks import register_hooks
+from evictsim.policies.contract import register_hooks
 from evictsim.policies.exact.lists import (
     enter_list,
     grow_links,
@@ -149,7 +149,8 @@ def overflow(state, vtime):
     return _shrink_window(state, 0)
 
 
-register_hooks(WTinyLfuState, on_hit, on_insert, on_remove, victim, admit=admit, overflow=overflow)
+register_hooks(WTinyLfuState, on_hit=on_hit, on_insert=on_insert, on_remove=on_remove, victim=victim,
+               admit=admit, overflow=overflow, takes_core=False)
 SPEC = ExactPolicySpec("wtinylfu", __doc__.split("\n")[0],
                        {"window-ratio": 0.01, "protected-ratio": 0.8, "sketch-width": 0,
                         "sample-factor": 10, CACHE_BYTES: 0}, new_state, grow, WTinyLfuState)
