@@ -5,11 +5,13 @@ The SimPy processes in :mod:`evictsim.engine.simulation` decide *when* each piec
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from evictsim.config import RedisConfig
 from evictsim.engine import kernel
 from evictsim.engine.evict import eviction_time_limit_us
+from evictsim.jit import entry_point
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.allocation import SizeClasses
 from evictsim.keyspace.clocks import lru_clock
@@ -22,6 +24,8 @@ from evictsim.policies import policy_spec
 from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk
 
 REHASH_BUCKETS_PER_CRON = 50_000   # dictRehashMilliseconds(1): ~500 batches of 100 buckets in 1 ms
+_INT = numba.types.int64
+_CORE_ONLY = frozenset({"count_stale", "cron_is_idle", "skip_idle_ticks"})   # kernels without the policy
 _EXPIRY = {"redis": C.EXPIRY_REDIS, "lazy": C.EXPIRY_LAZY, "exact": C.EXPIRY_EXACT}
 
 
@@ -104,6 +108,20 @@ class ServerModel:
     def _bundle(self) -> None:
         server = Server(self.cfgv, self.cffv, self.st, self.fst, self.rng, self.tag_stats)
         self.core = Core(self.ks.keys_bundle(), self.ks.tables_bundle(), server, self.heap, self.memory)
+        # kernels are called through entry points resolved for these bundles' types (jit.entry_point)
+        self._core_type = numba.typeof(self.core)
+        self._policy_type = numba.typeof(self.policy_state)
+        self._entries: dict[str, object] = {}
+        self._serve_key: tuple | None = None
+
+    def _entry(self, name: str, *rest_types):
+        """The kernel ``name`` of :mod:`~evictsim.engine.kernel`, taking the core (and, unless its
+        name says otherwise, the policy state) first, resolved once per bundle."""
+        entry = self._entries.get(name)
+        if entry is None:
+            head = (self._core_type,) if name in _CORE_ONLY else (self._core_type, self._policy_type)
+            entry = self._entries[name] = entry_point(getattr(kernel, name), head + rest_types)
+        return entry
 
     # --- requests ------------------------------------------------------------------------------
     def prepare(self, chunk: RequestChunk) -> np.ndarray:
@@ -131,32 +149,44 @@ class ServerModel:
     def serve(self, t_us: np.ndarray, chunk: RequestChunk, lo: int, hi: int,
               outcomes: np.ndarray | None, memory: np.ndarray | None = None,
               next_access: np.ndarray | None = None) -> None:
-        requests = kernel.Requests(t_us, chunk.op, chunk.key, chunk.key_len, chunk.size, chunk.ttl_ms,
-                                   chunk.vtype, kernel.no_next_access() if next_access is None else next_access)
-        recording = kernel.Recording(outcomes if outcomes is not None else kernel.empty_outcomes(),
-                                     memory if memory is not None else kernel.empty_memory_record(),
-                                     outcomes is not None, memory is not None)
-        kernel.process_requests(requests, lo, hi, recording, self.core, self.policy_state)
+        key = (id(t_us), id(chunk.op), id(chunk.key), id(chunk.key_len), id(chunk.size), id(chunk.ttl_ms),
+               id(chunk.vtype), id(outcomes), id(memory), id(next_access))
+        if key != self._serve_key:
+            # a new chunk (or new recording arrays): bundle its arrays and resolve the loop for their
+            # types once; the cached tuples keep these arrays alive, so their ids cannot be reused
+            requests = kernel.Requests(t_us, chunk.op, chunk.key, chunk.key_len, chunk.size, chunk.ttl_ms,
+                                       chunk.vtype,
+                                       kernel.no_next_access() if next_access is None else next_access)
+            recording = kernel.Recording(outcomes if outcomes is not None else kernel.empty_outcomes(),
+                                         memory if memory is not None else kernel.empty_memory_record(),
+                                         outcomes is not None, memory is not None)
+            self._serve_args = (requests, recording)
+            self._serve = entry_point(kernel.process_requests,
+                                      (numba.typeof(requests), _INT, _INT, numba.typeof(recording),
+                                       self._core_type, self._policy_type))
+            self._serve_key = key
+        requests, recording = self._serve_args
+        self._serve(requests, lo, hi, recording, self.core, self.policy_state)
 
     # --- periodic work -------------------------------------------------------------------------
     def cron(self, now_us: int) -> None:
-        kernel.server_cron(self.core, self.policy_state, now_us)
+        self._entry("server_cron", _INT)(self.core, self.policy_state, now_us)
 
     def expire_exact(self, now_us: int) -> None:
         """``expiry-mode exact``: delete every key whose time has passed, before a reading."""
         if self.cfg.expiry_mode == "exact":
-            kernel.expire_now(self.core, self.policy_state, now_us)
+            self._entry("expire_now", _INT)(self.core, self.policy_state, now_us)
 
     def stale(self, now_us: int) -> tuple[int, int]:
-        keys, nbytes = kernel.count_stale(self.core, now_us // 1000)
+        keys, nbytes = self._entry("count_stale", _INT)(self.core, now_us // 1000)
         return int(keys), int(nbytes)
 
     def cron_is_idle(self) -> bool:
-        return bool(kernel.cron_is_idle(self.core))
+        return bool(self._entry("cron_is_idle")(self.core))
 
     def skip_idle_ticks(self, ticks: int) -> None:
         if ticks > 0:
-            kernel.skip_idle_ticks(self.core, ticks)
+            self._entry("skip_idle_ticks", _INT)(self.core, ticks)
 
     def note_info_command(self) -> None:
         """The monitoring INFO's own latency histogram (first INFO after the baseline reading)."""
