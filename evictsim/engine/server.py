@@ -11,7 +11,7 @@ from evictsim.config import RedisConfig
 from evictsim.engine import kernel
 from evictsim.engine.evict import eviction_time_limit_us
 from evictsim.keyspace import hashtable as ht
-from evictsim.keyspace.allocation import SizeClasses
+from evictsim.keyspace.allocation import fitted, memory_cron, memory_idle, memory_live_bytes, new_model
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import shared_integers_allowed
 from evictsim.keyspace.rng import derive_seed
@@ -70,7 +70,7 @@ class ServerModel:
     """One simulated redis-server (db 0): state arrays + the operations the engine schedules.
 
     The compiled kernels receive two bundles, rebuilt whenever a chunk brings new key ids and the
-    arrays grow: ``core`` (keys, tables, counters, expiry heap, memory model) and ``policy`` (the
+    arrays grow: ``core`` (keys, tables with the memory model, counters, expiry heap) and ``policy`` (the
     policy's own state, built by its :class:`~evictsim.policies.PolicySpec`).
     """
 
@@ -90,7 +90,7 @@ class ServerModel:
         self.tag_stats = new_tag_stats(n_namespaces)
         self.rng = np.array([derive_seed(seed, "server-rng")], dtype=np.uint64)
         self.heap = ExpiryHeap(np.zeros(0, np.int64), np.zeros(0, np.int32))
-        self.memory = SizeClasses(np.int64(cfg.jemalloc_quantum))
+        self.memory = new_model(cfg, self.ks.capacity)      # allocator-model: the allocator hook's bundle
         self.st[C.USED_MEMORY] = cfg.baseline_memory
         self.st[C.OVERHEAD_BYTES] = cfg.baseline_memory
         self.st[C.USED_MEMORY_PEAK] = cfg.baseline_memory
@@ -103,7 +103,7 @@ class ServerModel:
 
     def _bundle(self) -> None:
         server = Server(self.cfgv, self.cffv, self.st, self.fst, self.rng, self.tag_stats)
-        self.core = Core(self.ks.keys_bundle(), self.ks.tables_bundle(), server, self.heap, self.memory)
+        self.core = Core(self.ks.keys_bundle(), self.ks.tables_bundle(self.memory), server, self.heap)
 
     # --- requests ------------------------------------------------------------------------------
     def prepare(self, chunk: RequestChunk) -> np.ndarray:
@@ -136,11 +136,16 @@ class ServerModel:
         recording = kernel.Recording(outcomes if outcomes is not None else kernel.empty_outcomes(),
                                      memory if memory is not None else kernel.empty_memory_record(),
                                      outcomes is not None, memory is not None)
+        model = fitted(self.memory, self.ks.capacity, hi - lo)    # room for these keys and requests
+        if model is not self.memory:
+            self.memory = model
+            self._bundle()
         kernel.process_requests(requests, lo, hi, recording, self.core, self.policy_state)
 
     # --- periodic work -------------------------------------------------------------------------
     def cron(self, now_us: int) -> None:
         kernel.server_cron(self.core, self.policy_state, now_us)
+        memory_cron(self.memory, now_us, self.st[C.USED_MEMORY])   # the allocator model's clock
 
     def expire_exact(self, now_us: int) -> None:
         """``expiry-mode exact``: delete every key whose time has passed, before a reading."""
@@ -152,7 +157,7 @@ class ServerModel:
         return int(keys), int(nbytes)
 
     def cron_is_idle(self) -> bool:
-        return bool(kernel.cron_is_idle(self.core))
+        return memory_idle(self.memory) and bool(kernel.cron_is_idle(self.core))
 
     def skip_idle_ticks(self, ticks: int) -> None:
         if ticks > 0:
@@ -184,6 +189,10 @@ class ServerModel:
             problems.append(f"key bytes {st[C.KEY_BYTES]} != recomputed {key_bytes}")
         if st[C.TABLE_BYTES] != tables:
             problems.append(f"table bytes {st[C.TABLE_BYTES]} != recomputed {tables}")
+        live = memory_live_bytes(self.memory)      # the allocator model's regions: exactly these bytes
+        if live is not None and live != key_bytes + tables:
+            problems.append(f"allocator model holds {live} bytes in live regions, keys and tables "
+                            f"{key_bytes + tables}")
         if st[C.USED_MEMORY] != st[C.OVERHEAD_BYTES] + key_bytes + tables + st[C.LAZYFREE_PENDING_BYTES]:
             problems.append("used_memory != overhead + key bytes + table bytes + pending lazy frees")
         if len(self.tag_stats) > 1:
