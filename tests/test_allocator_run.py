@@ -39,7 +39,7 @@ def _trace() -> ArrayTrace:
     return ArrayTrace(chunk, fill="look-aside")
 
 
-CONFIG = dict(maxmemory="1500kb", policy="allkeys-lru", sample_interval=0.5)
+CONFIG = {"maxmemory": "1500kb", "policy": "allkeys-lru", "sample_interval": 0.5}
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +83,14 @@ def test_the_runs_allocation_sequence_through_the_twin_gives_its_columns(runs):
     the Python twin: same handle for every allocation, and at each cron tick the twin's statistics;
     each time-series row shows the model's last cron sample (RSS is cron-sampled)."""
     _, on, model = runs
-    n = int(model.clock[jemalloc_model.LOG_N])
+    arena = model.arena
+    n = int(arena.clock[jemalloc_model.LOG_N])
     assert 0 < n < RECORD, "the log must hold the whole run"
     cfg = RedisConfig()
     twin = TwinAllocator(16, base_allocated=cfg.allocator_base_allocated,
                          base_active=cfg.allocator_base_active, base_resident=cfg.allocator_base_resident)
     ticks, samples = [], []
-    for op, argument, handle in model.log[:n].tolist():
+    for op, argument, handle in arena.log[:n].tolist():
         if op == jemalloc_model.LOG_ALLOC:
             assert twin.alloc(argument) == handle
         elif op == jemalloc_model.LOG_FREE:
@@ -126,3 +127,20 @@ def test_rss_falls_during_the_idle_gap_as_the_background_thread_purges(runs):
 def test_a_bad_allocator_model_is_a_user_error_naming_the_setting():
     with pytest.raises(UserInputError, match="allocator-model: expected one of none, jemalloc, got 'tcmalloc'"):
         RedisConfig.from_mapping({"allocator-model": "tcmalloc"})
+
+
+def test_a_run_folder_keeps_the_columns_and_info_and_plots_show_them(runs, tmp_path):
+    from evictsim.report.run_plots import plot_run
+    from evictsim.results import load_result
+
+    _, on, _ = runs
+    on.write(tmp_path)
+    back = load_result(tmp_path)
+    assert list(back.timeseries) == list(on.timeseries)
+    for name in ALLOCATOR_COLUMNS:
+        assert np.allclose(back.timeseries[name], on.timeseries[name]), name
+    row = int(np.searchsorted(on.timeseries["time"], 10.0))
+    info = back.info(at=10.0, section="memory")
+    assert f"used_memory_rss:{on.timeseries['used_memory_rss'][row]}\r\n" in info
+    assert f"allocator_active:{on.timeseries['allocator_active'][row]}\r\n" in info
+    assert {p.name for p in plot_run(tmp_path)} == {"memory.png", "hit_ratio.png", "fragmentation.png"}
