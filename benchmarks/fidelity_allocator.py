@@ -8,7 +8,8 @@ error of ``allocator_active`` and ``used_memory_rss``, mean and worst absolute e
 ``allocator_frag_ratio`` and of ``mem_fragmentation_ratio``, and whether RSS stays flat where real RSS
 stays flat. ``--engine`` runs the same comparison on a whole simulation run instead
 (``allocator-model jemalloc``: the model behind the core's allocator hook, its columns in
-timeseries.csv), with the same initial condition as config keys. Usage::
+timeseries.csv), with the same initial condition as config keys and the run's own policy and
+maxmemory, so ``--runs`` may name any reference run (evictions and TTLs included). Usage::
 
     .venv/bin/python benchmarks/fidelity_allocator.py [--reference DIR] [--runs frag_resize,...] [--engine]
 """
@@ -66,16 +67,20 @@ def engine_run(reference: Path, name: str, quantum: int = 16) -> tuple[dict, dic
     """The same run simulated end to end with ``allocator-model jemalloc``; its time series as ticks."""
     import evictsim
 
+    data = json.loads((reference / "redis-7.0.15" / f"{name}.json").read_text())
     run = load_series(reference / "redis-7.0.15" / f"{name}.json")
     s = run["series"]
     trace = open_trace(reference / run["trace"], cache=False)
+    starts = reference / "redis-7.0.15" / "start_times.json"
+    start_time = json.loads(starts.read_text()).get(name, 0.0) if starts.exists() else 0.0
     config = {"maxmemory-samples": 5, "hz": 10, "lfu-log-factor": 10, "lfu-decay-time": 1,
               "jemalloc-quantum": quantum, "allocator-model": "jemalloc",
               "allocator-base-allocated": int(s["allocator_allocated"][0]),
               "allocator-base-active": int(s["allocator_active"][0]),
               "allocator-base-resident": int(s["allocator_resident"][0]),
               "process-baseline-rss": int(s["used_memory_rss"][0] - s["allocator_resident"][0])}
-    result = evictsim.simulate(trace, maxmemory=0, policy="noeviction", config=config)
+    result = evictsim.simulate(trace, maxmemory=int(data.get("maxmemory") or 0),
+                               policy=data.get("policy", "noeviction"), start_time=start_time, config=config)
     ts = result.timeseries
     run["n_requests"] = int(ts["requests"][-1])
     ticks = {"t_s": ts["time"], **{c: ts[c] for c in ("allocator_allocated", "allocator_active",
