@@ -15,7 +15,7 @@ signature says what a kernel touches and a new array is one field, not an edit o
   (namespace index per key, for per-namespace counters);
 * :class:`Tables`: the dict model (buckets, chain links, per-dict state, hash seed) and the memory
   (allocator) model, ``tables.memory``: the dicts' bucket arrays and every key's pieces are
-  allocated through it (one reference: a model with many arrays is passed to every kernel once);
+  allocated through it (one reference in the core: the dict model and the charges share it);
 * :class:`Core`: keys + tables + the server's config/counters (:class:`Server`) + the exact-expiry
   heap. Policies keep their own bundle beside it.
 """
