@@ -6,9 +6,12 @@ empty server's allocator figures and RSS: an initial condition, not a fit), and 
 samples are compared with the real 1-s INFO series after the first 10 s: mean and worst relative
 error of ``allocator_active`` and ``used_memory_rss``, mean and worst absolute error of
 ``allocator_frag_ratio`` and of ``mem_fragmentation_ratio``, and whether RSS stays flat where real RSS
-stays flat. Usage::
+stays flat. ``--engine`` runs the same comparison on a whole simulation run instead
+(``allocator-model jemalloc``: the model behind the core's allocator hook, its columns in
+timeseries.csv), with the same initial condition as config keys and the run's own policy and
+maxmemory, so ``--runs`` may name any reference run (evictions and TTLs included). Usage::
 
-    .venv/bin/python benchmarks/fidelity_allocator.py [--reference DIR] [--runs frag_resize,...]
+    .venv/bin/python benchmarks/fidelity_allocator.py [--reference DIR] [--runs frag_resize,...] [--engine]
 """
 from __future__ import annotations
 
@@ -58,6 +61,32 @@ def model_run(reference: Path, name: str, quantum: int = 16) -> tuple[dict, dict
                    used_memory_base=int(s["used_memory"][0]))
     elapsed = time.perf_counter() - started
     return run, ticks, elapsed
+
+
+def engine_run(reference: Path, name: str, quantum: int = 16) -> tuple[dict, dict, float]:
+    """The same run simulated end to end with ``allocator-model jemalloc``; its time series as ticks."""
+    import evictsim
+
+    data = json.loads((reference / "redis-7.0.15" / f"{name}.json").read_text())
+    run = load_series(reference / "redis-7.0.15" / f"{name}.json")
+    s = run["series"]
+    trace = open_trace(reference / run["trace"], cache=False)
+    starts = reference / "redis-7.0.15" / "start_times.json"
+    start_time = json.loads(starts.read_text()).get(name, 0.0) if starts.exists() else 0.0
+    config = {"maxmemory-samples": 5, "hz": 10, "lfu-log-factor": 10, "lfu-decay-time": 1,
+              "jemalloc-quantum": quantum, "allocator-model": "jemalloc",
+              "allocator-base-allocated": int(s["allocator_allocated"][0]),
+              "allocator-base-active": int(s["allocator_active"][0]),
+              "allocator-base-resident": int(s["allocator_resident"][0]),
+              "process-baseline-rss": int(s["used_memory_rss"][0] - s["allocator_resident"][0])}
+    result = evictsim.simulate(trace, maxmemory=int(data.get("maxmemory") or 0),
+                               policy=data.get("policy", "noeviction"), start_time=start_time, config=config)
+    ts = result.timeseries
+    run["n_requests"] = int(ts["requests"][-1])
+    ticks = {"t_s": ts["time"], **{c: ts[c] for c in ("allocator_allocated", "allocator_active",
+                                                      "allocator_resident", "used_memory_rss",
+                                                      "used_memory")}}
+    return run, ticks, float(result.summary["timing"]["simulate_s"])
 
 
 def compare(series: dict, ticks: dict) -> dict:
@@ -116,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default=",".join(RUNS))
     parser.add_argument("--series", action="store_true", help="print real vs model every 5 s")
     parser.add_argument("--cost", action="store_true", help="also time alloc+free pairs")
+    parser.add_argument("--engine", action="store_true",
+                        help="a whole simulation run (allocator-model jemalloc) instead of the replay driver")
     args = parser.parse_args(argv)
     if args.cost:
         print(f"alloc+free pair: {measure_cost():.0f} ns (200k live regions, lognormal ~300 B sizes)")
@@ -123,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
           "mean / worst | mem_frag_ratio abs mean / worst | RSS flat agree | replay s |")
     print("|---|---|---|---|---|---|---|---:|")
     for name in args.runs.split(","):
-        run, ticks, elapsed = model_run(args.reference, name)
+        run, ticks, elapsed = (engine_run if args.engine else model_run)(args.reference, name)
         elapsed = f"{elapsed:.1f} ({run['n_requests'] / elapsed / 1e6:.2f} M req/s)"
         r = compare(run["series"], ticks)
         pct = lambda v: f"{100 * v[0]:.2f}% / {100 * v[1]:.2f}%"

@@ -18,6 +18,7 @@ from evictsim.units import parse_bool, parse_size
 
 EXPIRY_MODES = ("redis", "lazy", "exact")
 MEMORY_ACCOUNTING = ("redis", "object-bytes")
+ALLOCATOR_MODELS = ("none", "jemalloc")   # evictsim.keyspace.allocation.MODEL_NAMES
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,17 @@ class RedisConfig:
     # (libCacheSim's rule for the exact policies: trace sizes summed against maxmemory, nothing else)
     memory_accounting: str = "redis"
     jemalloc_quantum: int = 16              # 16: Debian's system jemalloc; 8: Redis's bundled one
+    # evictsim: none (used_memory only) | jemalloc (slabs, thread cache, dirty decay: RSS and
+    # fragmentation columns; MECHANICS §13). The settings below apply to the jemalloc model.
+    allocator_model: str = "none"
+    jemalloc_bg_thread: bool = True         # redis.conf jemalloc-bg-thread: the purging thread
+    dirty_decay_ms: int = 10_000            # jemalloc opt.dirty_decay_ms (0: purge at once, -1: never)
+    # the allocator's own figures and the non-allocator RSS of a fresh redis-server 7.0.15
+    # (keyspace/allocator/state.py DEFAULT_*: measured, not fitted)
+    allocator_base_allocated: int = 1_690_848
+    allocator_base_active: int = 1_826_816
+    allocator_base_resident: int = 4_231_168
+    process_baseline_rss: int = 7_708_672
     baseline_memory: int = 977_024          # used_memory of the empty server (script + 2 clients)
     client_buffer_growth: int = 23_544      # client buffers that grow when pipelined traffic starts
     latency_histogram_bytes: int = 24_720   # one hdr_histogram (latency-tracking) per command name
@@ -159,6 +171,13 @@ _CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
     "expiry-mode": _choice(EXPIRY_MODES),
     "memory-accounting": _choice(MEMORY_ACCOUNTING),
     "jemalloc-quantum": lambda v, s, ln, k: _choice(("8", "16"))(v, s, ln, k) and int(v),
+    "allocator-model": _choice(ALLOCATOR_MODELS),
+    "jemalloc-bg-thread": _bool,
+    "dirty-decay-ms": _int_range(-1, 1 << 40),
+    "allocator-base-allocated": _size,
+    "allocator-base-active": _size,
+    "allocator-base-resident": _size,
+    "process-baseline-rss": _size,
     "baseline-memory": _size,
     "client-buffer-growth": _size,
     "latency-histogram-bytes": _size,

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from evictsim import atomic
-from evictsim.metrics.registry import FLOAT_COLUMNS, TIMESERIES_COLUMNS
+from evictsim.metrics.registry import ALL_COLUMNS, FLOAT_COLUMNS, TIMESERIES_COLUMNS  # noqa: F401
 
 # One row per sample of simulated time; counters are cumulative since the start. The columns, their
-# order and types are declared once, in evictsim/metrics/registry.py (TIMESERIES_COLUMNS).
+# order and types are declared once, in evictsim/metrics/registry.py (TIMESERIES_COLUMNS, then the
+# allocator model's ALLOCATOR_COLUMNS when a run has them).
 
 
 class Summary(dict):
@@ -127,14 +128,14 @@ class Result:
         if parquet:
             import pyarrow as pa
             import pyarrow.parquet as pq
-            table = pa.table({c: self.timeseries[c] for c in TIMESERIES_COLUMNS if c in self.timeseries})
+            table = pa.table({c: self.timeseries[c] for c in ALL_COLUMNS if c in self.timeseries})
             with atomic.atomic_path(out / "timeseries.parquet") as tmp:
                 pq.write_table(table, tmp)
         atomic.write_json(out / "summary.json", self.summary)
 
     def to_frame(self):  # pragma: no cover - convenience for notebooks with pandas installed
         import pandas as pd
-        return pd.DataFrame({c: self.timeseries[c] for c in TIMESERIES_COLUMNS})
+        return pd.DataFrame({c: self.timeseries[c] for c in ALL_COLUMNS if c in self.timeseries})
 
 
 def _fmt(col: str, v: Any) -> str:
@@ -157,7 +158,7 @@ def namespaces_to_csv(rows: dict[str, np.ndarray]) -> str:
 
 def timeseries_to_csv(ts: dict[str, np.ndarray]) -> str:
     buf = io.StringIO()
-    names = [c for c in TIMESERIES_COLUMNS if c in ts]     # a run read back from an older evictsim
+    names = [c for c in ALL_COLUMNS if c in ts]     # a run read back from an older evictsim
     buf.write(",".join(names) + "\n")
     n = len(ts["time"])
     cols = [ts[c] for c in names]

@@ -96,8 +96,9 @@ def set_key(core, policy, req, size, now_ms):
             if config[C_LAZYFREE_SERVER_DEL]:
                 deferred = charged[1, k]
             charged[1, k] = deferrable_bytes(size, vtype, quantum)
-        release_value(core.memory, k)
-        nbytes = key_part_bytes(req.key_len, quantum) + charge_value(core.memory, k, size, vtype, shared_ok)
+        memory = core.tables.memory
+        release_value(memory, k)
+        nbytes = key_part_bytes(req.key_len, quantum) + charge_value(memory, k, size, vtype, shared_ok)
         charge_key_bytes(core, k, nbytes - charged[0, k])
         charged[0, k] = nbytes
         if deferred > 0:
@@ -107,10 +108,10 @@ def set_key(core, policy, req, size, now_ms):
     else:
         # dbAdd: the value and the key's sds copy exist before dictAddRaw decides whether the table
         # may grow (dictExpandAllowed reads used_memory); the dictEntry is allocated after
-        before_entry = charge_new_key(core.memory, k, req.key_len, size, vtype, shared_ok)
+        before_entry = charge_new_key(core.tables.memory, k, req.key_len, size, vtype, shared_ok)
         charge_key_bytes(core, k, before_entry)
         dict_insert(core, MAIN, k, config[C_MAXMEMORY])
-        entry = charge_entry(core.memory, k, PIECE_ENTRY)
+        entry = charge_entry(core.tables.memory, k, PIECE_ENTRY)
         charge_key_bytes(core, k, entry)
         keys.flags[k] = PRESENT
         keys.charged[0, k] = before_entry + entry

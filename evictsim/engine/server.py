@@ -13,7 +13,7 @@ from evictsim.engine import kernel
 from evictsim.engine.evict import eviction_time_limit_us
 from evictsim.jit import entry_point
 from evictsim.keyspace import hashtable as ht
-from evictsim.keyspace.allocation import SizeClasses
+from evictsim.keyspace.allocation import fitted, memory_cron, memory_idle, memory_live_bytes, new_model
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import shared_integers_allowed
 from evictsim.keyspace.rng import derive_seed
@@ -74,7 +74,7 @@ class ServerModel:
     """One simulated redis-server (db 0): state arrays + the operations the engine schedules.
 
     The compiled kernels receive two bundles, rebuilt whenever a chunk brings new key ids and the
-    arrays grow: ``core`` (keys, tables, counters, expiry heap, memory model) and ``policy`` (the
+    arrays grow: ``core`` (keys, tables with the memory model, counters, expiry heap) and ``policy`` (the
     policy's own state, built by its :class:`~evictsim.policies.PolicySpec`).
     """
 
@@ -94,7 +94,7 @@ class ServerModel:
         self.tag_stats = new_tag_stats(n_namespaces)
         self.rng = np.array([derive_seed(seed, "server-rng")], dtype=np.uint64)
         self.heap = ExpiryHeap(np.zeros(0, np.int64), np.zeros(0, np.int32))
-        self.memory = SizeClasses(np.int64(cfg.jemalloc_quantum))
+        self.memory = new_model(cfg, self.ks.capacity)      # allocator-model: the allocator hook's bundle
         self.st[C.USED_MEMORY] = cfg.baseline_memory
         self.st[C.OVERHEAD_BYTES] = cfg.baseline_memory
         self.st[C.USED_MEMORY_PEAK] = cfg.baseline_memory
@@ -107,7 +107,7 @@ class ServerModel:
 
     def _bundle(self) -> None:
         server = Server(self.cfgv, self.cffv, self.st, self.fst, self.rng, self.tag_stats)
-        self.core = Core(self.ks.keys_bundle(), self.ks.tables_bundle(), server, self.heap, self.memory)
+        self.core = Core(self.ks.keys_bundle(), self.ks.tables_bundle(self.memory), server, self.heap)
         # kernels are called through entry points resolved for these bundles' types (jit.entry_point)
         self._core_type = numba.typeof(self.core)
         self._policy_type = numba.typeof(self.policy_state)
@@ -149,6 +149,10 @@ class ServerModel:
     def serve(self, t_us: np.ndarray, chunk: RequestChunk, lo: int, hi: int,
               outcomes: np.ndarray | None, memory: np.ndarray | None = None,
               next_access: np.ndarray | None = None) -> None:
+        model = fitted(self.memory, self.ks.capacity, hi - lo)    # room for these keys and requests
+        if model is not self.memory:
+            self.memory = model
+            self._bundle()
         key = (id(t_us), id(chunk.op), id(chunk.key), id(chunk.key_len), id(chunk.size), id(chunk.ttl_ms),
                id(chunk.vtype), id(outcomes), id(memory), id(next_access))
         if key != self._serve_key:
@@ -171,6 +175,7 @@ class ServerModel:
     # --- periodic work -------------------------------------------------------------------------
     def cron(self, now_us: int) -> None:
         self._entry("server_cron", _INT)(self.core, self.policy_state, now_us)
+        memory_cron(self.memory, now_us, self.st[C.USED_MEMORY])   # the allocator model's clock
 
     def expire_exact(self, now_us: int) -> None:
         """``expiry-mode exact``: delete every key whose time has passed, before a reading."""
@@ -182,7 +187,7 @@ class ServerModel:
         return int(keys), int(nbytes)
 
     def cron_is_idle(self) -> bool:
-        return bool(self._entry("cron_is_idle")(self.core))
+        return memory_idle(self.memory) and bool(self._entry("cron_is_idle")(self.core))
 
     def skip_idle_ticks(self, ticks: int) -> None:
         if ticks > 0:
@@ -214,6 +219,10 @@ class ServerModel:
             problems.append(f"key bytes {st[C.KEY_BYTES]} != recomputed {key_bytes}")
         if st[C.TABLE_BYTES] != tables:
             problems.append(f"table bytes {st[C.TABLE_BYTES]} != recomputed {tables}")
+        live = memory_live_bytes(self.memory)      # the allocator model's regions: exactly these bytes
+        if live is not None and live != key_bytes + tables:
+            problems.append(f"allocator model holds {live} bytes in live regions, keys and tables "
+                            f"{key_bytes + tables}")
         if st[C.USED_MEMORY] != st[C.OVERHEAD_BYTES] + key_bytes + tables + st[C.LAZYFREE_PENDING_BYTES]:
             problems.append("used_memory != overhead + key bytes + table bytes + pending lazy frees")
         if len(self.tag_stats) > 1:

@@ -2,34 +2,67 @@
 ``release``, dispatched at compile time on the type of the memory-model bundle (as policies are).
 
 Callers name what they allocate: the key it belongs to (-1 for server-wide memory such as bucket
-arrays) and the piece (:data:`PIECE_ENTRY` … :data:`PIECE_EXPIRE`), so a model that needs to know
-where a region lives (jemalloc slabs: the fragmentation model) can record it per key and piece,
-and the callers never change. ``allocate`` returns the usable bytes charged to ``used_memory``.
+arrays) and the piece (:data:`PIECE_ENTRY` … :data:`PIECE_EXPIRE` for a key; for server-wide memory
+``PIECE_BUCKETS + d``, the bucket array of dict ``d``: a dict has at most two, and a release frees
+the older one, as ``dictRehash`` frees table 0 and makes table 1 its table 0), so a model that
+needs to know where a region lives (jemalloc slabs: the fragmentation model) can record it per key
+and piece, and the callers never change. ``allocate`` returns the usable bytes charged to
+``used_memory``.
+
+Besides the two compiled hooks, a model registers what the Python layer around the kernels asks of
+it (each a no-op for a model that keeps nothing): ``cron(model, now_us, used_memory)`` at every
+serverCron tick (the model's clock: jemalloc's decay and its cron-sampled statistics), ``idle(model)``
+(may the engine jump over idle ticks?), ``fitted(model, capacity, n_requests)`` (the bundle with room
+for ``capacity`` key ids and ``n_requests`` more requests: between kernel calls, as the keyspace
+arrays grow), ``fields(model)`` (the time-series columns it fills, by registry name, or None) and
+``live_bytes(model)`` (bytes in the regions it holds for the keyspace: the end-of-run invariant
+checks that they are exactly the key and table bytes of used_memory).
 
 The default model, :class:`SizeClasses`, is today's accounting: a request costs its jemalloc size
-class and nothing is remembered (the core keeps each key's total in ``Keys.charged``).
+class and nothing is remembered (the core keeps each key's total in ``Keys.charged``). The jemalloc
+model (``allocator-model jemalloc``) is :mod:`evictsim.keyspace.allocator.model`.
 """
 from __future__ import annotations
 
 from collections import namedtuple
+from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 from numba.extending import overload
 
 from evictsim.jit import kernel
 from evictsim.keyspace.memory import size_class
 
-PIECE_ENTRY, PIECE_KEY, PIECE_VALUE, PIECE_VALUE_SDS, PIECE_EXPIRE, PIECE_SERVER = 0, 1, 2, 3, 4, 5
-N_PIECES = 5
+PIECE_ENTRY, PIECE_KEY, PIECE_VALUE, PIECE_VALUE_SDS, PIECE_EXPIRE = 0, 1, 2, 3, 4
+N_PIECES = 5                 # pieces of one key
+PIECE_SERVER = 5             # the first server-wide piece (k = -1)
+PIECE_BUCKETS = PIECE_SERVER  # + d: the bucket arrays of dict d (0 main, 1 expires)
+N_SERVER_PIECES = 2
 
 SizeClasses = namedtuple("SizeClasses", "quantum")
 
+
+@dataclass(frozen=True)
+class ModelHooks:
+    """What the engine's Python layer asks of a memory model between kernel calls."""
+
+    cron: Callable | None = None          # (model, now_us, used_memory) -> None
+    idle: Callable | None = None          # (model) -> bool
+    fitted: Callable | None = None        # (model, capacity, n_requests) -> model
+    fields: Callable | None = None        # (model) -> dict of time-series columns, or None
+    live_bytes: Callable | None = None    # (model) -> int, or None
+
+
 MODELS: dict[type, tuple[Callable, Callable]] = {}
+HOOKS: dict[type, ModelHooks] = {}
 
 
-def register_model(model_class: type, allocate_impl: Callable, release_impl: Callable) -> None:
+def register_model(model_class: type, allocate_impl: Callable, release_impl: Callable,
+                   hooks: ModelHooks | None = None) -> None:
     """``allocate_impl(model, k, piece, nbytes) -> usable``; ``release_impl(model, k, piece, usable)``."""
     MODELS[model_class] = (allocate_impl, release_impl)
+    HOOKS[model_class] = hooks or ModelHooks()
 
 
 def allocate(model, k, piece, nbytes):
@@ -59,6 +92,52 @@ def _release(model, k, piece, usable):
     return lambda model, k, piece, usable: impl(model, k, piece, usable)
 
 
+# --- the Python side: one dictionary look-up per call, nothing at all for SizeClasses -------------
+def memory_cron(model, now_us: int, used_memory: int) -> None:
+    """A serverCron tick at ``now_us`` with ``used_memory`` (zmalloc's count) as Redis reads it."""
+    hook = HOOKS[type(model)].cron
+    if hook is not None:
+        hook(model, now_us, used_memory)
+
+
+def memory_idle(model) -> bool:
+    """Whether the model lets the engine skip idle cron ticks (nothing due on its clock)."""
+    hook = HOOKS[type(model)].idle
+    return True if hook is None else bool(hook(model))
+
+
+def fitted(model, capacity: int, n_requests: int):
+    """The bundle with room for key ids below ``capacity`` and ``n_requests`` more requests (the
+    same object when nothing had to grow)."""
+    hook = HOOKS[type(model)].fitted
+    return model if hook is None else hook(model, capacity, n_requests)
+
+
+def memory_fields(model) -> dict | None:
+    """The model's time-series columns at its last cron sample (None: the model has none)."""
+    hook = HOOKS[type(model)].fields
+    return None if hook is None else hook(model)
+
+
+def memory_live_bytes(model) -> int | None:
+    """Bytes in the regions the model holds for the keyspace (None: it keeps no regions)."""
+    hook = HOOKS[type(model)].live_bytes
+    return None if hook is None else hook(model)
+
+
+MODEL_NAMES = ("none", "jemalloc")
+
+
+def new_model(cfg, capacity: int):
+    """The memory-model bundle that the config's ``allocator-model`` selects, for ``capacity`` key ids."""
+    if cfg.allocator_model == "none":
+        return SizeClasses(np.int64(cfg.jemalloc_quantum))
+    if cfg.allocator_model == "jemalloc":
+        from evictsim.keyspace.allocator.model import new_jemalloc_model
+        return new_jemalloc_model(cfg, capacity)
+    raise ValueError(f"unknown allocator model {cfg.allocator_model!r}; expected one of {', '.join(MODEL_NAMES)}")
+
+
 @kernel
 def _class_allocate(model, k, piece, nbytes):
     return size_class(nbytes, model.quantum)
@@ -70,3 +149,4 @@ def _class_release(model, k, piece, usable):
 
 
 register_model(SizeClasses, _class_allocate, _class_release)
+DEFAULT_MODEL = SizeClasses(np.int64(16))    # what a bare Tables bundle allocates through

@@ -2,7 +2,8 @@
 
 ``charge_new_key`` allocates what ``dbAdd`` allocates (dictEntry, key sds, value), ``charge_value`` what
 an overwrite allocates (the new value only: entry and key sds stay), and the ``release_*`` functions
-the matching frees. With the default size-class model the totals equal :func:`memory.key_bytes`.
+the matching frees, each in the order Redis makes them (what a slab model's placement depends on).
+With the default size-class model the totals equal :func:`memory.key_bytes`.
 """
 from __future__ import annotations
 
@@ -25,19 +26,20 @@ def charge_value(memory, k, size, vtype, shared_ok):
     if vtype == VT_INT:
         return allocate(memory, k, PIECE_VALUE, ROBJ)
     if vtype == VT_AGGREGATE:
-        return allocate(memory, k, PIECE_VALUE, ROBJ) + allocate(memory, k, PIECE_VALUE_SDS, size)
+        payload = allocate(memory, k, PIECE_VALUE_SDS, size)
+        return payload + allocate(memory, k, PIECE_VALUE, ROBJ)
     if size <= EMBSTR_MAX:
         return allocate(memory, k, PIECE_VALUE, ROBJ + 3 + size + 1)
-    return allocate(memory, k, PIECE_VALUE, ROBJ) + allocate(memory, k, PIECE_VALUE_SDS,
-                                                               sds_header(size) + size + 1)
+    sds = allocate(memory, k, PIECE_VALUE_SDS, sds_header(size) + size + 1)   # sdsnewlen, then
+    return sds + allocate(memory, k, PIECE_VALUE, ROBJ)                        # createObject
 
 
 @kernel
 def charge_new_key(memory, k, key_len, size, vtype, shared_ok):
     """Bytes of a new key's main-dict allocations except its dictEntry (allocated later by
     ``dictAddRaw``, after the expansion check: see ``set_key``)."""
-    return (allocate(memory, k, PIECE_KEY, sds_header(key_len) + key_len + 1)
-            + charge_value(memory, k, size, vtype, shared_ok))
+    value = charge_value(memory, k, size, vtype, shared_ok)     # the argument object, built first
+    return allocate(memory, k, PIECE_KEY, sds_header(key_len) + key_len + 1) + value
 
 
 @kernel
@@ -47,14 +49,17 @@ def charge_entry(memory, k, piece):
 
 @kernel
 def release_value(memory, k):
-    release(memory, k, PIECE_VALUE, -1)
+    """``freeStringObject``: the sds, then the robj."""
     release(memory, k, PIECE_VALUE_SDS, -1)
+    release(memory, k, PIECE_VALUE, -1)
 
 
 @kernel
 def release_key(memory, k, has_ttl):
-    release(memory, k, PIECE_ENTRY, -1)
-    release(memory, k, PIECE_KEY, -1)
-    release_value(memory, k)
+    """``dbGenericDelete``: the expires entry first, then ``dictFreeUnlinkedEntry`` (key sds, value,
+    the entry itself)."""
     if has_ttl:
         release(memory, k, PIECE_EXPIRE, -1)
+    release(memory, k, PIECE_KEY, -1)
+    release_value(memory, k)
+    release(memory, k, PIECE_ENTRY, -1)

@@ -12,14 +12,17 @@ their chain in table 1 while rehashing, else table 0, exactly as ``dictAddRaw``.
 
 State layout of ``ds[d, :]``: SIZE0, SIZE1, USED0, USED1, REHASHIDX (-1 when not rehashing).
 Every function takes the :class:`~evictsim.keyspace.state.Tables` bundle (buckets ``bk``, links
-``nx``, dict state ``ds``, hash seed) and the dict index. Table-memory changes are returned to the
-caller (bytes), which owns ``used_memory``.
+``nx``, dict state ``ds``, hash seed, memory model) and the dict index. Bucket arrays are allocated
+and freed through the allocator hook (server-wide memory: key -1, piece ``PIECE_BUCKETS + d``), as
+``dictExpand`` and ``dictRehash`` call zmalloc/zfree; the bytes are returned to the caller, which
+owns ``used_memory``.
 """
 from __future__ import annotations
 
 import numpy as np
 from evictsim.jit import kernel
 
+from evictsim.keyspace.allocation import PIECE_BUCKETS, allocate, release
 from evictsim.keyspace.rng import key_hash, rng_next
 
 SIZE0, SIZE1, USED0, USED1, REHASHIDX = 0, 1, 2, 3, 4
@@ -84,7 +87,7 @@ def expand(tables, d, want):
         bk[d, base:base + new] = -1
         ds[d, SIZE1] = new
         ds[d, REHASHIDX] = 0
-    return 8 * new
+    return allocate(tables.memory, -1, PIECE_BUCKETS + d, 8 * new)
 
 
 @kernel
@@ -123,6 +126,7 @@ def rehash(tables, d, n):
     ds[d, REHASHIDX] = idx
     if ds[d, USED0] == 0:
         freed = 8 * ds[d, SIZE0]
+        release(tables.memory, -1, PIECE_BUCKETS + d, freed)     # table 0; table 1 takes its place
         size1 = ds[d, SIZE1]
         for j in range(size1):          # ascending copy: safe although the ranges may overlap
             bk[d, j] = bk[d, base1 + j]

@@ -4,8 +4,8 @@ Everything that changes a key goes through here, so ``used_memory``, the two has
 per-key arrays, the counters and the policy stay consistent: ``used_memory = overhead + key bytes +
 table bytes`` at every step (checked at the end of each run), and the policy hears of every removal
 (``policy_on_remove`` in :func:`delete_key`, the one delete path). Functions take the
-:class:`~evictsim.keyspace.state.Core` bundle (keys, tables, server counters, memory model) and, where
-a key can leave, the policy's state bundle.
+:class:`~evictsim.keyspace.state.Core` bundle (keys, tables with the memory model, server counters)
+and, where a key can leave, the policy's state bundle.
 """
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def delete_key(core, policy, k, lazy, tell_policy):
         total += entry
     if tell_policy:
         policy_on_remove(policy, core, k)
-    release_key(core.memory, k, has_ttl)
+    release_key(core.tables.memory, k, has_ttl)
     keys.flags[k] = 0
     charged[0, k] = 0
     charge_key_bytes(core, k, -total)
@@ -183,7 +183,7 @@ def set_expire(core, k, when_ms, maxmemory):
     if (keys.flags[k] & HAS_TTL) == 0:
         dict_insert(core, EXPIRES, k, maxmemory)
         keys.flags[k] |= HAS_TTL
-        charge_key_bytes(core, k, charge_entry(core.memory, k, PIECE_EXPIRE))
+        charge_key_bytes(core, k, charge_entry(core.tables.memory, k, PIECE_EXPIRE))
     keys.expire[k] = when_ms
 
 
@@ -195,5 +195,5 @@ def remove_expire(core, k):
     if dict_remove(core, EXPIRES, k):
         keys = core.keys
         keys.flags[k] = keys.flags[k] & (255 - HAS_TTL)
-        release(core.memory, k, PIECE_EXPIRE, -1)
+        release(core.tables.memory, k, PIECE_EXPIRE, -1)
         charge_key_bytes(core, k, -expire_entry_bytes(core.server.config[C_QUANTUM]))

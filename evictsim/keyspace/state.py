@@ -13,9 +13,11 @@ signature says what a kernel touches and a new array is one field, not an edit o
 * :class:`Keys`: ``flags`` (PRESENT, HAS_TTL), ``charged`` (bytes charged per key; a second row only
   with a lazyfree setting on: the part a lazy free defers), ``expire`` (absolute wall ms), ``tags``
   (namespace index per key, for per-namespace counters);
-* :class:`Tables`: the dict model (buckets, chain links, per-dict state, hash seed);
+* :class:`Tables`: the dict model (buckets, chain links, per-dict state, hash seed) and the memory
+  (allocator) model, ``tables.memory``: the dicts' bucket arrays and every key's pieces are
+  allocated through it (one reference in the core: the dict model and the charges share it);
 * :class:`Core`: keys + tables + the server's config/counters (:class:`Server`) + the exact-expiry
-  heap + the memory (allocator) model. Policies keep their own bundle beside it.
+  heap. Policies keep their own bundle beside it.
 """
 from __future__ import annotations
 
@@ -24,12 +26,13 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.keyspace import hashtable as ht
+from evictsim.keyspace.allocation import DEFAULT_MODEL
 
 Keys = namedtuple("Keys", "flags charged expire tags")
-Tables = namedtuple("Tables", "buckets links dicts seed")
+Tables = namedtuple("Tables", "buckets links dicts seed memory", defaults=(DEFAULT_MODEL,))
 Server = namedtuple("Server", "config costs stats fstats rng tag_stats")
 ExpiryHeap = namedtuple("ExpiryHeap", "times keys")
-Core = namedtuple("Core", "keys tables server heap memory")
+Core = namedtuple("Core", "keys tables server heap")
 
 
 def _grow(arr: np.ndarray, n: int, fill, axis: int = 0) -> np.ndarray:
@@ -80,8 +83,8 @@ class KeyspaceArrays:
     def keys_bundle(self) -> Keys:
         return Keys(self.flags, self.kbytes, self.expire, self.tags)
 
-    def tables_bundle(self) -> Tables:
-        return Tables(self.bk, self.nx, self.ds, self.seed)
+    def tables_bundle(self, memory=DEFAULT_MODEL) -> Tables:
+        return Tables(self.bk, self.nx, self.ds, self.seed, memory)
 
     def dict_sizes(self) -> tuple[int, int]:
         """Keys in the main dict and in the expires dict."""

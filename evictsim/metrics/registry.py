@@ -21,7 +21,9 @@ class Metric:
     """One reported quantity.
 
     ``slot``: the kernel state slot (``metrics/counters.py``) it is read from as is, or None when it is
-    derived. ``column``: a ``timeseries.csv`` column (sampled every ``sample-interval``); ``summary``:
+    derived. ``column``: a ``timeseries.csv`` column (sampled every ``sample-interval``);
+    ``allocator``: a column only of runs with an allocator model (``allocator-model jemalloc``), filled
+    from the model's cron sample and written after the others; ``summary``:
     a ``summary.json`` key. ``section``: the INFO section that prints it (None: not an INFO field),
     ``info_field`` its spelling there when it differs from ``name``. ``prometheus_scale`` converts the
     unit (INFO's ``avg_ttl`` is in ms, redis_exporter's ``redis_db_avg_ttl_seconds`` in seconds).
@@ -36,6 +38,7 @@ class Metric:
     labels: tuple[tuple[str, str], ...] = ()
     slot: str | None = None
     column: bool = False
+    allocator: bool = False
     summary: bool = False
     dtype: str = "int"
     info_field: str | None = None
@@ -113,20 +116,21 @@ METRICS: tuple[Metric, ...] = (
     _m("avg_ttl", GAUGE, "milliseconds", "Average TTL of db0's volatile keys as active expiry samples "
        "it (INFO keyspace avg_ttl)", section="keyspace", prometheus="redis_db_avg_ttl_seconds",
        labels=_DB0, slot="avg_ttl", column=True, prometheus_scale=1e-3),
-    # --- the allocator model's fields (issue 11): read when a run's timeseries.csv has them; the
-    # allocator model sets column=True and computes them in metrics/timeseries.py ----------------------
+    # --- the allocator model's columns (allocator-model jemalloc; keyspace/allocator/model.py), as
+    # the cron sampled them (cronUpdateMemoryStats, every 100 ms); ratios as INFO prints them ---------
     _m("used_memory_rss", GAUGE, "bytes", "Number of bytes that Redis allocated as seen by the "
-       "operating system (resident set size)", section="memory", prometheus="redis_memory_used_rss_bytes"),
+       "operating system (resident set size)", section="memory", prometheus="redis_memory_used_rss_bytes",
+       allocator=True),
     _m("allocator_allocated", GAUGE, "bytes", "Bytes allocated by the allocator (jemalloc stats)",
-       section="memory", prometheus="redis_allocator_allocated_bytes"),
+       section="memory", prometheus="redis_allocator_allocated_bytes", allocator=True),
     _m("allocator_active", GAUGE, "bytes", "Bytes in the allocator's active pages", section="memory",
-       prometheus="redis_allocator_active_bytes"),
+       prometheus="redis_allocator_active_bytes", allocator=True),
     _m("allocator_resident", GAUGE, "bytes", "Bytes resident in the allocator", section="memory",
-       prometheus="redis_allocator_resident_bytes"),
+       prometheus="redis_allocator_resident_bytes", allocator=True),
     _m("allocator_frag_ratio", GAUGE, "ratio", "allocator_active / allocator_allocated", section="memory",
-       prometheus="redis_allocator_frag_ratio", dtype="float"),
+       prometheus="redis_allocator_frag_ratio", dtype="float", allocator=True),
     _m("mem_fragmentation_ratio", GAUGE, "ratio", "used_memory_rss / used_memory", section="memory",
-       prometheus="redis_mem_fragmentation_ratio", dtype="float"),
+       prometheus="redis_mem_fragmentation_ratio", dtype="float", allocator=True),
     # --- summary.json only: final values and the run's constants -------------------------------------
     _m("hit_ratio", GAUGE, "ratio", "get_hits / gets over the run (null without GETs)", summary=True,
        dtype="float"),
@@ -182,7 +186,11 @@ if len(BY_NAME) != len(METRICS):       # pragma: no cover - a duplicated line is
     raise RuntimeError("a metric is declared twice in evictsim/metrics/registry.py")
 
 TIMESERIES_COLUMNS: tuple[str, ...] = tuple(m.name for m in METRICS if m.column)
-FLOAT_COLUMNS: frozenset[str] = frozenset(m.name for m in METRICS if m.column and m.dtype == "float")
+# the columns a run with an allocator model adds after TIMESERIES_COLUMNS, in this order
+ALLOCATOR_COLUMNS: tuple[str, ...] = tuple(m.name for m in METRICS if m.allocator)
+ALL_COLUMNS: tuple[str, ...] = TIMESERIES_COLUMNS + ALLOCATOR_COLUMNS
+FLOAT_COLUMNS: frozenset[str] = frozenset(m.name for m in METRICS if (m.column or m.allocator)
+                                          and m.dtype == "float")
 SUMMARY_KEYS: tuple[str, ...] = tuple(m.name for m in METRICS if m.summary)
 
 

@@ -3,7 +3,9 @@ names its fields. Rates and ratios are derived from cumulative counters, never s
 
 Which columns and summary keys exist, and in which order, is :mod:`evictsim.metrics.registry`'s; this
 module only computes each one. A metric declared with a ``slot`` is read from the kernel's state as
-is; the derived ones are computed below by name.
+is; the derived ones are computed below by name. With an allocator model on, each row ends with its
+``ALLOCATOR_COLUMNS``, read from the model's last cron sample (RSS is cron-sampled, as Redis does:
+MECHANICS §13).
 """
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ import numpy as np
 
 from evictsim.metrics import counters as C
 from evictsim.metrics.overhead import memory_overhead
-from evictsim.metrics.registry import BY_NAME, FLOAT_COLUMNS, SUMMARY_KEYS, TIMESERIES_COLUMNS
+from evictsim.keyspace.allocation import memory_fields
+from evictsim.metrics.registry import (ALLOCATOR_COLUMNS, BY_NAME, FLOAT_COLUMNS, SUMMARY_KEYS,
+                                       TIMESERIES_COLUMNS)
 
 # (column, state slot) of the columns read from the state vector as they are.
 _SLOT_COLUMNS = tuple((name, C.STATE.index(BY_NAME[name].slot)) for name in TIMESERIES_COLUMNS
@@ -35,6 +39,8 @@ class TimeSeries:
         self._prev_gets = 0
         self._prev_hits = 0
         self.namespace_rows: list[tuple[float, np.ndarray]] = []
+        with_allocator = memory_fields(server.memory) is not None
+        self.names = TIMESERIES_COLUMNS + (ALLOCATOR_COLUMNS if with_allocator else ())
 
     def sample(self, now_us: int, rel_us: int) -> None:
         t0 = time.perf_counter()
@@ -45,7 +51,8 @@ class TimeSeries:
             st[C.USED_MEMORY_PEAK] = st[C.USED_MEMORY]      # INFO refreshes the peak
         values: dict[str, Any] = {name: int(st[slot]) for name, slot in _SLOT_COLUMNS}
         values.update(self._derived(now_us, rel_us))
-        self.rows.append(tuple(values[name] for name in TIMESERIES_COLUMNS))
+        values.update(memory_fields(s.memory) or {})
+        self.rows.append(tuple(values[name] for name in self.names))
         if len(s.tag_stats) > 1:
             self.namespace_rows.append((rel_us / 1e6, s.tag_stats.copy()))
         if self.protocol_script and rel_us == 0 and s.cfg.info_after_baseline:
@@ -79,15 +86,15 @@ class TimeSeries:
         return out
 
     def columns(self) -> dict[str, np.ndarray]:
-        cols = list(zip(*self.rows)) if self.rows else [[] for _ in TIMESERIES_COLUMNS]
+        cols = list(zip(*self.rows)) if self.rows else [[] for _ in self.names]
         out = {}
-        for name, values in zip(TIMESERIES_COLUMNS, cols):
+        for name, values in zip(self.names, cols):
             dtype = np.float64 if name in FLOAT_COLUMNS else np.int64
             out[name] = np.asarray(values, dtype=dtype)
         return out
 
     def last(self) -> dict[str, Any]:
-        return dict(zip(TIMESERIES_COLUMNS, self.rows[-1]))
+        return dict(zip(self.names, self.rows[-1]))
 
 
 def summarize(server, series: TimeSeries, *, trace, seed: int, start_time: float,

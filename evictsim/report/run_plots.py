@@ -1,5 +1,7 @@
 """Plots of one run folder (``summary.json`` + ``timeseries.csv``), as ``evictsim simulate`` draws
-them: ``memory.png`` (used_memory against maxmemory, stale-bytes band) and ``hit_ratio.png``."""
+them: ``memory.png`` (used_memory against maxmemory, stale-bytes band; RSS and allocator_active
+beside them when the run had an allocator model), ``hit_ratio.png``, and, with an allocator model,
+``fragmentation.png`` (mem_fragmentation_ratio and allocator_frag_ratio over time)."""
 from __future__ import annotations
 
 import json
@@ -9,9 +11,11 @@ from evictsim.report.style import MIB, legend, new_figure, percent_axis, policy_
 from evictsim.results import read_timeseries
 from evictsim.units import format_bytes
 
+RSS_COLOUR = "#b2182b"     # the operating system's view (RSS) in one colour on every plot
+
 
 def plot_run(run_dir: str | Path) -> list[Path]:
-    """Draw ``memory.png`` and ``hit_ratio.png`` into ``run_dir`` from the files there."""
+    """Draw ``memory.png``, ``hit_ratio.png`` (and ``fragmentation.png``) into ``run_dir``."""
     run_dir = Path(run_dir)
     summary = json.loads((run_dir / "summary.json").read_text())
     ts = read_timeseries(run_dir / "timeseries.csv")
@@ -20,7 +24,10 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     maxmemory = int(config.get("maxmemory", 0) or 0)
     title = f"{summary.get('trace', {}).get('name', run_dir.name)}: {policy}, " + (
         f"maxmemory {format_bytes(maxmemory)}" if maxmemory else "no maxmemory")
-    return [_memory(run_dir, ts, policy, maxmemory, title), _hit_ratio(run_dir, ts, policy, title, summary)]
+    paths = [_memory(run_dir, ts, policy, maxmemory, title), _hit_ratio(run_dir, ts, policy, title, summary)]
+    if "mem_fragmentation_ratio" in ts and "allocator_frag_ratio" in ts:
+        paths.append(_fragmentation(run_dir, ts, title))
+    return paths
 
 
 def _memory(run_dir: Path, ts, policy: str, maxmemory: int, title: str) -> Path:
@@ -31,6 +38,12 @@ def _memory(run_dir: Path, ts, policy: str, maxmemory: int, title: str) -> Path:
     ax.plot(ts["time"], used, color=colour, linewidth=1.3, label="used_memory")
     ax.fill_between(ts["time"], used - stale, used, color=colour, alpha=0.3, linewidth=0,
                     label="stale bytes (expired, not yet deleted)")
+    if "used_memory_rss" in ts:
+        ax.plot(ts["time"], ts["used_memory_rss"] / MIB, color=RSS_COLOUR, linewidth=1.3,
+                label="used_memory_rss (model)")
+    if "allocator_active" in ts:
+        ax.plot(ts["time"], ts["allocator_active"] / MIB, color=RSS_COLOUR, linewidth=1.0,
+                linestyle=":", label="allocator_active (model)")
     if maxmemory:
         ax.axhline(maxmemory / MIB, color="black", linestyle="--", linewidth=0.9, label="maxmemory")
     ax.set_xlabel("simulated time (s)")
@@ -42,6 +55,28 @@ def _memory(run_dir: Path, ts, policy: str, maxmemory: int, title: str) -> Path:
     ax.set_title(title, fontsize="medium")
     _stale_panel(axes[1][0], ts, colour)
     return _save_png(fig, run_dir / "memory.png")
+
+
+def _fragmentation(run_dir: Path, ts, title: str) -> Path:
+    """The two ratios INFO reports: RSS over used_memory (what the OS sees against what Redis
+    counts) and allocator_active over allocator_allocated (holes inside the slabs)."""
+    fig, axes = new_figure(1, width=7.0, height=3.6)
+    ax = axes[0][0]
+    t = ts["time"]
+    ax.plot(t, ts["mem_fragmentation_ratio"], color=RSS_COLOUR, linewidth=1.3,
+            label="mem_fragmentation_ratio (used_memory_rss / used_memory)")
+    ax.plot(t, ts["allocator_frag_ratio"], color="#444444", linewidth=1.1, linestyle="--",
+            label="allocator_frag_ratio (allocator_active / allocator_allocated)")
+    ax.axhline(1.0, color="black", linewidth=0.6, alpha=0.5)
+    values = [v for v in (ts["mem_fragmentation_ratio"], ts["allocator_frag_ratio"]) if len(v)]
+    top = max(float(v[1:].max()) if len(v) > 1 else float(v.max()) for v in values) if values else 2.0
+    ax.set_ylim(0.9, max(1.2, top * 1.08))     # sample 0 (an empty server: RSS ≫ used) would flatten the rest
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylabel("ratio")
+    ax.grid(alpha=0.3)
+    legend(ax)
+    ax.set_title(title, fontsize="medium")
+    return _save_png(fig, run_dir / "fragmentation.png")
 
 
 def _stale_panel(ax, ts, colour: str) -> None:
