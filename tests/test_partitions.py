@@ -105,6 +105,20 @@ def test_simulate_partitions_writes_one_summary_per_partition_and_totals(tmp_pat
     assert (out / "partitions" / "rest" / "timeseries.csv").exists() and (out / "memory.png").exists()
 
 
+def test_each_partition_counts_its_own_namespaces(tmp_path):
+    (tmp_path / "parts.yaml").write_text(RULES)
+    trace = build_workload("namespaces", {"requests": 4000, "rate": 1000}, seed=2)
+    result = run_partitions(trace, load_partitions(str(tmp_path / "parts.yaml")), seed=3, namespaces=True)
+    sess, rest = (result.results[n].summary for n in ("sess", "rest"))
+    assert set(sess["namespaces"]) == {"session:"}
+    assert rest["namespaces"] and "session:" not in rest["namespaces"]
+    for part in (sess, rest):
+        assert sum(v["keys"] for v in part["namespaces"].values()) == part["keys"]
+        assert sum(v["gets"] for v in part["namespaces"].values()) == part["gets"]
+    result.write(tmp_path / "run")
+    assert (tmp_path / "run" / "partitions" / "rest" / "namespaces.csv").exists()
+
+
 KEYS = ["user:1000", "user:1001", "{user1000}.following", "{user1000}.followers", "foo{}{bar}",
         "foo{{bar}}zap",
         "foo{bar}{zap}", "a{b", "}a{b}", "", "{}", "{a}", "x" * 300, "sess:42", "cache:ünïcode", "{{}}",

@@ -46,18 +46,25 @@ class PartitionedResult:
 
 def run_partitions(trace, plan: PartitionPlan, *, seed: int = 0, start_time: float | None = None,
                    record_outcomes: bool = False, protocol: str = "script",
-                   subtraces: list[SubTrace] | None = None) -> PartitionedResult:
-    """Split ``trace`` by ``plan`` (or reuse ``subtraces`` from an earlier split) and simulate each."""
+                   subtraces: list[SubTrace] | None = None, namespaces: Any = None) -> PartitionedResult:
+    """Split ``trace`` by ``plan`` (or reuse ``subtraces`` from an earlier split) and simulate each.
+    ``namespaces`` (as :func:`evictsim.simulate` takes it) counts per namespace inside each partition
+    (each partition's ``namespaces.csv``)."""
     from evictsim.api import DEFAULT_START_TIME
     from evictsim.engine.simulation import run_simulation
 
     subs = subtraces if subtraces is not None else split_trace(trace, plan)
     start = DEFAULT_START_TIME if start_time is None else float(start_time)
+    rule = None
+    if namespaces is not None and namespaces is not False:
+        from evictsim.metrics.namespace_tags import NamespaceTagger, parse_namespaces
+        rule = parse_namespaces(namespaces)
     results = {}
     for part, sub in zip(plan.partitions, subs):
+        tagger = None if rule is None else NamespaceTagger(sub, rule)
         results[part.name] = run_simulation(sub, part.config, seed=seed, start_time=start,
                                             record_outcomes=record_outcomes,
-                                            protocol_script=protocol == "script")
+                                            protocol_script=protocol == "script", namespaces=tagger)
     outcomes = _merge_outcomes(plan, results, subs) if record_outcomes else None
     summary = total_summary(plan, results, trace, seed=seed, start_time=start)
     series = total_timeseries(list(results.values()))
