@@ -13,7 +13,7 @@ from evictsim.engine.evict import eviction_time_limit_us
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.allocation import SizeClasses
 from evictsim.keyspace.clocks import lru_clock
-from evictsim.keyspace.memory import shared_integers_allowed
+from evictsim.keyspace.memory import main_entry_request, shared_integers_allowed
 from evictsim.keyspace.rng import derive_seed
 from evictsim.keyspace.state import Core, ExpiryHeap, KeyspaceArrays, Server
 from evictsim.metrics import counters as C
@@ -59,6 +59,7 @@ def config_vectors(cfg: RedisConfig, fill: str, protocol_script: bool) -> tuple[
     c[C.C_BATCH_US] = max(1, int(round(cfg.batch_interval * 1e6)))
     c[C.C_REHASH_BUCKETS_PER_CRON] = REHASH_BUCKETS_PER_CRON
     c[C.C_ACTIVEREHASHING] = cfg.activerehashing
+    c[C.C_MAIN_ENTRY] = main_entry_request(cfg.cluster_enabled)
     f = np.zeros(C.N_CFF, np.float64)
     f[C.CF_EXPIRE_KEY_COST_US] = cfg.expire_key_cost_us
     f[C.CF_EVICT_KEY_COST_US] = cfg.evict_key_cost_us

@@ -27,6 +27,7 @@ from evictsim.experiments.partitions import apply_partitions, check_partitions
 from evictsim.experiments.workload import WorkloadSpec, workload_spec
 
 _SLUG_RE = re.compile(r"[^A-Za-z0-9.-]+")
+_ADDED_SETTINGS = {"cluster-enabled": False}     # redis.conf names → their default
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ def config_hash(workload: dict, redis: dict, seed: int, partitions: Any = None,
                 namespaces: Any = None) -> str:
     """SHA-256 of the canonical JSON of everything that decides a run's result (or its files: a run
     with per-namespace counters writes namespaces.csv, so turning them on reruns it)."""
+    # settings added since results were first stored count only when set, so older runs keep their hashes
+    redis = {k: v for k, v in redis.items() if k not in _ADDED_SETTINGS or v != _ADDED_SETTINGS[k]}
     decides = {"workload": workload, "redis": redis, "seed": seed}
     if partitions is not None:                   # absent otherwise: earlier runs keep their hashes
         decides["partitions"] = partitions

@@ -14,7 +14,7 @@ from evictsim.jit import kernel
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.charges import charge_entry, release_key
 from evictsim.keyspace.allocation import PIECE_EXPIRE, release
-from evictsim.keyspace.memory import expire_entry_bytes
+from evictsim.keyspace.memory import DICT_ENTRY, expire_entry_bytes
 from evictsim.metrics.counters import (C_QUANTUM, EXPIRED_KEYS_LAZY, KEY_BYTES, LAZYFREE_LAST_US,
                                        LAZYFREE_PENDING_BYTES, LAZYFREE_PENDING_OBJECTS, LAZYFREED_BYTES,
                                        LAZYFREED_OBJECTS, TABLE_BYTES, USED_MEMORY)
@@ -183,7 +183,7 @@ def set_expire(core, k, when_ms, maxmemory):
     if (keys.flags[k] & HAS_TTL) == 0:
         dict_insert(core, EXPIRES, k, maxmemory)
         keys.flags[k] |= HAS_TTL
-        charge_key_bytes(core, k, charge_entry(core.memory, k, PIECE_EXPIRE))
+        charge_key_bytes(core, k, charge_entry(core.memory, k, PIECE_EXPIRE, DICT_ENTRY))
     keys.expire[k] = when_ms
 
 

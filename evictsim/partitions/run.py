@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from evictsim.partitions.cluster_memory import CLUSTER_SLOT_METADATA_BYTES
 from evictsim.partitions.routing import SubTrace, split_trace
 from evictsim.partitions.rules import PartitionPlan
 from evictsim.results import Result
@@ -19,7 +20,6 @@ from evictsim.results import Result
 ADDITIVE = ("requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys",
             "expired_keys", "expired_keys_lazy", "expired_keys_active", "rejected_writes", "used_memory",
             "keys", "expires", "stale_keys", "stale_bytes", "sets", "dels", "fills", "maxmemory")
-from evictsim.partitions.cluster_memory import CLUSTER_SLOT_METADATA_BYTES   # not yet charged per key
 
 
 @dataclass
@@ -108,11 +108,11 @@ def total_summary(plan: PartitionPlan, results: dict[str, Result], trace, *, see
                           for k in ("load_s", "simulate_s", "total_s")},
                   warnings=[f"{name}: {w}" for name, s in parts.items() for w in s.get("warnings", [])])
     if plan.cluster is not None:
-        totals["cluster"] = {**plan.cluster, "slot_metadata_bytes_per_key": CLUSTER_SLOT_METADATA_BYTES,
-                             "slot_metadata_modelled": False, "node_baseline_memory":
-                             plan.partitions[0].config.baseline_memory}
-        totals["warnings"].append(f"cluster mode's {CLUSTER_SLOT_METADATA_BYTES} B of slot metadata per key "
-                                  f"(dictEntry 24 -> 40 B) is not yet charged by the byte model")
+        node = plan.partitions[0].config
+        totals["cluster"] = {**plan.cluster, "slot_metadata_bytes_per_key":
+                             CLUSTER_SLOT_METADATA_BYTES if node.cluster_enabled else 0,
+                             "slot_metadata_modelled": node.cluster_enabled,
+                             "node_baseline_memory": node.baseline_memory}
     return totals
 
 
