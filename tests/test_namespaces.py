@@ -47,3 +47,17 @@ def test_namespace_bytes_are_the_keys_charges():
     # every key's charge plus the empty server: the instance's used_memory without tables/overhead
     from evictsim.metrics import counters as C  # noqa: F401
     assert total > 0 and total < res.summary["used_memory"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(names=st.lists(st.text(alphabet="ab:é{}", max_size=6), min_size=1, max_size=40))
+def test_the_prefix_rule_in_arrow_names_and_numbers_namespaces_as_the_rule_does(names):
+    """Up to and including the first ':' ('(none)' without one), tags in order of first appearance."""
+    import pyarrow as pa
+
+    from evictsim.metrics.namespace_tags import NamespaceTagger, parse_namespaces
+    tagger = NamespaceTagger(None, parse_namespaces(True))
+    tags = tagger.tags_of(pa.array(names, pa.string()))
+    expected = [n[:n.find(":") + 1] if ":" in n else "(none)" for n in names]
+    assert [tagger.names[t] for t in tags] == expected
+    assert tagger.names == list(dict.fromkeys(expected))
