@@ -3,6 +3,7 @@ bytes equal the byte model's per-key charges of its keys."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import evictsim
@@ -49,15 +50,21 @@ def test_namespace_bytes_are_the_keys_charges():
     assert total > 0 and total < res.summary["used_memory"]
 
 
+@pytest.mark.parametrize("groups", [32, 0])      # sliced per offset of the first ':', or split
 @settings(max_examples=30, deadline=None)
 @given(names=st.lists(st.text(alphabet="ab:é{}", max_size=6), min_size=1, max_size=40))
-def test_the_prefix_rule_in_arrow_names_and_numbers_namespaces_as_the_rule_does(names):
+def test_the_prefix_rule_in_arrow_names_and_numbers_namespaces_as_the_rule_does(groups, names):
     """Up to and including the first ':' ('(none)' without one), tags in order of first appearance."""
     import pyarrow as pa
 
+    from evictsim.metrics import namespace_tags
     from evictsim.metrics.namespace_tags import NamespaceTagger, parse_namespaces
-    tagger = NamespaceTagger(None, parse_namespaces(True))
-    tags = tagger.tags_of(pa.array(names, pa.string()))
+    saved, namespace_tags.MAX_GROUPS = namespace_tags.MAX_GROUPS, groups
+    try:
+        tagger = NamespaceTagger(None, parse_namespaces(True))
+        tags = tagger.tags_of(pa.array(names, pa.string()))
+    finally:
+        namespace_tags.MAX_GROUPS = saved
     expected = [n[:n.find(":") + 1] if ":" in n else "(none)" for n in names]
     assert [tagger.names[t] for t in tags] == expected
     assert tagger.names == list(dict.fromkeys(expected))

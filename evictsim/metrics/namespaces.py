@@ -22,7 +22,7 @@ def new_tag_stats(n_namespaces: int) -> np.ndarray:
     return np.zeros((rows, len(TAG_COLUMNS)), np.int64)
 
 
-@kernel
+@kernel(inline=True)      # on every GET and byte change: a call would pass the whole core bundle
 def count_tag(core, k, column, delta):
     tag_stats = core.server.tag_stats
     if tag_stats.shape[0] > 1:
