@@ -93,10 +93,11 @@ def answer(runs: list[LeakRun]) -> str | None:
         fastest = max(runs, key=lambda r: r.top["bytes_per_s"] if r.top else float("-inf"))
         name = fastest.top["namespace"] if fastest.top else "none"
         return f"no namespace leaks in {len(runs)} run(s) (fastest-growing: {name})"
-    names = list(dict.fromkeys(r.top["namespace"] for r in leaking))
-    rates = [r.top["bytes_per_s"] for r in leaking]
+    tops = [r.whole["namespaces"][0] for r in leaking]     # a leaking run has a top namespace
+    names = list(dict.fromkeys(top["namespace"] for top in tops))
+    rates = [top["bytes_per_s"] for top in tops]
     rate = _size(rates[0]) if len(rates) == 1 else f"{_size(min(rates))}..{_size(max(rates))}"
-    keys = [r.top["keys_per_s"] for r in leaking]
+    keys = [top["keys_per_s"] for top in tops]
     key_rate = f"{keys[0]:.1f}" if len(keys) == 1 else f"{min(keys):.1f}..{max(keys):.1f}"
     when = "; ".join(f"{r.label}: {_when(r.whole)}, from the first {EARLY_SHARE:.0%} of the run "
                      f"{_when(r.early)}" for r in leaking)
