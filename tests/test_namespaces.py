@@ -35,6 +35,7 @@ def test_namespace_rows_add_up_to_the_instance(seed, n_spaces, policy):
         assert rows["keys"][at].sum() == ts["keys"][i]
         assert rows["evicted_keys"][at].sum() == ts["evicted_keys"][i]
         assert rows["expired_keys"][at].sum() == ts["expired_keys"][i]
+        assert rows["keys_no_ttl"][at].sum() == ts["keys"][i] - ts["expires"][i]
     assert set(res.summary["namespaces"]) <= {f"ns{i}:" for i in range(n_spaces)}
 
 

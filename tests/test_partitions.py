@@ -131,8 +131,10 @@ def cluster_server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("cluster")
     port = free_port()
     proc = subprocess.Popen([find_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
-                             "--cluster-enabled",
-                             "yes", "--cluster-config-file", str(workdir / "nodes.conf"), "--save", "",
+                             "--cluster-enabled", "yes",
+                             # the bus port would be port + 10000: above 65535 for a high free port
+                             "--cluster-port", str(free_port()),
+                             "--cluster-config-file", str(workdir / "nodes.conf"), "--save", "",
                              "--appendonly", "no", "--dir", str(workdir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 15

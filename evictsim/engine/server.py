@@ -17,7 +17,7 @@ from evictsim.keyspace.memory import main_entry_request, shared_integers_allowed
 from evictsim.keyspace.rng import derive_seed
 from evictsim.keyspace.state import Core, ExpiryHeap, KeyspaceArrays, Server
 from evictsim.metrics import counters as C
-from evictsim.metrics.namespaces import TAG_BYTES, TAG_KEYS, new_tag_stats
+from evictsim.metrics.namespaces import TAG_BYTES, TAG_EXPIRES, TAG_KEYS, new_tag_stats
 from evictsim.policies import policy_spec
 from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk
 
@@ -192,5 +192,7 @@ class ServerModel:
                 problems.append("namespace key counts do not add up to the keyspace's")
             if int(self.tag_stats[:, TAG_BYTES].sum()) != key_bytes:
                 problems.append("namespace bytes do not add up to the keyspace's key bytes")
+            if int(self.tag_stats[:, TAG_EXPIRES].sum()) != with_ttl:
+                problems.append("namespace keys with a TTL do not add up to the expires dict's")
         if problems:
             raise AssertionError("keyspace invariant broken: " + "; ".join(problems))

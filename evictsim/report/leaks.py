@@ -105,7 +105,7 @@ def answer(runs: list[LeakRun]) -> str | None:
             f"+{rate}/s, +{key_rate} keys/s; used_memory reaches maxmemory at: {when}")
 
 
-HEADER = ["configuration", "run", "fastest-growing namespace", "bytes/s (95%)", "keys/s", "GETs/s",
+HEADER = ["configuration", "run", "fastest-growing namespace", "bytes/s (95%)", "keys/s", "no TTL", "GETs/s",
           "B / 1k GETs", "still growing", "2nd namespace (bytes/s)", "maxmemory reached at",
           f"forecast from the first {EARLY_SHARE:.0%}", f"predict_linear, first {EARLY_SHARE:.0%}"]
 
@@ -121,6 +121,7 @@ def table(runs: list[LeakRun]) -> list[list[str]]:
         linear = r.early.get("predict_linear_at_s")
         rows.append([r.label, r.run_id, top["namespace"],
                      f"{_size(top['bytes_per_s'])} ({_size(lo)}..{_size(hi)})", f"{top['keys_per_s']:.2f}",
+                     "" if top["no_ttl_fraction"] is None else f"{100 * top['no_ttl_fraction']:.0f}%",
                      f"{top['gets_per_s']:.1f}",
                      "" if top["bytes_per_1k_gets"] is None else f"{top['bytes_per_1k_gets']:,.0f}",
                      "yes" if top["growth_continues"] else "no",
