@@ -40,6 +40,8 @@ class RedisConfig:
     lazyfree_lazy_user_del: bool = False
     activerehashing: bool = True
     latency_tracking: bool = True           # a ~24.7 KB histogram per command name first used
+    cluster_enabled: bool = False           # 7.0 cluster mode: +16 B slot metadata per main-dict entry
+                                            # (a cluster: partitions node sets it; its baseline too)
     # --- evictsim extensions -------------------------------------------------------------
     expiry_mode: str = "redis"              # redis (lazy + active cycle) | lazy | exact
     # evictsim: redis (used_memory as Redis counts it decides when to evict) | object-bytes
@@ -168,6 +170,7 @@ _CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
     "lazyfree-lazy-user-del": _bool,
     "activerehashing": _bool,
     "latency-tracking": _bool,
+    "cluster-enabled": _bool,
     "expiry-mode": _choice(EXPIRY_MODES),
     "memory-accounting": _choice(MEMORY_ACCOUNTING),
     "jemalloc-quantum": lambda v, s, ln, k: _choice(("8", "16"))(v, s, ln, k) and int(v),

@@ -25,7 +25,9 @@ def expected_message(name: str) -> str:
     zipf_params = sorted(p.name for p in workload_class("zipf").PARAMS)
     # registries grow as formats and generators are added; the messages must list all of them
     from evictsim.experiments.config import TOP_KEYS     # the top-level keys grow too (partitions, mrc)
+    from evictsim.report.registry import PLOTS           # and the plots (namespace_memory)
     return (first.removeprefix("# expect: ").replace("TOP_KEYS", ", ".join(TOP_KEYS))
+            .replace("PLOTS", ", ".join(PLOTS.names()))
             .replace("FORMATS", ", ".join(TRACE_FORMATS.names()))
             .replace("GENERATORS", ", ".join(WORKLOADS.names())).replace("ZIPF_PARAMS", ", ".join(zipf_params)))
 

@@ -3,6 +3,7 @@ bytes equal the byte model's per-key charges of its keys."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import evictsim
@@ -34,6 +35,7 @@ def test_namespace_rows_add_up_to_the_instance(seed, n_spaces, policy):
         assert rows["keys"][at].sum() == ts["keys"][i]
         assert rows["evicted_keys"][at].sum() == ts["evicted_keys"][i]
         assert rows["expired_keys"][at].sum() == ts["expired_keys"][i]
+        assert rows["keys_no_ttl"][at].sum() == ts["keys"][i] - ts["expires"][i]
     assert set(res.summary["namespaces"]) <= {f"ns{i}:" for i in range(n_spaces)}
 
 
@@ -47,3 +49,23 @@ def test_namespace_bytes_are_the_keys_charges():
     # every key's charge plus the empty server: the instance's used_memory without tables/overhead
     from evictsim.metrics import counters as C  # noqa: F401
     assert total > 0 and total < res.summary["used_memory"]
+
+
+@pytest.mark.parametrize("groups", [32, 0])      # sliced per offset of the first ':', or split
+@settings(max_examples=30, deadline=None)
+@given(names=st.lists(st.text(alphabet="ab:é{}", max_size=6), min_size=1, max_size=40))
+def test_the_prefix_rule_in_arrow_names_and_numbers_namespaces_as_the_rule_does(groups, names):
+    """Up to and including the first ':' ('(none)' without one), tags in order of first appearance."""
+    import pyarrow as pa
+
+    from evictsim.metrics import namespace_tags
+    from evictsim.metrics.namespace_tags import NamespaceTagger, parse_namespaces
+    saved, namespace_tags.MAX_GROUPS = namespace_tags.MAX_GROUPS, groups
+    try:
+        tagger = NamespaceTagger(None, parse_namespaces(True))
+        tags = tagger.tags_of(pa.array(names, pa.string()))
+    finally:
+        namespace_tags.MAX_GROUPS = saved
+    expected = [n[:n.find(":") + 1] if ":" in n else "(none)" for n in names]
+    assert [tagger.names[t] for t in tags] == expected
+    assert tagger.names == list(dict.fromkeys(expected))

@@ -170,6 +170,7 @@ def test_expire_cycle_walks_chains_by_next_pointer_across_a_rehash_step():
     {"batch-interval": 0.0001, "sample-interval": 0.25},
     {"connected-clients": 5000},                                         # dynamic hz: 10 -> 40
     {"info-after-baseline": False},
+    {"cluster-enabled": True, "jemalloc-quantum": 8},                    # +16 B slot metadata a key
 ])
 @pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lfu", "allkeys-random"])
 def test_config_knobs_match(policy, config):

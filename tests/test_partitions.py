@@ -105,6 +105,20 @@ def test_simulate_partitions_writes_one_summary_per_partition_and_totals(tmp_pat
     assert (out / "partitions" / "rest" / "timeseries.csv").exists() and (out / "memory.png").exists()
 
 
+def test_each_partition_counts_its_own_namespaces(tmp_path):
+    (tmp_path / "parts.yaml").write_text(RULES)
+    trace = build_workload("namespaces", {"requests": 4000, "rate": 1000}, seed=2)
+    result = run_partitions(trace, load_partitions(str(tmp_path / "parts.yaml")), seed=3, namespaces=True)
+    sess, rest = (result.results[n].summary for n in ("sess", "rest"))
+    assert set(sess["namespaces"]) == {"session:"}
+    assert rest["namespaces"] and "session:" not in rest["namespaces"]
+    for part in (sess, rest):
+        assert sum(v["keys"] for v in part["namespaces"].values()) == part["keys"]
+        assert sum(v["gets"] for v in part["namespaces"].values()) == part["gets"]
+    result.write(tmp_path / "run")
+    assert (tmp_path / "run" / "partitions" / "rest" / "namespaces.csv").exists()
+
+
 KEYS = ["user:1000", "user:1001", "{user1000}.following", "{user1000}.followers", "foo{}{bar}",
         "foo{{bar}}zap",
         "foo{bar}{zap}", "a{b", "}a{b}", "", "{}", "{a}", "x" * 300, "sess:42", "cache:ünïcode", "{{}}",
@@ -117,8 +131,10 @@ def cluster_server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("cluster")
     port = free_port()
     proc = subprocess.Popen([find_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
-                             "--cluster-enabled",
-                             "yes", "--cluster-config-file", str(workdir / "nodes.conf"), "--save", "",
+                             "--cluster-enabled", "yes",
+                             # the bus port would be port + 10000: above 65535 for a high free port
+                             "--cluster-port", str(free_port()),
+                             "--cluster-config-file", str(workdir / "nodes.conf"), "--save", "",
                              "--appendonly", "no", "--dir", str(workdir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 15
@@ -147,27 +163,62 @@ def test_key_hash_slot_equals_cluster_keyslot_of_a_live_server(cluster_server):
     assert key_hash_slot("{user1000}.following") == key_hash_slot("{user1000}.followers")
 
 
+LIVE_KEYS = 65536            # a power of two: each batch fills its tables exactly (8 B of buckets a key)
+FILL = ("local n = tonumber(ARGV[1]) for i = 1, n do local k = string.format(ARGV[2] .. '%08d', i) "
+        "if ARGV[3] == '0' then redis.call('set', k, 'abcdefghij') "
+        "else redis.call('set', k, 'abcdefghij', 'px', ARGV[3]) end end return n")
+
+
+def _live_per_key(conn) -> tuple[float, float]:
+    """used_memory per key of 65,536 SETs ('key:%08d' → 10-B value), then 65,536 more with a TTL."""
+    # the latency histograms of EVAL, SET, DEL and INFO exist before the first reading (INFO's own is
+    # allocated after the INFO that reads used_memory, so it would land in the first batch)
+    conn.pipeline([["EVAL", FILL, "0", "1", "warm:", "0"], ["DEL", "warm:00000001"], ["INFO", "memory"]])
+    out = []
+    for prefix, ttl in (("key:", "0"), ("ttl:", "100000000")):
+        before = _used_memory(conn)
+        conn.pipeline([["EVAL", FILL, "0", str(LIVE_KEYS), prefix, ttl]])
+        out.append((_used_memory(conn) - before) / LIVE_KEYS)
+    return out[0], out[1]
+
+
+def _simulated_per_key(cluster: bool) -> tuple[float, float]:
+    """The same two batches through the byte model: used_memory differences between runs that stop
+    after 1 key, after the first batch and after both (what the fixed overheads cancel out of)."""
+    from evictsim.traces.base import ArrayTrace, RequestChunk
+
+    def used(n_plain: int, n_ttl: int) -> int:
+        n = n_plain + n_ttl
+        chunk = RequestChunk(time=np.arange(n) * 1e-5, op=np.ones(n, np.uint8), key=np.arange(n, dtype=np.int32),
+                             key_len=np.full(n, 12, np.uint16), size=np.full(n, 10, np.int32),
+                             ttl_ms=np.where(np.arange(n) < n_plain, 0, 100_000_000).astype(np.int64))
+        return evictsim.simulate(ArrayTrace(chunk), policy="noeviction", cluster_enabled=cluster).used_memory
+    one, plain, both = used(1, 0), used(LIVE_KEYS, 0), used(LIVE_KEYS, LIVE_KEYS)
+    return (plain - one) / (LIVE_KEYS - 1), (both - plain) / LIVE_KEYS
+
+
 def test_cluster_mode_charges_16_bytes_of_slot_metadata_per_key(cluster_server):
-    """The constant handed to the byte model: 7.0 cluster mode's per-key dictEntry metadata."""
+    """7.0 cluster mode's per-key dictEntry metadata, live and in the byte model (``cluster-enabled``):
+    +16 B on a key's main-dict entry, none on its expires entry; the simulated bytes per key equal the
+    live server's, in cluster mode and standalone."""
     from evictsim.partitions.run import CLUSTER_SLOT_METADATA_BYTES
     from evictsim.validate.server import start_redis
-    script = "for i=1,65536 do redis.call('set', string.format('key:%08d', i), 'abcdefghij') end return 1"
-
-    def per_key(conn) -> float:
-        before = _used_memory(conn)
-        conn.pipeline([["EVAL", script, "0"]])
-        return (_used_memory(conn) - before) / 65536
 
     cluster_server.pipeline([["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]])
     deadline = time.monotonic() + 10
     while b"cluster_state:ok" not in _bytes(cluster_server.pipeline([["CLUSTER", "INFO"]])[0]):
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    in_cluster = per_key(cluster_server)
+    in_cluster = _live_per_key(cluster_server)
     with start_redis({}) as alone:
         with alone.connect() as conn:
-            standalone = per_key(conn)
-    assert abs(in_cluster - standalone - CLUSTER_SLOT_METADATA_BYTES) < 0.5
+            standalone = _live_per_key(conn)
+    for batch in (0, 1):                 # plain keys, then keys with a TTL: +16 B either way
+        assert abs(in_cluster[batch] - standalone[batch] - CLUSTER_SLOT_METADATA_BYTES) < 0.5
+    simulated = {True: _simulated_per_key(True), False: _simulated_per_key(False)}
+    for cluster, live in ((True, in_cluster), (False, standalone)):
+        for batch in (0, 1):
+            assert abs(simulated[cluster][batch] - live[batch]) < 0.3, (cluster, batch, simulated, live)
 
 
 def test_cluster_nodes_start_from_the_cluster_mode_baseline_measured_on_a_live_server(cluster_server,
@@ -184,6 +235,7 @@ def test_cluster_nodes_start_from_the_cluster_mode_baseline_measured_on_a_live_s
     from evictsim.config import RedisConfig
     plan = load_partitions(str(tmp_path / "c.yaml"))
     assert plan.partitions[1].config.baseline_memory == RedisConfig().baseline_memory + CLUSTER_BASELINE_EXTRA
+    assert all(part.config.cluster_enabled for part in plan.partitions)     # +16 B of slot metadata a key
 
 
 def _info_field(conn, name: str) -> int:

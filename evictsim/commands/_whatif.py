@@ -39,7 +39,8 @@ def simulate_partitioned(args, settings: dict, trace, out) -> int:
 
     plan = load_partitions(args.partitions, base=settings)
     result = run_partitions(trace, plan, seed=args.seed, start_time=args.start_time,
-                            record_outcomes=args.outcomes, protocol=args.protocol)
+                            record_outcomes=args.outcomes, protocol=args.protocol,
+                            namespaces=getattr(args, "namespaces", None))
     report_what_ifs(trace, result.summary)
     if args.reproducible:
         for s in [result.summary, *result.summary["partitions"].values()]:

@@ -19,7 +19,7 @@ from evictsim.keyspace.memory import argument_bytes, deferrable_bytes, key_part_
 from evictsim.keyspace.ops import (MAIN, PRESENT, charge_key_bytes, delete_key, dict_find_step, dict_insert,
                                    expire_if_needed, generic_delete_lookups, remove_expire, set_expire)
 from evictsim.metrics.counters import (C_EXPIRY_MODE, C_LAZYFREE_EXPIRE, C_LAZYFREE_SERVER_DEL,
-                                       C_LAZYFREE_USER_DEL, C_LAZYFREE_EVICTION, C_MAXMEMORY, C_QUANTUM, C_SCRIPT_PROTOCOL,
+                                       C_LAZYFREE_USER_DEL, C_LAZYFREE_EVICTION, C_MAIN_ENTRY, C_MAXMEMORY, C_QUANTUM, C_SCRIPT_PROTOCOL,
                                        C_SHARED_INT_OK, DELS, EVICTED_KEYS, EXPIRY_EXACT, FILLS, GET_HITS, GETS,
                                        HEAP_SIZE, KEYSPACE_HITS, KEYSPACE_MISSES, LAZYFREE_PENDING_BYTES,
                                        LAZYFREE_PENDING_OBJECTS, LUA_VALUE_ALLOC, OVERHEAD_BYTES,
@@ -98,7 +98,8 @@ def set_key(core, policy, req, size, now_ms):
             charged[1, k] = deferrable_bytes(size, vtype, quantum)
         memory = core.tables.memory
         release_value(memory, k)
-        nbytes = key_part_bytes(req.key_len, quantum) + charge_value(memory, k, size, vtype, shared_ok)
+        nbytes = (key_part_bytes(req.key_len, quantum, config[C_MAIN_ENTRY])
+                  + charge_value(memory, k, size, vtype, shared_ok))
         charge_key_bytes(core, k, nbytes - charged[0, k])
         charged[0, k] = nbytes
         if deferred > 0:
@@ -111,7 +112,7 @@ def set_key(core, policy, req, size, now_ms):
         before_entry = charge_new_key(core.tables.memory, k, req.key_len, size, vtype, shared_ok)
         charge_key_bytes(core, k, before_entry)
         dict_insert(core, MAIN, k, config[C_MAXMEMORY])
-        entry = charge_entry(core.tables.memory, k, PIECE_ENTRY)
+        entry = charge_entry(core.tables.memory, k, PIECE_ENTRY, config[C_MAIN_ENTRY])
         charge_key_bytes(core, k, entry)
         keys.flags[k] = PRESENT
         keys.charged[0, k] = before_entry + entry

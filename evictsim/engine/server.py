@@ -15,11 +15,11 @@ from evictsim.jit import entry_point
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.allocation import fitted, memory_cron, memory_idle, memory_live_bytes, new_model
 from evictsim.keyspace.clocks import lru_clock
-from evictsim.keyspace.memory import shared_integers_allowed
+from evictsim.keyspace.memory import main_entry_request, shared_integers_allowed
 from evictsim.keyspace.rng import derive_seed
 from evictsim.keyspace.state import Core, ExpiryHeap, KeyspaceArrays, Server
 from evictsim.metrics import counters as C
-from evictsim.metrics.namespaces import TAG_BYTES, TAG_KEYS, new_tag_stats
+from evictsim.metrics.namespaces import TAG_BYTES, TAG_EXPIRES, TAG_KEYS, new_tag_stats
 from evictsim.policies import policy_spec
 from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk
 
@@ -63,6 +63,7 @@ def config_vectors(cfg: RedisConfig, fill: str, protocol_script: bool) -> tuple[
     c[C.C_BATCH_US] = max(1, int(round(cfg.batch_interval * 1e6)))
     c[C.C_REHASH_BUCKETS_PER_CRON] = REHASH_BUCKETS_PER_CRON
     c[C.C_ACTIVEREHASHING] = cfg.activerehashing
+    c[C.C_MAIN_ENTRY] = main_entry_request(cfg.cluster_enabled)
     f = np.zeros(C.N_CFF, np.float64)
     f[C.CF_EXPIRE_KEY_COST_US] = cfg.expire_key_cost_us
     f[C.CF_EVICT_KEY_COST_US] = cfg.evict_key_cost_us
@@ -230,5 +231,7 @@ class ServerModel:
                 problems.append("namespace key counts do not add up to the keyspace's")
             if int(self.tag_stats[:, TAG_BYTES].sum()) != key_bytes:
                 problems.append("namespace bytes do not add up to the keyspace's key bytes")
+            if int(self.tag_stats[:, TAG_EXPIRES].sum()) != with_ttl:
+                problems.append("namespace keys with a TTL do not add up to the expires dict's")
         if problems:
             raise AssertionError("keyspace invariant broken: " + "; ".join(problems))

@@ -107,8 +107,8 @@ class _ChunkCursor:
         self.chunk = chunk
         self.t_us = self.server.prepare(self.chunk)
         self.ceiling.feed(self.chunk, self.t_us)
-        if self.tagger is not None:
-            self.server.tag_keys(self.chunk.key, self.tagger(self.chunk))
+        if self.tagger is not None:               # the keys this chunk names first, and their tags
+            self.server.tag_keys(*self.tagger(self.chunk))
         self.pos = 0
         if self.record:
             self.outcomes.append(np.full(len(self.chunk), 255, np.uint8))
@@ -171,7 +171,7 @@ class _Instance:
                                   n_keys_hint=getattr(trace, "n_keys_hint", None) if stream.single else None,
                                   protocol_script=protocol_script, n_namespaces=n_names)
         self.cursor = _ChunkCursor(self.server, lambda: stream.next_for(index), record_outcomes,
-                                   record_memory, None if namespaces is None else namespaces.tags)
+                                   record_memory, None if namespaces is None else namespaces.fresh)
         self.series = TimeSeries(self.server, protocol_script=protocol_script)
         self.tick_us = int(round(1e6 / self.server.hz))
         self.sample_us = int(round(cfg.sample_interval * 1e6))
@@ -257,6 +257,7 @@ def _named_rows(columns: dict, names: list[str]) -> dict:
     keep = columns["namespace"] < len(names)
     out = {k: v[keep] for k, v in columns.items()}
     out["namespace"] = np.asarray(names, dtype=object)[out["namespace"]]
+    out["keys_no_ttl"] = out["keys"] - out.pop("expires")      # what leak forecasts read
     return out
 
 
@@ -277,8 +278,9 @@ def run_instances(trace: Trace, instances: list[InstanceSpec], *, router=None, s
     """Run several servers fed by one pass over ``trace``: ``router`` names each request's
     instance (default: all to the first). Each instance has its own config, cron, pool, clocks
     and counters, and behaves exactly as a standalone run of its share of the trace with the
-    same seed. ``namespaces`` (an object with ``names`` and ``tags(chunk)``) turns on
-    per-namespace counters. Returns one :class:`Result` per instance, in order."""
+    same seed. ``namespaces`` (an object with ``names`` and ``fresh(chunk)``: the ids and tags of
+    the keys a chunk names first) turns on per-namespace counters. Returns one :class:`Result` per
+    instance, in order."""
     wall0 = time.perf_counter()
     router = router if router is not None else SingleRoute()
     if router.instances != len(instances):

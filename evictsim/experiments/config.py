@@ -17,7 +17,7 @@ from evictsim.experiments.tables import RESERVED_COLUMNS
 from evictsim.experiments.yamlfile import PathKey, YamlDocument, format_path, load_yaml
 
 TOP_KEYS = ("name", "description", "seed", "replications", "workload", "redis", "sweep", "plots",
-            "report", "output", "partitions", "mrc")   # mrc: evictsim/mrc/experiment.py
+            "report", "output", "partitions", "mrc", "namespaces")   # mrc: evictsim/mrc/experiment.py
 SWEEPABLE_SECTIONS = ("workload", "redis", "partitions")   # partitions: see experiments/partitions.py
 TIMESERIES_FORMATS = ("csv", "parquet")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -65,6 +65,7 @@ class Experiment:
     timeseries_format: str
     document: YamlDocument
     warmup_s: float | None = None     # report.warmup: steady state after this much trace time
+    namespaces: bool | str | None = None   # per-namespace counters in every run (simulate --namespaces)
 
     def line(self, *path: Any) -> int | None:
         """The line where ``path`` (or its nearest written parent) is in the file."""
@@ -121,6 +122,7 @@ def parse_experiment(doc: YamlDocument, source: Path) -> Experiment:
                                   "output", "timeseries"),
         document=doc,
         warmup_s=_duration(report.get("warmup"), err, "report", "warmup"),
+        namespaces=_namespaces(data.get("namespaces"), err),
     )
 
 
@@ -175,6 +177,22 @@ def _duration(value: Any, err, *path: str) -> float | None:
         return parse_duration(value)
     except UserInputError as exc:
         raise err(exc.message, *path) from None
+
+
+def _namespaces(value: Any, err) -> bool | str | None:
+    """``namespaces:`` as ``simulate --namespaces`` takes it: true (the prefix up to the first ``:``),
+    false, ``'sess:*,cache:*'`` or ``'re:PATTERN'``; checked here so a bad pattern fails before a run."""
+    if value is None or value is False:
+        return None
+    if value is not True and not (isinstance(value, str) and value.strip()):
+        raise err(f"expected true, false, globs like 'sess:*,cache:*' or re:PATTERN, got {_kind(value)}",
+                  "namespaces")
+    from evictsim.metrics.namespace_tags import parse_namespaces
+    try:
+        parse_namespaces(value)
+    except UserInputError as exc:
+        raise err(exc.message, "namespaces") from None
+    return value
 
 
 def _choice(value: Any, options: tuple[str, ...], err, *path: str) -> str:

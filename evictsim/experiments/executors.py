@@ -47,12 +47,15 @@ def execute_run(spec: RunSpec, simulate_fn: SimulateFn | None = None) -> RunOutc
         trace = _cached_trace(spec)
         if hasattr(simulate_fn, "wrap"):              # run --rewrite-keys/--scale-*: commands/_whatif.py
             trace = simulate_fn.wrap(trace, spec.seed)
+        # namespaces: only when set, so a simulate_fn without the keyword (tests, plug-ins) still works
+        namespaces = getattr(spec, "namespaces", None)
+        extra = {} if namespaces is None else {"namespaces": namespaces}
         if getattr(spec, "partitions", None) is not None:
             from evictsim.partitions import parse_partitions, run_partitions
             plan = parse_partitions(spec.partitions, source="partitions", base=spec.redis)
-            result = run_partitions(trace, plan, seed=spec.seed)
+            result = run_partitions(trace, plan, seed=spec.seed, **extra)
         else:
-            result = simulate_fn(trace, config=spec.redis, seed=spec.seed)
+            result = simulate_fn(trace, config=spec.redis, seed=spec.seed, **extra)
         return RunOutcome(spec, result=result, wall_s=time.perf_counter() - start)
     except UserInputError as exc:
         return RunOutcome(spec, error=str(exc), wall_s=time.perf_counter() - start)

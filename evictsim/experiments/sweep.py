@@ -27,6 +27,7 @@ from evictsim.experiments.partitions import apply_partitions, check_partitions
 from evictsim.experiments.workload import WorkloadSpec, workload_spec
 
 _SLUG_RE = re.compile(r"[^A-Za-z0-9.-]+")
+_ADDED_SETTINGS = {"cluster-enabled": False}     # redis.conf names → their default
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,15 @@ class RunSpec:
     redis: dict                             # resolved RedisConfig mapping (redis.conf names)
     config_hash: str
     partitions: Any = None                  # the point's partitions: block (experiments/partitions.py)
+    namespaces: Any = None                  # the experiment's namespaces: (None: no per-namespace counters)
 
     def resolved(self) -> dict[str, Any]:
         """What ``runs/<run-id>/run.json`` records: enough to rerun this exact simulation."""
         return {"run_id": self.run_id, "config_hash": self.config_hash, "point": dict(self.point),
                 "replication": self.replication, "seed": self.seed,
                 "workload": self.workload.to_mapping(), "redis": self.redis,
-                **({"partitions": self.partitions} if self.partitions is not None else {})}
+                **({"partitions": self.partitions} if self.partitions is not None else {}),
+                **({"namespaces": self.namespaces} if self.namespaces is not None else {})}
 
 
 def derive_seed(base_seed: int, replication: int) -> int:
@@ -76,9 +79,10 @@ def expand_sweep(exp: Experiment) -> list[RunSpec]:
         check_partitions(exp, partitions, redis, lines)
         for rep in range(exp.replications):
             seed = derive_seed(exp.seed, rep)
-            digest = config_hash(workload.fingerprint(), redis, seed, partitions)
+            digest = config_hash(workload.fingerprint(), redis, seed, partitions, exp.namespaces)
             run_id = _run_id(point, rep, digest)
-            runs.append(RunSpec(run_id, len(runs), point, rep, seed, workload, redis, digest, partitions))
+            runs.append(RunSpec(run_id, len(runs), point, rep, seed, workload, redis, digest, partitions,
+                                exp.namespaces))
     return runs
 
 
@@ -123,11 +127,17 @@ def _resolve_redis(exp: Experiment, redis_map: dict, lines: dict) -> dict:
     return cfg.to_mapping()
 
 
-def config_hash(workload: dict, redis: dict, seed: int, partitions: Any = None) -> str:
-    """SHA-256 of the canonical JSON of everything that decides a run's result."""
+def config_hash(workload: dict, redis: dict, seed: int, partitions: Any = None,
+                namespaces: Any = None) -> str:
+    """SHA-256 of the canonical JSON of everything that decides a run's result (or its files: a run
+    with per-namespace counters writes namespaces.csv, so turning them on reruns it)."""
+    # settings added since results were first stored count only when set, so older runs keep their hashes
+    redis = {k: v for k, v in redis.items() if k not in _ADDED_SETTINGS or v != _ADDED_SETTINGS[k]}
     decides = {"workload": workload, "redis": redis, "seed": seed}
     if partitions is not None:                   # absent otherwise: earlier runs keep their hashes
         decides["partitions"] = partitions
+    if namespaces is not None:
+        decides["namespaces"] = namespaces
     blob = json.dumps(decides, sort_keys=True,
                       separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -155,5 +165,6 @@ def resolved_experiment(exp: Experiment, runs: list[RunSpec]) -> dict[str, Any]:
         "sweep": {axis.name: [v.label for v in axis.values] for axis in exp.sweep},
         "plots": list(exp.plots), "report": {"target-hit-ratio": exp.target_hit_ratio},
         "output": {"timeseries": exp.timeseries_format},
+        **({"namespaces": exp.namespaces} if exp.namespaces is not None else {}),
         "runs": [r.resolved() for r in runs],
     }

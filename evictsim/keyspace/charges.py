@@ -11,8 +11,7 @@ from evictsim.jit import kernel
 
 from evictsim.keyspace.allocation import (PIECE_ENTRY, PIECE_EXPIRE, PIECE_KEY, PIECE_VALUE,
                                           PIECE_VALUE_SDS, allocate, release)
-from evictsim.keyspace.memory import (DICT_ENTRY, EMBSTR_MAX, ROBJ, VT_AGGREGATE, VT_INT, VT_SHARED_INT,
-                                      sds_header)
+from evictsim.keyspace.memory import EMBSTR_MAX, ROBJ, VT_AGGREGATE, VT_INT, VT_SHARED_INT, sds_header
 
 
 @kernel
@@ -43,8 +42,9 @@ def charge_new_key(memory, k, key_len, size, vtype, shared_ok):
 
 
 @kernel
-def charge_entry(memory, k, piece):
-    return allocate(memory, k, piece, DICT_ENTRY)
+def charge_entry(memory, k, piece, nbytes):
+    """A dictEntry of ``nbytes`` (main dict: ``C_MAIN_ENTRY``, with cluster metadata; expires: 24)."""
+    return allocate(memory, k, piece, nbytes)
 
 
 @kernel

@@ -2,7 +2,8 @@
 
 Per key (standalone, string values): a dictEntry in the main dict, the key sds, the value (embstr up
 to 44 bytes in one allocation, raw above: robj + sds, a private or shared integer), and for keys with a
-TTL a second dictEntry in the expires dict. Each allocation is rounded up to a jemalloc 5.3 size class;
+TTL a second dictEntry in the expires dict. In cluster mode (``cluster-enabled yes``) the main dict's
+entries carry 16 bytes of slot-list metadata (:func:`main_entry_request`); the expires dict's do not. Each allocation is rounded up to a jemalloc 5.3 size class;
 the quantum is 16 on Debian's system jemalloc (the reference build), 8 on Redis's bundled one. Bucket
 arrays (8 bytes per bucket) are accounted by the hash-table model, not here.
 """
@@ -12,6 +13,7 @@ import numpy as np
 from evictsim.jit import kernel
 
 DICT_ENTRY = 24          # sizeof(dictEntry) {key, v, next}
+CLUSTER_ENTRY_METADATA = 16   # sizeof(clusterDictEntryMetadata) {prev, next}: server.c dictEntryMetadataSize
 ROBJ = 16                # sizeof(redisObject)
 EMBSTR_MAX = 44          # OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 VT_STRING, VT_INT, VT_SHARED_INT, VT_AGGREGATE = 0, 1, 2, 3
@@ -130,13 +132,15 @@ def shared_integers_allowed(maxmemory: int, no_shared_integers: bool) -> bool:
     return maxmemory == 0 or not no_shared_integers
 
 
-def key_bytes_array(key_len, size, has_ttl, vtype=None, quantum: int = 16, shared_ok: bool = True):
+def key_bytes_array(key_len, size, has_ttl, vtype=None, quantum: int = 16, shared_ok: bool = True,
+                    cluster_enabled: bool = False):
     """Vectorised per-key bytes (main + expires entries) for trace statistics."""
     key_len = np.asarray(key_len, dtype=np.int64)
     size = np.asarray(size, dtype=np.int64)
     vt = np.zeros(len(size), np.int64) if vtype is None else np.asarray(vtype, dtype=np.int64)
     out = np.empty(len(size), np.int64)
     _key_bytes_loop(key_len, size, vt, quantum, shared_ok, out)
+    out += cluster_entry_extra(cluster_enabled, quantum)
     return out + np.where(np.asarray(has_ttl, dtype=bool), size_class(DICT_ENTRY, quantum), 0)
 
 
@@ -147,6 +151,19 @@ def _key_bytes_loop(key_len, size, vt, quantum, shared_ok, out):
 
 
 @kernel
-def key_part_bytes(key_len, quantum):
-    """dictEntry + key sds: the part of a key that an overwrite keeps."""
-    return size_class(DICT_ENTRY, quantum) + size_class(sds_header(key_len) + key_len + 1, quantum)
+def key_part_bytes(key_len, quantum, main_entry):
+    """dictEntry (``main_entry`` bytes requested) + key sds: the part of a key an overwrite keeps."""
+    return size_class(main_entry, quantum) + size_class(sds_header(key_len) + key_len + 1, quantum)
+
+
+def main_entry_request(cluster_enabled: bool) -> int:
+    """Bytes ``dictAddRaw`` requests for a main-dict entry: ``sizeof(dictEntry)`` plus, in 7.0 cluster
+    mode, the ``clusterDictEntryMetadata`` of the slot's key list (``dbDictType`` has
+    ``dictEntryMetadataBytes``; ``keyptrDictType``, the expires dict, has none). 40 B is class 48
+    with quantum 16 (+16 B a key), 40 with quantum 8 (+16 B)."""
+    return DICT_ENTRY + (CLUSTER_ENTRY_METADATA if cluster_enabled else 0)
+
+
+def cluster_entry_extra(cluster_enabled: bool, quantum: int) -> int:
+    """What the slot metadata adds to a key's bytes: C(40) - C(24) (16 B with either quantum)."""
+    return int(size_class(main_entry_request(cluster_enabled), quantum) - size_class(DICT_ENTRY, quantum))

@@ -14,11 +14,11 @@ from evictsim.jit import kernel
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.charges import charge_entry, release_key
 from evictsim.keyspace.allocation import PIECE_EXPIRE, release
-from evictsim.keyspace.memory import expire_entry_bytes
+from evictsim.keyspace.memory import DICT_ENTRY, expire_entry_bytes
 from evictsim.metrics.counters import (C_QUANTUM, EXPIRED_KEYS_LAZY, KEY_BYTES, LAZYFREE_LAST_US,
                                        LAZYFREE_PENDING_BYTES, LAZYFREE_PENDING_OBJECTS, LAZYFREED_BYTES,
                                        LAZYFREED_OBJECTS, TABLE_BYTES, USED_MEMORY)
-from evictsim.metrics.namespaces import TAG_BYTES, TAG_EXPIRED, TAG_KEYS, count_tag
+from evictsim.metrics.namespaces import TAG_BYTES, TAG_EXPIRED, TAG_EXPIRES, TAG_KEYS, count_tag
 from evictsim.policies.contract import policy_on_remove
 
 PRESENT, HAS_TTL = 1, 2
@@ -94,6 +94,7 @@ def delete_key(core, policy, k, lazy, tell_policy):
         entry = expire_entry_bytes(core.server.config[C_QUANTUM])
         freed += entry
         total += entry
+        count_tag(core, k, TAG_EXPIRES, -1)
     if tell_policy:
         policy_on_remove(policy, core, k)
     release_key(core.tables.memory, k, has_ttl)
@@ -183,7 +184,8 @@ def set_expire(core, k, when_ms, maxmemory):
     if (keys.flags[k] & HAS_TTL) == 0:
         dict_insert(core, EXPIRES, k, maxmemory)
         keys.flags[k] |= HAS_TTL
-        charge_key_bytes(core, k, charge_entry(core.tables.memory, k, PIECE_EXPIRE))
+        charge_key_bytes(core, k, charge_entry(core.tables.memory, k, PIECE_EXPIRE, DICT_ENTRY))
+        count_tag(core, k, TAG_EXPIRES, 1)
     keys.expire[k] = when_ms
 
 
@@ -197,3 +199,4 @@ def remove_expire(core, k):
         keys.flags[k] = keys.flags[k] & (255 - HAS_TTL)
         release(core.tables.memory, k, PIECE_EXPIRE, -1)
         charge_key_bytes(core, k, -expire_entry_bytes(core.server.config[C_QUANTUM]))
+        count_tag(core, k, TAG_EXPIRES, -1)

@@ -107,6 +107,7 @@ C_SCRIPT_PROTOCOL         = CONFIG.slot("script_protocol")
 C_BATCH_US                = CONFIG.slot("batch_us")
 C_REHASH_BUCKETS_PER_CRON = CONFIG.slot("rehash_buckets_per_cron")
 C_ACTIVEREHASHING         = CONFIG.slot("activerehashing")
+C_MAIN_ENTRY              = CONFIG.slot("main_entry")    # bytes requested per main-dict dictEntry
 N_CFG = len(CONFIG)
 
 # --- float64 config vector `cff` -----------------------------------------------------------------

@@ -4,7 +4,9 @@
 Redis's overhead is: startup memory + client buffers + the script and function caches + per database
 with keys, ``keys·(sizeof(dictEntry) + sizeof(robj)) + slots·8`` for the main dict and
 ``expires·sizeof(dictEntry) + slots·8`` for the expires dict (struct sizes, not jemalloc classes; both
-tables while rehashing). The dataset is ``used_memory − overhead``.
+tables while rehashing), and in cluster mode ``keys·16`` for the slot-to-keys lists kept in the main
+dict's entries (``overhead_ht_slot_to_keys``, MEMORY STATS ``overhead.hashtable.slot-to-keys``). The
+dataset is ``used_memory − overhead``.
 
 The kernel keeps the bytes that belong to no key in one sum, ``OVERHEAD_BYTES``: the empty server
 (``baseline-memory``), the client's buffer growth, the latency histograms (``note_commands``) and the
@@ -51,6 +53,7 @@ def non_key_overhead(st, cfgv) -> int:
 def memory_overhead(st, cfgv, ds) -> dict[str, int]:
     """The four memory-overhead columns of one sample."""
     main, expires = hashtable_overhead(ds)
-    overhead = non_key_overhead(st, cfgv) + main + expires
+    slot_to_keys = int(ds[0, ht.USED0] + ds[0, ht.USED1]) * (int(cfgv[C.C_MAIN_ENTRY]) - DICT_ENTRY)
+    overhead = non_key_overhead(st, cfgv) + main + expires + slot_to_keys
     return {"used_memory_overhead": overhead, "used_memory_dataset": int(st[C.USED_MEMORY]) - overhead,
             "overhead_hashtable_main": main, "overhead_hashtable_expires": expires}

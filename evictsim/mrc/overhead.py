@@ -46,7 +46,8 @@ def key_footprint(sample: RequestChunk, cfg: RedisConfig) -> KeyFootprint:
     shared = shared_integers_allowed(max(cfg.maxmemory, 1), policy_spec(cfg.maxmemory_policy).no_shared_integers)
     has_ttl = sample.ttl_ms[last] > 0
     per_key = key_bytes_array(sample.key_len[last], sample.size[last], has_ttl, vtype,
-                              quantum=cfg.jemalloc_quantum, shared_ok=shared)
+                              quantum=cfg.jemalloc_quantum, shared_ok=shared,
+                              cluster_enabled=cfg.cluster_enabled)
     return KeyFootprint(float(per_key.mean()), float(has_ttl.mean()), int(per_key.sum()))
 
 

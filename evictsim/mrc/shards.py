@@ -43,7 +43,7 @@ def stack_profile(sample: TraceSample, cfg: RedisConfig) -> StackProfile:
     chunk = sample.trace.requests
     shared = shared_integers_allowed(max(cfg.maxmemory, 1), policy_spec(cfg.maxmemory_policy).no_shared_integers)
     distance = stack_distances(chunk, quantum=cfg.jemalloc_quantum, shared_ok=shared,
-                               fill=sample.fill == FILL_LOOK_ASIDE)
+                               fill=sample.fill == FILL_LOOK_ASIDE, cluster_enabled=cfg.cluster_enabled)
     is_get = chunk.op == OP_GET
     sizes = chunk.size.astype(np.int64)
     reuse = is_get & (distance != COLD)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from evictsim.jit import kernel
-from evictsim.keyspace.memory import expire_entry_bytes, key_bytes
+from evictsim.keyspace.memory import cluster_entry_extra, expire_entry_bytes, key_bytes
 from evictsim.traces.base import OP_DEL, OP_GET, RequestChunk
 
 COLD = -1         # a GET of a key not resident (first access, expired, deleted or never filled)
@@ -86,11 +86,12 @@ def _remove(k, tree, last_pos, kbytes, expire_at):
 
 @kernel
 def byte_stack_distances(now_ms, op, key, key_len, size, ttl_ms, vtype, quantum, shared_ok, fill,
-                         tree, last_pos, kbytes, expire_at, heap_t, heap_k, distance):
+                         extra_entry, tree, last_pos, kbytes, expire_at, heap_t, heap_k, distance):
     """Fill ``distance[i]`` for every request: bytes for a GET reuse, COLD, or NOT_A_GET.
 
     ``tree`` has len(op) + 1 slots; ``last_pos`` (1-based, 0 = not resident), ``kbytes`` and
-    ``expire_at`` (ms, 0 = no TTL) one per key; the heap len(op) slots. Returns the expired count.
+    ``expire_at`` (ms, 0 = no TTL) one per key; the heap len(op) slots. ``extra_entry``: what cluster
+    mode's slot metadata adds to a key's main-dict entry (0 standalone). Returns the expired count.
     """
     count = 0
     expired = 0
@@ -126,7 +127,7 @@ def byte_stack_distances(now_ms, op, key, key_len, size, ttl_ms, vtype, quantum,
             distance[i] = NOT_A_GET
             if last_pos[k] != 0:
                 _tree_add(tree, last_pos[k], -kbytes[k])
-        nbytes = key_bytes(key_len[i], size[i], vtype[i], quantum, shared_ok)   # fill or SET
+        nbytes = key_bytes(key_len[i], size[i], vtype[i], quantum, shared_ok) + extra_entry   # fill or SET
         expire_at[k] = 0
         if ttl_ms[i] > 0:
             nbytes += expire_entry_bytes(quantum)
@@ -139,7 +140,7 @@ def byte_stack_distances(now_ms, op, key, key_len, size, ttl_ms, vtype, quantum,
 
 
 def stack_distances(chunk: RequestChunk, *, quantum: int = 16, shared_ok: bool = False,
-                    fill: bool = True) -> np.ndarray:
+                    fill: bool = True, cluster_enabled: bool = False) -> np.ndarray:
     """Per request: the byte stack distance of a GET reuse, :data:`COLD`, or :data:`NOT_A_GET`."""
     chunk = chunk.normalized()
     n = len(chunk)
@@ -148,6 +149,7 @@ def stack_distances(chunk: RequestChunk, *, quantum: int = 16, shared_ok: bool =
     distance = np.empty(n, np.int64)
     byte_stack_distances(now_ms, chunk.op, chunk.key, chunk.key_len, chunk.size, chunk.ttl_ms,
                          chunk.vtype, np.int64(quantum), bool(shared_ok), bool(fill),
+                         np.int64(cluster_entry_extra(cluster_enabled, quantum)),
                          np.zeros(n + 1, np.int64), np.zeros(n_keys, np.int64), np.zeros(n_keys, np.int64),
                          np.zeros(n_keys, np.int64), np.zeros(max(n, 1), np.int64),
                          np.zeros(max(n, 1), np.int32), distance)

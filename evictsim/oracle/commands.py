@@ -68,7 +68,7 @@ def set_key(ks: Keyspace, req: Request, ctx: Context) -> bool:
     ``removeExpire``, ``setExpire``. Returns True if a key (live or expired) was there."""
     was_there = req.key in ks.keys
     old = lookup_key(ks, req.key, ctx)
-    nbytes = main_entry_bytes(req.key_len, req.size, req.vtype, ks.quantum, ctx.shared_ok)
+    nbytes = main_entry_bytes(req.key_len, req.size, req.vtype, ks.quantum, ctx.shared_ok, ks.main_entry)
     deferrable = lazyfree_deferrable_bytes(req.size, req.vtype, ks.quantum)
     if old is not None:
         db_overwrite(ks, req.key, old, nbytes, deferrable, ctx)

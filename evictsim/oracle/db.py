@@ -32,12 +32,13 @@ class Keyspace:
     """db 0 plus the memory it costs."""
 
     def __init__(self, hash_seed: int, *, maxmemory: int, quantum: int, overhead: int,
-                 lazyfree: LazyFreeQueue, lazy: dict[str, bool], twin=None):
+                 lazyfree: LazyFreeQueue, lazy: dict[str, bool], twin=None, main_entry: int = DICT_ENTRY):
         self.main = RedisDict(hash_seed)
         self.expires = RedisDict(hash_seed)
         self.keys: dict[int, KeyRecord] = {}
         self.maxmemory = maxmemory
         self.quantum = quantum
+        self.main_entry = main_entry        # bytes of a db->dict entry: 24, 40 in cluster mode
         self.overhead = overhead            # baseline + client buffers + latency histograms
         self.script = True                  # requests arrive as Lua scripts (the argument cache applies)
         self.lua_value_alloc: int | None = None   # sdsalloc of the cached SET-value object, if any
@@ -76,7 +77,7 @@ class Keyspace:
 def db_add(ks: Keyspace, key: int, rec: KeyRecord) -> None:
     """``dbAdd``: the key's sds copy (and the value) are allocated before ``dictAddRaw`` checks
     whether the table may grow; the dictEntry comes after."""
-    entry = size_class(DICT_ENTRY, ks.quantum)
+    entry = size_class(ks.main_entry, ks.quantum)
     ks.key_bytes += rec.nbytes - entry
     dict_add(ks.main, key, ks.expand_allowed)
     ks.key_bytes += entry

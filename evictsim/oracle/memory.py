@@ -8,6 +8,7 @@ from __future__ import annotations
 from evictsim.keyspace.memory import AGGREGATE_ELEMENT_BYTES   # a modelling constant, not a Redis fact
 
 DICT_ENTRY = 24          # sizeof(dictEntry) = {key, v, next}
+CLUSTER_ENTRY_METADATA = 16   # cluster mode: clusterDictEntryMetadata {prev, next} in db->dict's entries only
 ROBJ = 16                # sizeof(redisObject)
 EMBSTR_MAX = 44          # OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 LAZYFREE_THRESHOLD = 64  # lazyfree.c: a free effort above this goes to the background thread (§12)
@@ -69,9 +70,11 @@ def lazyfree_deferrable_bytes(size: int, vtype: int, quantum: int) -> int:
     return 0
 
 
-def main_entry_bytes(key_len: int, size: int, vtype: int, quantum: int, shared_ok: bool) -> int:
-    """dictEntry in db->dict + the key's sds copy + the value (§10.4, without the TTL entry)."""
-    return (size_class(DICT_ENTRY, quantum) + size_class(sds_header(key_len) + key_len + 1, quantum)
+def main_entry_bytes(key_len: int, size: int, vtype: int, quantum: int, shared_ok: bool,
+                     entry: int = DICT_ENTRY) -> int:
+    """dictEntry in db->dict (``entry`` bytes requested: 24, or 40 with 7.0 cluster mode's slot
+    metadata, §15) + the key's sds copy + the value (§10.4, without the TTL entry)."""
+    return (size_class(entry, quantum) + size_class(sds_header(key_len) + key_len + 1, quantum)
             + value_bytes(size, vtype, quantum, shared_ok))
 
 

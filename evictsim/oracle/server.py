@@ -18,7 +18,8 @@ from evictsim.oracle.evict import EVICT_FAIL, EVICT_OK, EVICT_RUNNING, Evictor, 
 from evictsim.oracle.evict import perform_evictions
 from evictsim.oracle.expire import ExpireState, active_expire_cycle, exact_schedule, expire_due_exact
 from evictsim.oracle.lazyfree import LazyFreeQueue, lazyfree_progress
-from evictsim.oracle.memory import VT_STRING, argv_bytes, expire_entry_bytes, shared_integers_allowed, value_bytes
+from evictsim.oracle.memory import (CLUSTER_ENTRY_METADATA, DICT_ENTRY, VT_STRING, argv_bytes, expire_entry_bytes,
+                                    shared_integers_allowed, value_bytes)
 from evictsim.oracle.policy import make_twin
 
 STAT_NAMES = ("requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "rejected_writes",
@@ -46,7 +47,8 @@ class OracleServer:
                 "server_del": cfg.lazyfree_lazy_server_del, "user_del": cfg.lazyfree_lazy_user_del}
         self.ks = Keyspace(derive_seed(seed, "hash-seed"), maxmemory=cfg.maxmemory,
                            quantum=cfg.jemalloc_quantum, overhead=cfg.baseline_memory,
-                           lazyfree=self.lazyfree, lazy=lazy)
+                           lazyfree=self.lazyfree, lazy=lazy,
+                           main_entry=DICT_ENTRY + (CLUSTER_ENTRY_METADATA if cfg.cluster_enabled else 0))
         self.ks.script = protocol_script
         self.ev = Evictor(cfg.maxmemory_policy, cfg.maxmemory_samples,
                           eviction_time_limit_us(cfg.maxmemory_eviction_tenacity), cfg.evict_key_cost_us,

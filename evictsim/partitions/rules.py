@@ -185,6 +185,8 @@ def _cluster_plan(spec: Any, source: str, line_of: LineOf, error, base: Mapping[
     overrides = _redis_section(spec.get("redis", {}), ("cluster", "redis"), source, line_of, error)
     if "baseline-memory" not in overrides and "baseline-memory" not in base:   # cluster mode's own tables
         base = {**base, "baseline-memory": RedisConfig().baseline_memory + CLUSTER_BASELINE_EXTRA}
+    # every node runs in cluster mode: +16 B of slot metadata per key (cluster.redis may say no, to compare)
+    base = {**base, "cluster-enabled": True}
     parts = tuple(_partition(f"node{n}", overrides, base, {}, "cluster", error, require_maxmemory, source,
                              line_of) for n in range(nodes))
     cluster = {"nodes": nodes, "slots": [list(r) for r in ranges]}

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from evictsim.partitions.cluster_memory import CLUSTER_SLOT_METADATA_BYTES
 from evictsim.partitions.routing import SubTrace, split_trace
 from evictsim.partitions.rules import PartitionPlan
 from evictsim.results import Result
@@ -19,7 +20,6 @@ from evictsim.results import Result
 ADDITIVE = ("requests", "gets", "get_hits", "keyspace_hits", "keyspace_misses", "evicted_keys",
             "expired_keys", "expired_keys_lazy", "expired_keys_active", "rejected_writes", "used_memory",
             "keys", "expires", "stale_keys", "stale_bytes", "sets", "dels", "fills", "maxmemory")
-from evictsim.partitions.cluster_memory import CLUSTER_SLOT_METADATA_BYTES   # not yet charged per key
 
 
 @dataclass
@@ -46,18 +46,25 @@ class PartitionedResult:
 
 def run_partitions(trace, plan: PartitionPlan, *, seed: int = 0, start_time: float | None = None,
                    record_outcomes: bool = False, protocol: str = "script",
-                   subtraces: list[SubTrace] | None = None) -> PartitionedResult:
-    """Split ``trace`` by ``plan`` (or reuse ``subtraces`` from an earlier split) and simulate each."""
+                   subtraces: list[SubTrace] | None = None, namespaces: Any = None) -> PartitionedResult:
+    """Split ``trace`` by ``plan`` (or reuse ``subtraces`` from an earlier split) and simulate each.
+    ``namespaces`` (as :func:`evictsim.simulate` takes it) counts per namespace inside each partition
+    (each partition's ``namespaces.csv``)."""
     from evictsim.api import DEFAULT_START_TIME
     from evictsim.engine.simulation import run_simulation
 
     subs = subtraces if subtraces is not None else split_trace(trace, plan)
     start = DEFAULT_START_TIME if start_time is None else float(start_time)
+    rule = None
+    if namespaces is not None and namespaces is not False:
+        from evictsim.metrics.namespace_tags import NamespaceTagger, parse_namespaces
+        rule = parse_namespaces(namespaces)
     results = {}
     for part, sub in zip(plan.partitions, subs):
+        tagger = None if rule is None else NamespaceTagger(sub, rule)
         results[part.name] = run_simulation(sub, part.config, seed=seed, start_time=start,
                                             record_outcomes=record_outcomes,
-                                            protocol_script=protocol == "script")
+                                            protocol_script=protocol == "script", namespaces=tagger)
     outcomes = _merge_outcomes(plan, results, subs) if record_outcomes else None
     summary = total_summary(plan, results, trace, seed=seed, start_time=start)
     series = total_timeseries(list(results.values()))
@@ -101,11 +108,11 @@ def total_summary(plan: PartitionPlan, results: dict[str, Result], trace, *, see
                           for k in ("load_s", "simulate_s", "total_s")},
                   warnings=[f"{name}: {w}" for name, s in parts.items() for w in s.get("warnings", [])])
     if plan.cluster is not None:
-        totals["cluster"] = {**plan.cluster, "slot_metadata_bytes_per_key": CLUSTER_SLOT_METADATA_BYTES,
-                             "slot_metadata_modelled": False, "node_baseline_memory":
-                             plan.partitions[0].config.baseline_memory}
-        totals["warnings"].append(f"cluster mode's {CLUSTER_SLOT_METADATA_BYTES} B of slot metadata per key "
-                                  f"(dictEntry 24 -> 40 B) is not yet charged by the byte model")
+        node = plan.partitions[0].config
+        totals["cluster"] = {**plan.cluster, "slot_metadata_bytes_per_key":
+                             CLUSTER_SLOT_METADATA_BYTES if node.cluster_enabled else 0,
+                             "slot_metadata_modelled": node.cluster_enabled,
+                             "node_baseline_memory": node.baseline_memory}
     return totals
 
 

@@ -1,7 +1,8 @@
 """``report.md`` and a self-contained ``report.html`` (plots embedded) for one experiment folder.
 
 Both are rendered from one :class:`ReportContent`: the configuration as written, the table of results
-(``aggregate.csv``), the plots, and, when maxmemory is swept, the capacity answer line.
+(``aggregate.csv``), the plots, when maxmemory is swept, the capacity answer line, and, when the runs
+counted per namespace (``namespaces:``), the leaks section (:mod:`evictsim.report.leaks`).
 """
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class ReportContent:
     header: list[str]
     rows: list[list[str]]
     plots: list[tuple[str, Path]] = field(default_factory=list)   # (caption, png path)
+    leak_answer: str | None = None                                 # the leaks section, when any run
+    leak_header: list[str] = field(default_factory=list)           # has namespaces.csv
+    leak_rows: list[list[str]] = field(default_factory=list)
 
 
 def _pct(mean: str, half: str) -> str:
@@ -83,12 +87,17 @@ def build_content(results: ExperimentResults, plot_paths: list[Path]) -> ReportC
              f"runs finished: {len(results.summary)} of {n_runs}"]
     facts.append(warmup_fact(results))
     pngs = [p for p in plot_paths if p.suffix == ".png"]
+    from evictsim.report import leaks
+    leak_runs = leaks.leak_runs(results)
+    leaks.write_leaks_json(results, leak_runs)
     return ReportContent(
         title=f"Experiment: {results.name}", description=meta.get("description", ""), facts=facts,
         answer=answer_line(results, target),
         config_text=config_file.read_text() if config_file.exists() else "",
         header=header, rows=rows,
-        plots=[(p.stem.replace("_", " "), p) for p in pngs])
+        plots=[(p.stem.replace("_", " "), p) for p in pngs],
+        leak_answer=leaks.answer(leak_runs), leak_header=leaks.HEADER if leak_runs else [],
+        leak_rows=leaks.table(leak_runs))
 
 
 def warmup_fact(results: ExperimentResults) -> str:
@@ -116,16 +125,35 @@ def render_markdown(content: ReportContent, out_dir: Path) -> str:
         lines += [content.description.strip(), ""]
     if content.answer:
         lines += [f"**Answer:** {content.answer}", ""]
+    if content.leak_answer:
+        lines += [f"**Leaks:** {content.leak_answer}", ""]
     lines += [f"- {fact}" for fact in content.facts] + ["", "## Results", ""]
-    lines.append("| " + " | ".join(content.header) + " |")
-    lines.append("|" + "---|" * len(content.header))
-    lines += ["| " + " | ".join(row) + " |" for row in content.rows]
+    lines += _md_table(content.header, content.rows)
     lines += ["", "Tables: `summary.csv` (one row per run), `aggregate.csv` (mean and 95% CI per "
-              "configuration).", "", "## Plots", ""]
+              "configuration).", ""]
+    if content.leak_header:
+        lines += ["## Leaks", "", LEAKS_NOTE, ""] + _md_table(content.leak_header, content.leak_rows) + [""]
+    lines += ["## Plots", ""]
     for caption, path in content.plots:
         lines += [f"### {caption}", "", f"![{caption}]({path.relative_to(out_dir).as_posix()})", ""]
     lines += ["## Configuration", "", "```yaml", content.config_text.rstrip(), "```", ""]
     return "\n".join(lines)
+
+
+LEAKS_NOTE = ("Per run, namespaces ranked by bytes/s (Theil-Sen over the window after warm-up, 95% "
+              "interval; `evictsim leaks RUN_DIR` prints the full ranking). The forecast column uses only "
+              "the first 40% of the run's trace time; `leaks.json` holds both reports per run.")
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    e = html.escape
+    return (["<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"]
+            + ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows] + ["</table>"])
 
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
@@ -142,10 +170,14 @@ def render_html(content: ReportContent) -> str:
         parts.append(f"<p>{e(content.description.strip())}</p>")
     if content.answer:
         parts.append(f"<p class='answer'><b>Answer:</b> {e(content.answer)}</p>")
+    if content.leak_answer:
+        parts.append(f"<p class='answer'><b>Leaks:</b> {e(content.leak_answer)}</p>")
     parts.append("<ul>" + "".join(f"<li>{e(f)}</li>" for f in content.facts) + "</ul><h2>Results</h2>")
-    parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in content.header) + "</tr>")
-    parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in content.rows]
-    parts.append("</table><h2>Plots</h2>")
+    parts += _html_table(content.header, content.rows)
+    if content.leak_header:
+        parts += ["<h2>Leaks</h2>", f"<p>{e(LEAKS_NOTE)}</p>"] + _html_table(content.leak_header,
+                                                                            content.leak_rows)
+    parts.append("<h2>Plots</h2>")
     for caption, path in content.plots:
         data = base64.b64encode(path.read_bytes()).decode()   # embedded: the file stands alone
         parts.append(f"<h3>{e(caption)}</h3><img alt='{e(caption)}' src='data:image/png;base64,{data}'>")

@@ -21,7 +21,7 @@ class PlotRegistry(Registry):
         return super().register(name)
 
     def _load(self) -> None:
-        from evictsim.report import time_plots, size_plots  # noqa: F401,I001  (they register themselves)
+        from evictsim.report import time_plots, size_plots, leaks  # noqa: F401,I001  (they register themselves)
 
     def default_names(self) -> list[str]:
         self._load()

@@ -121,6 +121,10 @@ def run_comparison(requests: RequestChunk, config: Mapping[str, Any], *,
     """Replay ``requests`` on a fresh redis-server with ``config`` (redis.conf names), simulate the
     same, and return the comparison. Settings that are evictsim-only go to the simulator alone."""
     resolved = resolve_config(config=config)        # validates every key before a server starts
+    if resolved.cluster_enabled:     # the live side is a standalone server: the two would differ by design
+        from evictsim.errors import UserInputError
+        raise UserInputError("validate replays on a standalone redis-server; expected cluster-enabled no",
+                             key="cluster-enabled")
     server_settings = {k: v for k, v in resolved.to_mapping().items() if k in SERVER_DIRECTIVES}
     with start_redis(server_settings) as server:
         live = replay(server, requests, key_names)
