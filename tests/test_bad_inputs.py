@@ -257,6 +257,13 @@ CLI_CASES = [
                                     "--maxmemory-policy", "allkeys-lru", "--out", "{tmp}/afile/o"), "--out",
          {**T, "afile": b"x"}),
     Case("plot-no-folder", ("plot", "{tmp}/nothing"), "nothing", {}, "no such folder"),
+    # belady reads the whole trace before the run: a pipe has no second read (checked unopened)
+    Case("belady-on-a-pipe", ("simulate", "--trace", "{tmp}/pipe.csv", "--maxmemory", "2mb",
+                              "--maxmemory-policy", "belady", "--out", "{tmp}/out"), "pipe.csv",
+         {"pipe.csv": os.mkfifo}, "write the trace to a file first"),
+    Case("volatile-with-object-bytes", sim("--maxmemory", "2mb", "--maxmemory-policy", "volatile-lru",
+                                           "--set", "memory-accounting=object-bytes"), "maxmemory-policy", T,
+         "no TTLs"),
     Case("trace-dir-as-native", STATS + ("native:{tmp}/d",), "d", {"d/x": b""}, "cannot read"),
     Case("trace-dir-as-parquet", STATS + ("parquet:{tmp}/d",), "d", {"d/x": b""}),
     Case("parquet-empty-file", stats("e.parquet"), "e.parquet", {"e.parquet": b""}),
@@ -884,3 +891,23 @@ def test_a_value_near_2_gib_from_the_api_is_refused_before_the_kernel():
                          ttl_ms=np.zeros(2, np.int64))
     with pytest.raises(UserInputError, match="size: expected value sizes in 0..536870912"):
         evictsim.simulate(chunk, config={"maxmemory": "10gb"})
+
+
+def test_belady_on_a_stream_that_gives_its_requests_only_once_is_a_user_error():
+    # engine/future.py reads the trace before the run; a Trace that breaks the contract (chunks() the
+    # same each time) by being one-shot is caught when the run's requests do not match that read
+    import evictsim
+    from conftest import make_chunk
+
+    class OneShot:
+        name, fill, n_keys_hint = "stream", "look-aside", None
+
+        def __init__(self):
+            self.left = [make_chunk(200, 20, seed=3)]
+
+        def chunks(self, chunk_size=1 << 20):
+            while self.left:
+                yield self.left.pop()
+
+    with pytest.raises(UserInputError, match="gave 200 requests when read for it and 0 when simulated"):
+        evictsim.simulate(OneShot(), maxmemory="2mb", policy="belady")

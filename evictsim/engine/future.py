@@ -61,17 +61,24 @@ class _Future:
         return self.out[:self.n]
 
 
-def check_replayable(trace: Trace, policy: str) -> None:
-    """A trace file that cannot be read twice (pipe, FIFO, terminal) has no future to read."""
-    path = getattr(trace, "path", None)
-    if path is None:
+def check_replayable(source, policy: str) -> None:
+    """Refuse a trace file that cannot be read twice (pipe, FIFO, terminal): it has no future to read
+    ahead of the run. ``source``: a Trace (its ``path``, if any), a path, or ``FORMAT:PATH``. Checked
+    without opening the file, so nothing blocks on a pipe nobody writes to."""
+    from evictsim.policies import policy_spec
+    if not policy_spec(policy).needs_next_access:
         return
-    path = Path(path)
-    if path.exists() and not path.is_file():
-        raise UserInputError(f"{policy} needs each request's next access, which evictsim reads from the "
-                             "whole trace before the run, but this is not a regular file (a pipe or "
-                             "device can be read only once): write the trace to a file first",
-                             source=str(path))
+    path = getattr(source, "path", source)
+    if not isinstance(path, (str, Path)):
+        return
+    candidates = [Path(path)]
+    if isinstance(path, str) and ":" in path:
+        candidates.append(Path(path.split(":", 1)[1]))
+    for candidate in candidates:
+        if candidate.exists() and not candidate.is_file() and not candidate.is_dir():
+            raise UserInputError(f"{policy} needs each request's next access, which evictsim reads from "
+                                 "the whole trace before the run, but this is a pipe or device, which can be "
+                                 "read only once: write the trace to a file first", source=str(candidate))
 
 
 def next_accesses(trace: Trace, router, wanted: list[bool], chunk_size: int) -> list[np.ndarray | None]:

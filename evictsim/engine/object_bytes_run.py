@@ -21,6 +21,11 @@ def run_object_bytes(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: f
     from evictsim.policies.exact import EXACT_POLICIES
     from evictsim.policies.exact import object_bytes as ob
     name = cfg.maxmemory_policy
+    if name.startswith("volatile-"):
+        raise UserInputError(f"{name} evicts only keys with a TTL, and object-bytes accounting has no TTLs "
+                             "(libCacheSim's rule: trace sizes only), so no key could ever be evicted; "
+                             f"expected an exact policy ({', '.join(EXACT_POLICIES)}) or memory-accounting "
+                             "redis", key="maxmemory-policy")
     if name not in EXACT_POLICIES:
         raise UserInputError(f"object-bytes accounting is for the exact policies; expected one of "
                              f"{', '.join(EXACT_POLICIES)}, got {name!r}", key="maxmemory-policy")

@@ -335,9 +335,8 @@ def _futures(trace: Trace, router, instances: list[InstanceSpec]) -> list[np.nda
     """Each request's next access for the instances whose policy reads the future (Belady)."""
     from evictsim.engine.future import check_replayable, next_accesses
     wanted = [policy_spec(spec.config.maxmemory_policy).needs_next_access for spec in instances]
-    for spec, want in zip(instances, wanted):
-        if want:
-            check_replayable(trace, spec.config.maxmemory_policy)
+    for spec in instances:
+        check_replayable(trace, spec.config.maxmemory_policy)
     return next_accesses(trace, router, wanted, CHUNK_SIZE)
 
 
