@@ -64,7 +64,8 @@ def resolve_config(maxmemory: Any = None, policy: str | None = None,
         values["maxmemory"] = maxmemory
     if policy is not None:
         values["maxmemory-policy"] = policy
-    return RedisConfig.from_mapping(values)
+    from evictsim.config import check_policy_params
+    return check_policy_params(RedisConfig.from_mapping(values), source=None)   # clock-bits: clock's
 
 
 def simulate(trace: Any, maxmemory: Any = None, policy: str | None = None, *, seed: int = 0,

@@ -338,3 +338,11 @@ def test_next_accesses_across_chunk_borders_equal_the_oracles():
     chunk = workload(5000, 300, 9)
     (future,) = next_accesses(ArrayTrace(chunk), SingleRoute(), [True], chunk_size=777)
     assert future.tolist() == next_access_vtimes(chunk.key)
+
+
+def test_clock_bits_set_through_the_config_change_the_run_as_they_change_the_twin():
+    chunk = workload(3000, 60, 6, p_set=0.1)
+    one = assert_same_run(chunk, "clock", BASE + 60_000, "redis", seed=6)                       # clock-bits 1
+    three = assert_same_run(chunk, "clock", BASE + 60_000, "redis", seed=6, **{"clock-bits": 3})
+    assert one["evicted_keys"] > 100
+    assert one["keyspace_hits"] != three["keyspace_hits"]

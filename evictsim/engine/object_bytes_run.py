@@ -37,7 +37,7 @@ def run_object_bytes(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: f
     load_s = time.perf_counter() - t0
     spec = EXACT_POLICIES[name]
     n_keys = max(requests.max_key + 1, 1)
-    state = spec.new_state(n_keys, spec.resolve({}, cache_bytes=cfg.maxmemory))
+    state = spec.new_state(n_keys, spec.resolve(dict(cfg.policy_params), cache_bytes=cfg.maxmemory))
     cache = ob.new_cache(n_keys, cfg.maxmemory)
     keys = np.ascontiguousarray(requests.key, dtype=np.int64)
     sizes = np.ascontiguousarray(requests.size, dtype=np.int64)
