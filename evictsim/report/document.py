@@ -28,6 +28,7 @@ class ReportContent:
     header: list[str]
     rows: list[list[str]]
     plots: list[tuple[str, Path]] = field(default_factory=list)   # (caption, png path)
+    sections: list = field(default_factory=list)   # report.mrc_section.Section: after the results
 
 
 def _pct(mean: str, half: str) -> str:
@@ -69,7 +70,22 @@ def results_table(results: ExperimentResults) -> tuple[list[str], list[list[str]
                      _num(a.get("evicted_keys_mean", "")), _num(a.get("expired_keys_mean", "")),
                      _num(a.get("rejected_writes_mean", "")), _num(a.get("used_memory_peak_mean", ""), MIB, 2),
                      stale if stale != " / " else "", _num(a.get("simulate_s_mean", ""), 1.0, 2)])
+    if "belady" in results.policies:
+        header.insert(len(axes) + 4, "− belady (pp)")
+        for row, c in zip(rows, results.configurations):
+            row.insert(len(axes) + 4, _gap_to_belady(results, c))
     return header, rows
+
+
+def _gap_to_belady(results: ExperimentResults, c) -> str:
+    """The steady hit ratio minus belady's at the same point (same size and other swept values)."""
+    from evictsim.report.steady import STEADY
+    same = [b for b in results.configurations if b.policy == "belady" and b.maxmemory == c.maxmemory
+            and all(b.point[a] == c.point[a] for a in results.axes if a not in RESOLVED_AXES)]
+    if not same:
+        return ""
+    mine, ref = figure(results, c, STEADY)[0], figure(results, same[0], STEADY)[0]
+    return "" if math.isnan(mine) or math.isnan(ref) else f"{100 * (mine - ref):+.2f}"
 
 
 def build_content(results: ExperimentResults, plot_paths: list[Path]) -> ReportContent:
@@ -83,12 +99,14 @@ def build_content(results: ExperimentResults, plot_paths: list[Path]) -> ReportC
              f"runs finished: {len(results.summary)} of {n_runs}"]
     facts.append(warmup_fact(results))
     pngs = [p for p in plot_paths if p.suffix == ".png"]
+    from evictsim.report.mrc_section import mrc_section
+    section = mrc_section(results)
     return ReportContent(
         title=f"Experiment: {results.name}", description=meta.get("description", ""), facts=facts,
         answer=answer_line(results, target),
         config_text=config_file.read_text() if config_file.exists() else "",
         header=header, rows=rows,
-        plots=[(p.stem.replace("_", " "), p) for p in pngs])
+        plots=[(p.stem.replace("_", " "), p) for p in pngs], sections=[section] if section else [])
 
 
 def warmup_fact(results: ExperimentResults) -> str:
@@ -117,15 +135,24 @@ def render_markdown(content: ReportContent, out_dir: Path) -> str:
     if content.answer:
         lines += [f"**Answer:** {content.answer}", ""]
     lines += [f"- {fact}" for fact in content.facts] + ["", "## Results", ""]
-    lines.append("| " + " | ".join(content.header) + " |")
-    lines.append("|" + "---|" * len(content.header))
-    lines += ["| " + " | ".join(row) + " |" for row in content.rows]
+    lines.append(_md_table(content.header, content.rows))
     lines += ["", "Tables: `summary.csv` (one row per run), `aggregate.csv` (mean and 95% CI per "
-              "configuration).", "", "## Plots", ""]
+              "configuration).", ""]
+    for section in content.sections:
+        lines += [f"## {section.title}", "", section.text, "", _md_table(section.header, section.rows), ""]
+        if section.image is not None:
+            rel = section.image.relative_to(out_dir).as_posix()
+            lines += [f"![{section.title}]({rel})", ""]
+    lines += ["## Plots", ""]
     for caption, path in content.plots:
         lines += [f"### {caption}", "", f"![{caption}]({path.relative_to(out_dir).as_posix()})", ""]
     lines += ["## Configuration", "", "```yaml", content.config_text.rstrip(), "```", ""]
     return "\n".join(lines)
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
@@ -143,14 +170,29 @@ def render_html(content: ReportContent) -> str:
     if content.answer:
         parts.append(f"<p class='answer'><b>Answer:</b> {e(content.answer)}</p>")
     parts.append("<ul>" + "".join(f"<li>{e(f)}</li>" for f in content.facts) + "</ul><h2>Results</h2>")
-    parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in content.header) + "</tr>")
-    parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in content.rows]
-    parts.append("</table><h2>Plots</h2>")
+    parts.append(_html_table(content.header, content.rows))
+    for section in content.sections:
+        parts += [f"<h2>{e(section.title)}</h2>", f"<p>{e(section.text)}</p>",
+                  _html_table(section.header, section.rows)]
+        if section.image is not None:
+            parts.append(_html_image(section.title, section.image))
+    parts.append("<h2>Plots</h2>")
     for caption, path in content.plots:
-        data = base64.b64encode(path.read_bytes()).decode()   # embedded: the file stands alone
-        parts.append(f"<h3>{e(caption)}</h3><img alt='{e(caption)}' src='data:image/png;base64,{data}'>")
+        parts.append(f"<h3>{e(caption)}</h3>" + _html_image(caption, path))
     parts.append(f"<h2>Configuration</h2><pre>{e(content.config_text)}</pre></body></html>\n")
     return "\n".join(parts)
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    e = html.escape
+    cells = ["<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"]
+    cells += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows]
+    return "\n".join(cells) + "</table>"
+
+
+def _html_image(caption: str, path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()   # embedded: the file stands alone
+    return f"<img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
 
 
 def write_report(results: ExperimentResults, plot_paths: list[Path]) -> list[Path]:
