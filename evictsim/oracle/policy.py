@@ -1,10 +1,12 @@
 """Plug-in policies in the oracle: the pure-Python twin a non-Redis :class:`PolicySpec` carries.
 
 Redis's eight policies (family ``redis-pool``) are modelled by the oracle itself (:mod:`.evict`,
-:mod:`.clocks`). Any other family must bring a twin of its compiled hooks: ``spec.params["oracle_twin"]``,
-a factory called once per run with the :class:`~evictsim.config.RedisConfig`, returning an object
-with the methods of :class:`PolicyTwin`. The oracle calls them exactly where the kernel calls the
-compiled hooks (:mod:`evictsim.policies.contract`), in the same order relative to deletes:
+:mod:`.clocks`); the exact research policies (family ``exact``) by their twins in
+:mod:`evictsim.oracle.policies`, through :class:`ExactTwin`. Any other family must bring a twin of
+its compiled hooks: ``spec.params["oracle_twin"]``, a factory called once per run with the
+:class:`~evictsim.config.RedisConfig`, returning an object with the methods of :class:`PolicyTwin`.
+The oracle calls them exactly where the kernel calls the compiled hooks
+(:mod:`evictsim.policies.contract`), in the same order relative to deletes:
 
 * ``on_hit(k, size, vtime, next_vtime)``: a GET hit (``size``: the request's), or a SET overwriting
   a live key (``size``: the value's allocation length, after the Lua argument cache), after the
