@@ -64,7 +64,8 @@ def resolve_config(maxmemory: Any = None, policy: str | None = None,
         values["maxmemory"] = maxmemory
     if policy is not None:
         values["maxmemory-policy"] = policy
-    return RedisConfig.from_mapping(values)
+    from evictsim.config import check_policy_params
+    return check_policy_params(RedisConfig.from_mapping(values), source=None)   # clock-bits: clock's
 
 
 def simulate(trace: Any, maxmemory: Any = None, policy: str | None = None, *, seed: int = 0,
@@ -97,6 +98,8 @@ def simulate(trace: Any, maxmemory: Any = None, policy: str | None = None, *, se
 
     cfg = resolve_config(maxmemory, policy, config, **redis_config)
     warmup_s = None if warmup is None else _warmup_seconds(warmup)
+    from evictsim.engine.future import check_replayable
+    check_replayable(trace, cfg.maxmemory_policy)        # before anything reads a pipe
     source = resolve_trace(trace, workload, seed)
     if cfg.memory_accounting == "object-bytes":
         from evictsim.engine.object_bytes_run import run_object_bytes

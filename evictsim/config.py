@@ -70,10 +70,16 @@ class RedisConfig:
     lazyfree_bytes_per_s: float = 1.0e9     # background free rate when lazyfree applies
     batch_interval: float = 0.005           # seconds: client batch (pipeline flush) granularity
     sample_interval: float = 1.0            # seconds between time-series samples
+    # evictsim: the exact policy's own parameters (``--set clock-bits=2``), sorted (name, value) pairs;
+    # spelled flat in mappings, beside the settings (policies/exact/*.py document each and its default)
+    policy_params: tuple = ()
 
     def to_mapping(self) -> dict[str, Any]:
         """redis.conf-spelled dict of every setting (the resolved configuration in outputs)."""
-        return {f.name.replace("_", "-"): getattr(self, f.name) for f in dataclasses.fields(self)}
+        out = {f.name.replace("_", "-"): getattr(self, f.name) for f in dataclasses.fields(self)
+               if f.name != "policy_params"}
+        out.update(dict(self.policy_params))
+        return out
 
     def replace(self, **changes: Any) -> "RedisConfig":
         return RedisConfig.from_mapping({**self.to_mapping(), **{k.replace("_", "-"): v
@@ -84,15 +90,24 @@ class RedisConfig:
                      lines: Mapping[str, int] | None = None, prefix: str = "") -> "RedisConfig":
         """Validate a redis.conf-spelled mapping. Errors name ``source:line: key: expected ...``."""
         kwargs: dict[str, Any] = {}
+        params: dict[str, tuple[Any, Any, str]] = {}
         for raw_key, raw in values.items():
             name = str(raw_key).replace("_", "-").lower()
             line = (lines or {}).get(raw_key)
             key = f"{prefix}{name}"
             conv = _CONVERTERS.get(name)
+            if conv is None and name in policy_param_names():
+                params[name] = (raw, line, key)
+                continue
             if conv is None:
                 raise UserInputError(f"unknown setting; expected one of: {', '.join(sorted(_CONVERTERS))}",
                                      source=source, line=line, key=key)
             kwargs[name.replace("-", "_")] = conv(raw, source, line, key)
+        if params:
+            # with the policy in the mapping, its parameters are checked against it; a lone --set
+            # item is checked against the policy that declares it (check_policy_params: the whole)
+            policy = kwargs.get("maxmemory_policy")
+            kwargs["policy_params"] = _policy_params(policy, params, source)
         return RedisConfig(**kwargs)
 
 
@@ -196,14 +211,51 @@ _CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
 SETTING_NAMES = tuple(sorted(_CONVERTERS))
 
 
+def policy_param_names() -> set[str]:
+    """Every parameter an exact policy takes by ``--set`` (``clock-bits``, ``segments``, ...)."""
+    from evictsim.policies.exact import EXACT_POLICIES
+    return {name for spec in EXACT_POLICIES.values() for name in spec.user_params()}
+
+
+def _policy_params(policy: str | None, params: dict, source: Any) -> tuple:
+    """Validated (name, value) pairs: for ``policy`` when given, else for whichever policy declares each."""
+    from evictsim.policies.exact import EXACT_POLICIES
+    out = {}
+    for name, (raw, line, key) in params.items():
+        owners = [spec for spec in EXACT_POLICIES.values() if name in spec.user_params()]
+        spec = EXACT_POLICIES.get(policy) if policy is not None else owners[0]
+        if spec is None or name not in spec.user_params():
+            valid = ", ".join(spec.user_params()) if spec is not None and spec.user_params() else "none"
+            raise UserInputError(f"{name} is a parameter of {', '.join(o.name for o in owners)}, not of "
+                                 f"{policy}; {policy}'s parameters: {valid}", source=source, line=line, key=key)
+        try:
+            out[name] = spec.resolve({name: raw})[name]
+        except ValueError as exc:
+            raise UserInputError(f"{str(exc).removeprefix(name + ': ')}; {spec.name}'s parameters: {', '.join(spec.user_params())} "
+                                 f"(defaults {_defaults(spec)})", source=source, line=line, key=key) from None
+    return tuple(sorted(out.items()))
+
+
+def _defaults(spec) -> str:
+    return ", ".join(f"{name}={spec.params[name]}" for name in spec.user_params())
+
+
+def check_policy_params(cfg: RedisConfig, *, source: str | None = "--set") -> RedisConfig:
+    """The whole configuration's policy parameters belong to its policy (one line naming them)."""
+    if cfg.policy_params:
+        RedisConfig.from_mapping(cfg.to_mapping(), source=source)
+    return cfg
+
+
 def parse_set_option(text: str, *, option: str = "--set") -> tuple[str, str]:
     """Split ``KEY=VALUE`` from ``--set`` and check the key is known."""
     if "=" not in text:
         raise UserInputError(f"expected KEY=VALUE, got {text!r}", source=option)
     key, value = text.split("=", 1)
     key = key.strip().lower().replace("_", "-")
-    if key not in _CONVERTERS:
-        raise UserInputError(f"unknown setting {key!r}; expected one of: {', '.join(SETTING_NAMES)}",
+    if key not in _CONVERTERS and key not in policy_param_names():
+        raise UserInputError(f"unknown setting {key!r}; expected one of: {', '.join(SETTING_NAMES)} "
+                             f"(or an exact policy's parameter: {', '.join(sorted(policy_param_names()))})",
                              source=option)
     return key, value.strip()
 

@@ -257,6 +257,26 @@ CLI_CASES = [
                                     "--maxmemory-policy", "allkeys-lru", "--out", "{tmp}/afile/o"), "--out",
          {**T, "afile": b"x"}),
     Case("plot-no-folder", ("plot", "{tmp}/nothing"), "nothing", {}, "no such folder"),
+    # belady reads the whole trace before the run: a pipe has no second read (checked unopened)
+    Case("belady-on-a-pipe", ("simulate", "--trace", "{tmp}/pipe.csv", "--maxmemory", "2mb",
+                              "--maxmemory-policy", "belady", "--out", "{tmp}/out"), "pipe.csv",
+         {"pipe.csv": os.mkfifo}, "write the trace to a file first"),
+    Case("volatile-with-object-bytes", sim("--maxmemory", "2mb", "--maxmemory-policy", "volatile-lru",
+                                           "--set", "memory-accounting=object-bytes"), "maxmemory-policy", T,
+         "no TTLs"),
+    Case("policy-param-out-of-range", sim("--maxmemory", "2mb", "--maxmemory-policy", "clock",
+                                          "--set", "clock-bits=17"), "clock-bits", T,
+         "expected an integer in [1, 16], got '17'; clock's parameters: clock-bits, init-freq"),
+    Case("policy-param-of-another-policy", sim("--maxmemory", "2mb", "--maxmemory-policy", "lru",
+                                               "--set", "clock-bits=2"), "clock-bits", T,
+         "clock-bits is a parameter of clock, not of lru; lru's parameters: none"),
+    Case("policy-param-without-its-policy", sim("--maxmemory", "2mb", "--set", "clock-bits=2"), "clock-bits", T,
+         "not of noeviction"),
+    Case("policy-param-misspelt", sim("--maxmemory", "2mb", "--maxmemory-policy", "clock",
+                                      "--set", "clock-bit=2"), "--set", T, "clock-bits"),
+    Case("exp-policy-param-range", run_exp(), "e.yaml:7",
+         {"e.yaml": experiment("redis:\n  maxmemory-policy: s3fifo\n  small-size-ratio: 1.5\n")},
+         "redis.small-size-ratio: expected a fraction strictly between 0 and 1"),
     Case("trace-dir-as-native", STATS + ("native:{tmp}/d",), "d", {"d/x": b""}, "cannot read"),
     Case("trace-dir-as-parquet", STATS + ("parquet:{tmp}/d",), "d", {"d/x": b""}),
     Case("parquet-empty-file", stats("e.parquet"), "e.parquet", {"e.parquet": b""}),
@@ -884,3 +904,23 @@ def test_a_value_near_2_gib_from_the_api_is_refused_before_the_kernel():
                          ttl_ms=np.zeros(2, np.int64))
     with pytest.raises(UserInputError, match="size: expected value sizes in 0..536870912"):
         evictsim.simulate(chunk, config={"maxmemory": "10gb"})
+
+
+def test_belady_on_a_stream_that_gives_its_requests_only_once_is_a_user_error():
+    # engine/future.py reads the trace before the run; a Trace that breaks the contract (chunks() the
+    # same each time) by being one-shot is caught when the run's requests do not match that read
+    import evictsim
+    from conftest import make_chunk
+
+    class OneShot:
+        name, fill, n_keys_hint = "stream", "look-aside", None
+
+        def __init__(self):
+            self.left = [make_chunk(200, 20, seed=3)]
+
+        def chunks(self, chunk_size=1 << 20):
+            while self.left:
+                yield self.left.pop()
+
+    with pytest.raises(UserInputError, match="gave 200 requests when read for it and 0 when simulated"):
+        evictsim.simulate(OneShot(), maxmemory="2mb", policy="belady")

@@ -4,9 +4,10 @@ blocks, its Python snippets, and every experiment in ``experiments/`` exit 0 (is
 Skipped on purpose: ``make ...`` (sets up a venv) and ``evictsim validate`` (replays against a live
 redis-server in real time: tests/test_live_redis.py covers it). To stay within a minute and a half,
 the commands run in this process, on the reference traces thinned to 1 request in 20, and the
-experiment files with a small request budget (``requests`` capped, one replication, no report: the
-README's ``evictsim run`` + ``evictsim plot`` draw one); what they compute is checked elsewhere
-(tests/test_experiments_examples.py, tests/test_capacity_answer.py), here that they run.
+experiment files with a small request budget (``requests`` capped, one replication, each sweep axis
+and curve cut to two values, no report: the README's ``evictsim run`` + ``evictsim plot`` draw one); what they compute is
+checked elsewhere (tests/test_experiments_examples.py, tests/test_capacity_answer.py), here that they
+run.
 """
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def workdir(tmp_path_factory) -> Path:
 
 
 def small(path: Path) -> str:
-    """The experiment file with every ``requests`` capped at BUDGET and one replication."""
+    """The experiment file with every ``requests`` capped at BUDGET, one replication, each sweep axis
+    cut to its first two values and an ``mrc:`` block to two sizes."""
     doc = yaml.safe_load(path.read_text())
 
     def cap(mapping):
@@ -71,10 +73,18 @@ def small(path: Path) -> str:
             if key.split(".")[-1] == "requests" and isinstance(mapping[key], int):
                 mapping[key] = min(mapping[key], BUDGET)
     cap(doc.get("workload", {}))
-    for values in (doc.get("sweep") or {}).values():
+    sweep = doc.get("sweep") or {}
+    for axis, values in sweep.items():
+        sweep[axis] = values = values[:2]      # every value is validated by test_example_expands
         for value in values:
             if isinstance(value, dict):
                 cap(value)
+    mrc = doc.get("mrc")
+    if isinstance(mrc, dict):                 # a curve of two sizes runs the same code as one of twelve
+        if isinstance(mrc.get("sizes"), list):
+            mrc["sizes"] = mrc["sizes"][:2]
+        if isinstance(mrc.get("points"), int):
+            mrc["points"] = 2
     if doc.get("workload", {}).get("trace"):
         doc["workload"]["trace"] = str((path.parent / doc["workload"]["trace"]).resolve())
     doc["replications"] = 1

@@ -52,3 +52,20 @@ def test_reference_runs_end_to_end(tmp_path):
     assert float(rows[0]["hit_ratio"]) <= float(rows[1]["hit_ratio"])   # more memory, no fewer hits
     assert int(rows[0]["requests"]) == 20000
     assert (tmp_path / "report.html").exists()
+
+
+def test_policy_study_plans_every_policy_on_the_reference_trace_without_simulating():
+    from evictsim.experiments.runner import checks
+    from evictsim.mrc.experiment import parse_mrc_block
+    from evictsim.policies import POLICIES
+    from evictsim.policies.exact import EXACT_POLICIES
+    exp = load_experiment(EXAMPLES / "policy_study.yaml")
+    runs = expand_sweep(exp)
+    checks.check_workloads(runs)                        # the trace resolves and reads to its end
+    policies = {r.redis["maxmemory-policy"] for r in runs}
+    assert {"allkeys-lru", "allkeys-lfu", "allkeys-random"} | set(EXACT_POLICIES) <= policies
+    assert all(p in POLICIES for p in policies)
+    assert len({r.workload.to_mapping()["trace"] for r in runs}) == 1     # one trace for all
+    assert len({r.redis["maxmemory"] for r in runs}) == 3                 # the same sizes for all
+    block = parse_mrc_block(exp)
+    assert block.options["method"] == "full" and len(block.options["sizes"]) >= 10

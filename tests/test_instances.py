@@ -59,3 +59,15 @@ def test_an_instance_with_no_requests_for_a_long_stretch_waits_without_reading_a
     alone = _standalone(chunk, rows, cfg, 0)
     assert np.array_equal(results[0].outcomes, alone.outcomes)
     assert results[1].summary["gets"] == int((chunk.key == 0).sum())
+
+
+def test_a_belady_instance_reads_its_own_shares_future():
+    # each instance's next accesses count its own requests (engine/future.py), as a standalone run's do
+    chunk = make_chunk(12000, 1500, seed=4, ttl_frac=0.3, p_set=0.2, p_del=0.05, ttl_ms=(5, 900), rate=3000)
+    cfgs = [resolve_config(1_150_000, "belady"), resolve_config(1_200_000, "allkeys-lru")]
+    results = run_instances(ArrayTrace(chunk), [InstanceSpec(str(i), c) for i, c in enumerate(cfgs)],
+                            router=ByModulo(2), seed=4, start_time=START, record_outcomes=True)
+    for i, (res, cfg) in enumerate(zip(results, cfgs)):
+        alone = _standalone(chunk, np.flatnonzero(chunk.key % 2 == i), cfg, 4)
+        assert res.summary["evicted_keys"] > 100
+        assert np.array_equal(res.outcomes, alone.outcomes)

@@ -323,3 +323,27 @@ def test_lazyfree_thread_starts_when_a_value_is_queued():
     chunk = _lazyfree_chunk()
     assert_same_run(chunk, "noeviction", 0, "lazy", seed=1, lazyfree_lazy_user_del=True,
                     lazyfree_bytes_per_s=1e6)
+
+
+def test_belady_through_the_redis_core_reads_the_future_as_the_oracle_does():
+    # the core is handed each request's next access (engine/future.py), as the oracle computes it;
+    # (beladysize drains never-again keys through the overflow hook, which the oracle lacks yet)
+    summary = assert_same_run(workload(3000, 60, 5), "belady", BASE + 60_000, "redis", seed=5)
+    assert summary["evicted_keys"] > 100
+
+
+def test_next_accesses_across_chunk_borders_equal_the_oracles():
+    from evictsim.engine.future import next_accesses
+    from evictsim.engine.router import SingleRoute
+    from evictsim.oracle.driver import next_access_vtimes
+    chunk = workload(5000, 300, 9)
+    (future,) = next_accesses(ArrayTrace(chunk), SingleRoute(), [True], chunk_size=777)
+    assert future.tolist() == next_access_vtimes(chunk.key)
+
+
+def test_clock_bits_set_through_the_config_change_the_run_as_they_change_the_twin():
+    chunk = workload(3000, 60, 6, p_set=0.1)
+    one = assert_same_run(chunk, "clock", BASE + 60_000, "redis", seed=6)                       # clock-bits 1
+    three = assert_same_run(chunk, "clock", BASE + 60_000, "redis", seed=6, **{"clock-bits": 3})
+    assert one["evicted_keys"] > 100
+    assert one["keyspace_hits"] != three["keyspace_hits"]

@@ -132,3 +132,49 @@ def test_plot_of_a_folder_without_results_is_a_user_error(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"evictsim: error: {tmp_path}: not an experiment result folder")
     assert proc.stderr.count("\n") == 1
+
+
+def test_every_registered_policy_has_its_own_fixed_colour_and_marker():
+    from evictsim.policies import POLICIES
+    from evictsim.report.style import POLICY_COLOURS, POLICY_MARKERS
+    names = POLICIES.names()
+    assert all(name in POLICY_COLOURS and name in POLICY_MARKERS for name in names)
+    colours = [POLICY_COLOURS[name].lower() for name in names]
+    assert len(set(colours)) == len(colours)
+
+
+def _curve(policy: str, ratios: dict[int, float]):
+    from evictsim.mrc.curve import MissRatioCurve
+    rows = [{"maxmemory": m, "hit_ratio": h, "miss_ratio": 1 - h, "byte_hit_ratio": h, "method": "full",
+             "sample_rate": 1.0, "scaled_maxmemory": m, "sampled_keys": 100, "seconds": 0.0}
+            for m, h in sorted(ratios.items())]
+    return MissRatioCurve(rows, {"maxmemory_policy": policy, "method": "full", "sample_rate": 1.0,
+                                 "no_limit_hit_ratio": 0.9})
+
+
+def test_the_report_gives_each_curve_its_gap_to_belady_at_the_swept_sizes(tmp_path):
+    from evictsim.mrc.experiment import _write_combined
+    from evictsim.report.data import load_experiment_results
+    from evictsim.report.document import build_content, render_markdown
+    out = tmp_path / "stored"
+    shutil.copytree(STORED, out)
+    sizes = [1200 * 1024, 1600 * 1024, 2000 * 1024, 2400 * 1024]
+    ratios = {"allkeys-lru": [0.50, 0.60, 0.70, 0.75], "allkeys-lfu": [0.52, 0.61, 0.69, 0.76],
+              "belady": [0.60, 0.68, 0.74, 0.78]}
+    folders = [_curve(p, dict(zip(sizes, r))).write(out / "mrc" / p) for p, r in ratios.items()]
+    _write_combined(out / "mrc", list(ratios), folders)
+    with open(out / "mrc" / "gap_to_belady.csv", newline="") as fh:
+        gaps = list(csv.DictReader(fh))
+    assert len(gaps) == 3 * len(sizes)
+    for row in gaps:
+        i = sizes.index(int(row["maxmemory"]))
+        expected = 100 * (ratios[row["curve"]][i] - ratios["belady"][i])
+        assert float(row["gap_pp"]) == pytest.approx(expected, abs=1e-4)
+    assert (out / "mrc" / "mrc.png").read_bytes()[:4] == b"\x89PNG"
+    text = render_markdown(build_content(load_experiment_results(out), []), out)
+    section = text.split("## Miss-ratio curves")[1].split("## ")[0]
+    first, unswept = f"{sizes[0] / MIB:g} MiB", f"{sizes[-1] / MIB:g} MiB"
+    assert f"| {first}: hit ratio (%) | {first}: − belady (pp) |" in section    # the swept sizes
+    assert unswept not in section
+    assert "| allkeys-lru | 50.00 | -10.00 | 60.00 | -8.00 | 70.00 | -4.00 |" in section
+    assert "| belady | 60.00 | +0.00 |" in section and "![Miss-ratio curves](mrc/mrc.png)" in section

@@ -25,7 +25,7 @@ def generator_params(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """(generator parameters, the --set items left for Redis)."""
     if not getattr(args, "workload", None):
         return {}, list(args.set)
-    from evictsim.config import SETTING_NAMES
+    from evictsim.config import SETTING_NAMES, policy_param_names
     from evictsim.workloads import workload_class
     from evictsim.workloads.spec import load_spec, parse_sets, unknown_set_key
     name = load_spec(args.workload)[0]
@@ -36,7 +36,7 @@ def generator_params(args: argparse.Namespace) -> tuple[dict, list[str]]:
         key = item.partition("=")[0].strip()
         if key in known:
             params.update(parse_sets([item]))
-        elif key.lower().replace("_", "-") in SETTING_NAMES or "=" not in item:
+        elif key.lower().replace("_", "-") in (*SETTING_NAMES, *policy_param_names()) or "=" not in item:
             rest.append(item)
         else:
             raise unknown_set_key(key, name, sorted(known))

@@ -101,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
     if args.namespaces is not None:
         from evictsim.metrics.namespace_tags import parse_namespaces
         parse_namespaces(args.namespaces)                      # a bad pattern: one line, before the run
+    if args.trace:
+        from evictsim.engine.future import check_replayable
+        check_replayable(args.trace, cfg.maxmemory_policy)     # before the pre-run checks read it
     trace = open_input(args, params, options)
     from evictsim.commands._whatif import report_what_ifs, simulate_partitioned, wrap_trace
     trace = wrap_trace(trace, args)

@@ -21,6 +21,11 @@ def run_object_bytes(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: f
     from evictsim.policies.exact import EXACT_POLICIES
     from evictsim.policies.exact import object_bytes as ob
     name = cfg.maxmemory_policy
+    if name.startswith("volatile-"):
+        raise UserInputError(f"{name} evicts only keys with a TTL, and object-bytes accounting has no TTLs "
+                             "(libCacheSim's rule: trace sizes only), so no key could ever be evicted; "
+                             f"expected an exact policy ({', '.join(EXACT_POLICIES)}) or memory-accounting "
+                             "redis", key="maxmemory-policy")
     if name not in EXACT_POLICIES:
         raise UserInputError(f"object-bytes accounting is for the exact policies; expected one of "
                              f"{', '.join(EXACT_POLICIES)}, got {name!r}", key="maxmemory-policy")
@@ -32,7 +37,7 @@ def run_object_bytes(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: f
     load_s = time.perf_counter() - t0
     spec = EXACT_POLICIES[name]
     n_keys = max(requests.max_key + 1, 1)
-    state = spec.new_state(n_keys, spec.resolve({}, cache_bytes=cfg.maxmemory))
+    state = spec.new_state(n_keys, spec.resolve(dict(cfg.policy_params), cache_bytes=cfg.maxmemory))
     cache = ob.new_cache(n_keys, cfg.maxmemory)
     keys = np.ascontiguousarray(requests.key, dtype=np.int64)
     sizes = np.ascontiguousarray(requests.size, dtype=np.int64)

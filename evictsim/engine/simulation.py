@@ -69,8 +69,11 @@ class _ChunkCursor:
     """Walks one instance's chunks; serves requests up to a time bound across chunk borders."""
 
     def __init__(self, server: ServerModel, source: Callable[[], RequestChunk | float | None], record: bool,
-                 record_memory: bool = False, tagger: Callable | None = None):
+                 record_memory: bool = False, tagger: Callable | None = None,
+                 future: np.ndarray | None = None):
         self.server = server
+        self.future = future               # next access of each request (engine/future.py) or None
+        self.next_access: np.ndarray | None = None
         self.source = source
         self.record = record
         self.record_memory = record_memory
@@ -97,6 +100,7 @@ class _ChunkCursor:
         self.load_s += time.perf_counter() - t0
         self.waiting_until = None
         if chunk is None:
+            self._check_future(0)
             self.done = True
             self.chunk = None
             return
@@ -105,6 +109,9 @@ class _ChunkCursor:
             self.chunk = None
             return
         self.chunk = chunk
+        if self.future is not None:
+            self._check_future(len(chunk))
+            self.next_access = self.future[self.served:self.served + len(chunk)]
         self.t_us = self.server.prepare(self.chunk)
         self.ceiling.feed(self.chunk, self.t_us)
         if self.tagger is not None:               # the keys this chunk names first, and their tags
@@ -117,6 +124,18 @@ class _ChunkCursor:
         if len(self.chunk):
             self.last_time = float(self.chunk.time[-1])
             self.any_ttl = self.any_ttl or bool((self.chunk.ttl_ms > 0).any())
+
+    def _check_future(self, n: int) -> None:
+        """The run must read the requests the read before it counted (engine/future.py)."""
+        if self.future is None:
+            return
+        read = self.served + n
+        if (n and read > len(self.future)) or (not n and read != len(self.future)):
+            from evictsim.errors import UserInputError
+            raise UserInputError(f"{self.server.cfg.maxmemory_policy} needs each request's next access: "
+                                 f"the trace gave {len(self.future)} requests when read for it and "
+                                 f"{'more' if n else read} when simulated (a stream that changes between "
+                                 "reads has no future to read): write it to a file first")
 
     def _exhausted(self) -> bool:
         return self.chunk is None or self.pos >= len(self.chunk)
@@ -142,7 +161,7 @@ class _ChunkCursor:
                 t0 = time.perf_counter()
                 self.server.serve(self.t_us, self.chunk, self.pos, hi,
                                   self.outcomes[-1] if self.record else None,
-                                  self.memory[-1] if self.record_memory else None)
+                                  self.memory[-1] if self.record_memory else None, self.next_access)
                 self.kernel_s += time.perf_counter() - t0
                 self.served += hi - self.pos
                 self.pos = hi
@@ -163,7 +182,7 @@ class _Instance:
 
     def __init__(self, spec: InstanceSpec, index: int, stream: RoutedStream, trace: Trace, *, seed: int,
                  start_time: float, record_outcomes: bool, record_memory: bool, protocol_script: bool,
-                 namespaces=None):
+                 namespaces=None, future: np.ndarray | None = None):
         cfg = spec.config
         self.spec = spec
         n_names = namespaces.capacity if namespaces is not None else 0
@@ -171,7 +190,7 @@ class _Instance:
                                   n_keys_hint=getattr(trace, "n_keys_hint", None) if stream.single else None,
                                   protocol_script=protocol_script, n_namespaces=n_names)
         self.cursor = _ChunkCursor(self.server, lambda: stream.next_for(index), record_outcomes,
-                                   record_memory, None if namespaces is None else namespaces.fresh)
+                                   record_memory, None if namespaces is None else namespaces.fresh, future)
         self.series = TimeSeries(self.server, protocol_script=protocol_script)
         self.tick_us = int(round(1e6 / self.server.hz))
         self.sample_us = int(round(cfg.sample_interval * 1e6))
@@ -287,6 +306,7 @@ def run_instances(trace: Trace, instances: list[InstanceSpec], *, router=None, s
         raise ValueError(f"router has {router.instances} instances, {len(instances)} configured")
     if namespaces is not None and router.instances > 1:
         raise ValueError("per-namespace counters are per instance: run each partition on its own")
+    futures = _futures(trace, router, instances)
     reader = _Prefetcher(iter(trace.chunks(CHUNK_SIZE)))
     stream = RoutedStream(reader.next, router)
     env = simpy.Environment()
@@ -294,7 +314,7 @@ def run_instances(trace: Trace, instances: list[InstanceSpec], *, router=None, s
     try:
         runs = [_Instance(spec, i, stream, trace, seed=seed, start_time=start_time,
                           record_outcomes=record_outcomes, record_memory=record_memory,
-                          protocol_script=protocol_script, namespaces=namespaces)
+                          protocol_script=protocol_script, namespaces=namespaces, future=futures[i])
                 for i, spec in enumerate(instances)]
         for run in runs:
             run.processes(env, bar)
@@ -311,6 +331,15 @@ def run_instances(trace: Trace, instances: list[InstanceSpec], *, router=None, s
         for result, densifier in zip(results, stream.densifiers):
             result.extras["global_key_ids"] = densifier.names()
     return results
+
+
+def _futures(trace: Trace, router, instances: list[InstanceSpec]) -> list[np.ndarray | None]:
+    """Each request's next access for the instances whose policy reads the future (Belady)."""
+    from evictsim.engine.future import check_replayable, next_accesses
+    wanted = [policy_spec(spec.config.maxmemory_policy).needs_next_access for spec in instances]
+    for spec in instances:
+        check_replayable(trace, spec.config.maxmemory_policy)
+    return next_accesses(trace, router, wanted, CHUNK_SIZE)
 
 
 def run_simulation(trace: Trace, cfg: RedisConfig, *, seed: int, start_time: float,

@@ -106,30 +106,21 @@ def _labels(policies: list[str]) -> list[str]:
 
 
 def _write_combined(root: Path, labels: list[str], folders: list[Path]) -> None:
-    import matplotlib.pyplot as plt
+    """``curves.csv`` (every curve's rows), ``gap_to_belady.csv`` (when a curve is belady's) and
+    ``mrc.png`` (every curve on one plot, with the gaps below it)."""
     from evictsim import atomic
+    from evictsim.mrc.compare import gap_rows, write_gaps
     from evictsim.mrc.curve import COLUMNS, read_curve
-    from evictsim.report.style import MIB, new_figure, percent_axis, policy_colour
+    from evictsim.mrc.plot import plot_curves
     lines = ["curve," + ",".join(COLUMNS)]
-    fig, axes = new_figure(1, width=7.0, height=4.2)
-    ax = axes[0][0]
+    curves = {}
     for label, folder in zip(labels, folders):
         curve = read_curve(folder)
-        csv_rows = curve.to_csv().splitlines()[1:]
-        lines += [f"{label},{row}" for row in csv_rows]
-        limited = curve.maxmemory > 0
-        policy = curve.summary.get("maxmemory_policy", label)
-        ax.plot(curve.maxmemory[limited] / MIB, curve.hit_ratio[limited], marker="o", markersize=3,
-                linewidth=1.3, color=policy_colour(policy), label=label)
-    ax.set_xlabel("maxmemory (MiB, Redis used_memory)")
-    ax.set_xlim(left=0)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    percent_axis(ax, "hit ratio (%)")
-    ax.legend(fontsize="small", loc="lower right")
-    ax.set_title("miss-ratio curves", fontsize="medium")
-    fig.tight_layout()
+        lines += [f"{label},{row}" for row in curve.to_csv().splitlines()[1:]]
+        curves[label] = curve
     atomic.write_text(root / "curves.csv", "\n".join(lines) + "\n")
-    with atomic.atomic_path(root / "mrc.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    points = {label: {int(m): float(h) for m, h in zip(c.maxmemory, c.hit_ratio) if m > 0}
+              for label, c in curves.items()}
+    gaps = gap_rows(points)
+    write_gaps(root, gaps)
+    plot_curves(root / "mrc.png", curves, gaps)

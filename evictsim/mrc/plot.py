@@ -10,6 +10,7 @@ from evictsim.mrc.curve import read_curve
 def plot_curve(out_dir: str | Path) -> Path:
     """Draw ``mrc.png`` into ``out_dir`` from the files there."""
     import matplotlib.pyplot as plt
+
     from evictsim import atomic
     from evictsim.report.style import MIB, new_figure, percent_axis, policy_colour
 
@@ -47,3 +48,70 @@ def plot_curve(out_dir: str | Path) -> Path:
         fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
     plt.close(fig)
     return path
+
+
+def plot_curves(path: Path, curves: dict, gaps: list[dict]) -> Path:
+    """Every curve (label → :class:`MissRatioCurve`) on one plot, each policy in its fixed colour,
+    marker and line style; with ``gaps`` (rows of :mod:`evictsim.mrc.compare`), a second panel
+    below: each policy's hit ratio minus Belady's, in percentage points, at the same sizes."""
+    import matplotlib.pyplot as plt
+
+    from evictsim import atomic
+    from evictsim.report.style import MIB, percent_axis, ratio_limits, tight_layout_outside_legends
+
+    panels = 2 if gaps else 1
+    fig, axes = plt.subplots(panels, 1, figsize=(8.0, 4.2 + 3.4 * (panels - 1)), sharex=True, squeeze=False,
+                             gridspec_kw={"height_ratios": [5, 4][:panels]})
+    ax, values, ceilings = axes[0][0], [], []
+    for label, curve in curves.items():
+        policy = curve.summary.get("maxmemory_policy", label)
+        limited = curve.maxmemory > 0
+        values += list(curve.hit_ratio[limited])
+        ax.plot(curve.maxmemory[limited] / MIB, curve.hit_ratio[limited], **_style(policy, label))
+        if curve.summary.get("no_limit_hit_ratio") is not None:
+            ceilings.append(float(curve.summary["no_limit_hit_ratio"]))
+    if ceilings:
+        ax.axhline(max(ceilings), color="black", linestyle="-.", linewidth=0.8,
+                   label=f"no limit (cold misses only): {100 * max(ceilings):.1f}%")
+        values.append(max(ceilings))
+    ratio_limits(ax, min(values, default=float("nan")), max(values, default=float("nan")))
+    percent_axis(ax, "hit ratio (% of GETs)")
+    methods = sorted({str(c.summary.get("method")) for c in curves.values()})
+    ax.set_title(f"hit ratio against maxmemory ({', '.join(methods)}"
+                 f"{' simulation at each size' if methods == ['full'] else ''})", fontsize="medium")
+    if gaps:
+        _gap_panel(axes[1][0], curves, gaps)
+    bottom = axes[-1][0]
+    bottom.set_xlabel("maxmemory (MiB, as Redis counts used_memory)")
+    bottom.set_xlim(left=0)
+    for row in axes:
+        row[0].grid(alpha=0.3)
+    ax.legend(fontsize="small", framealpha=0.9, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0)
+    tight_layout_outside_legends(fig)
+    with atomic.atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _style(policy: str, label: str) -> dict:
+    from evictsim.report.style import policy_colour, policy_linestyle, policy_marker
+    # filled markers with a thin dark edge: the light colours of the research policies stay visible
+    return {"color": policy_colour(policy), "marker": policy_marker(policy), "markersize": 5.5,
+            "linestyle": policy_linestyle(policy), "linewidth": 1.6, "label": label,
+            "markeredgecolor": "#333333", "markeredgewidth": 0.6}
+
+
+def _gap_panel(ax, curves: dict, gaps: list[dict]) -> None:
+    from evictsim.mrc.compare import REFERENCE
+    from evictsim.report.style import MIB
+    for label, curve in curves.items():
+        rows = [g for g in gaps if g["curve"] == label]
+        if label == REFERENCE or not rows:
+            continue
+        policy = curve.summary.get("maxmemory_policy", label)
+        style = _style(policy, label) | {"label": None}
+        ax.plot([g["maxmemory"] / MIB for g in rows], [g["gap_pp"] for g in rows], **style)
+    ax.axhline(0, color=_style(REFERENCE, REFERENCE)["color"], linewidth=1.0)
+    ax.set_ylabel(f"hit ratio − {REFERENCE} (pp)")

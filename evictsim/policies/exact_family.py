@@ -16,7 +16,7 @@ def _builder(spec):
 
     def new_state(capacity: int, cfg) -> Any:
         room = max(int(cfg.maxmemory) - int(cfg.baseline_memory), 1) if cfg.maxmemory else 1 << 62
-        params = spec.resolve({}, cache_bytes=room if CACHE_BYTES in spec.params else 0)
+        params = spec.resolve(dict(cfg.policy_params), cache_bytes=room if CACHE_BYTES in spec.params else 0)
         return spec.new_state(capacity, params)
     return new_state
 

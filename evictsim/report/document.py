@@ -32,6 +32,7 @@ class ReportContent:
     leak_answer: str | None = None                                 # the leaks section, when any run
     leak_header: list[str] = field(default_factory=list)           # has namespaces.csv
     leak_rows: list[list[str]] = field(default_factory=list)
+    sections: list = field(default_factory=list)   # report.mrc_section.Section: after the results
 
 
 def _pct(mean: str, half: str) -> str:
@@ -73,7 +74,22 @@ def results_table(results: ExperimentResults) -> tuple[list[str], list[list[str]
                      _num(a.get("evicted_keys_mean", "")), _num(a.get("expired_keys_mean", "")),
                      _num(a.get("rejected_writes_mean", "")), _num(a.get("used_memory_peak_mean", ""), MIB, 2),
                      stale if stale != " / " else "", _num(a.get("simulate_s_mean", ""), 1.0, 2)])
+    if "belady" in results.policies:
+        header.insert(len(axes) + 4, "− belady (pp)")
+        for row, c in zip(rows, results.configurations):
+            row.insert(len(axes) + 4, _gap_to_belady(results, c))
     return header, rows
+
+
+def _gap_to_belady(results: ExperimentResults, c) -> str:
+    """The steady hit ratio minus belady's at the same point (same size and other swept values)."""
+    from evictsim.report.steady import STEADY
+    same = [b for b in results.configurations if b.policy == "belady" and b.maxmemory == c.maxmemory
+            and all(b.point[a] == c.point[a] for a in results.axes if a not in RESOLVED_AXES)]
+    if not same:
+        return ""
+    mine, ref = figure(results, c, STEADY)[0], figure(results, same[0], STEADY)[0]
+    return "" if math.isnan(mine) or math.isnan(ref) else f"{100 * (mine - ref):+.2f}"
 
 
 def build_content(results: ExperimentResults, plot_paths: list[Path]) -> ReportContent:
@@ -90,6 +106,8 @@ def build_content(results: ExperimentResults, plot_paths: list[Path]) -> ReportC
     from evictsim.report import leaks
     leak_runs = leaks.leak_runs(results)
     leaks.write_leaks_json(results, leak_runs)
+    from evictsim.report.mrc_section import mrc_section
+    section = mrc_section(results)
     return ReportContent(
         title=f"Experiment: {results.name}", description=meta.get("description", ""), facts=facts,
         answer=answer_line(results, target),
@@ -97,7 +115,7 @@ def build_content(results: ExperimentResults, plot_paths: list[Path]) -> ReportC
         header=header, rows=rows,
         plots=[(p.stem.replace("_", " "), p) for p in pngs],
         leak_answer=leaks.answer(leak_runs), leak_header=leaks.HEADER if leak_runs else [],
-        leak_rows=leaks.table(leak_runs))
+        leak_rows=leaks.table(leak_runs), sections=[section] if section else [])
 
 
 def warmup_fact(results: ExperimentResults) -> str:
@@ -133,6 +151,12 @@ def render_markdown(content: ReportContent, out_dir: Path) -> str:
               "configuration).", ""]
     if content.leak_header:
         lines += ["## Leaks", "", LEAKS_NOTE, ""] + _md_table(content.leak_header, content.leak_rows) + [""]
+    for section in content.sections:
+        lines += [f"## {section.title}", "", section.text, ""]
+        lines += _md_table(section.header, section.rows) + [""]
+        if section.image is not None:
+            rel = section.image.relative_to(out_dir).as_posix()
+            lines += [f"![{section.title}]({rel})", ""]
     lines += ["## Plots", ""]
     for caption, path in content.plots:
         lines += [f"### {caption}", "", f"![{caption}]({path.relative_to(out_dir).as_posix()})", ""]
@@ -177,12 +201,21 @@ def render_html(content: ReportContent) -> str:
     if content.leak_header:
         parts += ["<h2>Leaks</h2>", f"<p>{e(LEAKS_NOTE)}</p>"] + _html_table(content.leak_header,
                                                                             content.leak_rows)
+    for section in content.sections:
+        parts += [f"<h2>{e(section.title)}</h2>", f"<p>{e(section.text)}</p>"]
+        parts += _html_table(section.header, section.rows)
+        if section.image is not None:
+            parts.append(_html_image(section.title, section.image))
     parts.append("<h2>Plots</h2>")
     for caption, path in content.plots:
-        data = base64.b64encode(path.read_bytes()).decode()   # embedded: the file stands alone
-        parts.append(f"<h3>{e(caption)}</h3><img alt='{e(caption)}' src='data:image/png;base64,{data}'>")
+        parts.append(f"<h3>{e(caption)}</h3>" + _html_image(caption, path))
     parts.append(f"<h2>Configuration</h2><pre>{e(content.config_text)}</pre></body></html>\n")
     return "\n".join(parts)
+
+
+def _html_image(caption: str, path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()   # embedded: the file stands alone
+    return f"<img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
 
 
 def write_report(results: ExperimentResults, plot_paths: list[Path]) -> list[Path]:

@@ -23,8 +23,20 @@ POLICY_COLOURS = {
     "volatile-lru": "#17becf", "volatile-lfu": "#ff7f0e", "volatile-random": "#bcbd22",
     "volatile-ttl": "#2ca02c", "noeviction": "#000000",
     "lru": "#aec7e8", "lfu": "#ff9896", "fifo": "#c49c94", "clock": "#c5b0d5", "arc": "#9467bd",
-    "2q": "#8c564b", "s3fifo": "#e377c2", "s3-fifo": "#e377c2", "sieve": "#98df8a", "belady": "#393b79",
+    "twoq": "#8c564b", "2q": "#8c564b", "slru": "#e7ba52", "s3fifo": "#e377c2", "s3-fifo": "#e377c2",
+    "sieve": "#98df8a", "wtinylfu": "#637939", "belady": "#393b79", "beladysize": "#7b4173",
 }
+# A marker per policy, so lines that lie on each other (and readers who do not tell colours apart)
+# can still be told apart; and a line style per kind: Redis's sampled policies solid, the exact
+# research policies dashed, the offline ones (they read the future) dotted.
+POLICY_MARKERS = {
+    "allkeys-lru": "o", "allkeys-lfu": "s", "allkeys-random": "^", "volatile-lru": "o",
+    "volatile-lfu": "s", "volatile-random": "^", "volatile-ttl": "D", "noeviction": "x",
+    "lru": "v", "lfu": "<", "fifo": ">", "clock": "p", "arc": "h", "twoq": "8", "2q": "8",
+    "slru": "d", "s3fifo": "P", "s3-fifo": "P", "sieve": "X", "wtinylfu": "*", "belady": "D",
+    "beladysize": "H",
+}
+OFFLINE_POLICIES = ("belady", "beladysize")
 # For experiments that vary something other than the policy (expiry mode, traffic): a second palette.
 VARIANT_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
                    "#17becf", "#bcbd22", "#7f7f7f")
@@ -38,6 +50,18 @@ def policy_colour(policy: str) -> str:
         return POLICY_COLOURS[policy]
     digest = int(hashlib.sha1(policy.encode()).hexdigest(), 16)
     return _FALLBACK[digest % len(_FALLBACK)]
+
+
+def policy_marker(policy: str) -> str:
+    return POLICY_MARKERS.get(policy, "o")
+
+
+def policy_linestyle(policy: str) -> str:
+    """Solid for Redis's own policies, dashed for exact research policies, dotted for offline ones."""
+    if policy in OFFLINE_POLICIES:
+        return ":"
+    redis_policy = policy == "noeviction" or policy.startswith(("allkeys-", "volatile-"))
+    return "-" if redis_policy or policy not in POLICY_MARKERS else "--"
 
 
 def new_figure(n_panels: int = 1, *, rows: int = 1, width: float = 5.2, height: float = 3.6,
