@@ -9,7 +9,11 @@ Processes (never one event per request):
 * ``sampler``: every ``sample-interval`` seconds, a row of the time series (as the reference harness
   read INFO every trace second).
 
-At equal times cron runs first, then the sampler, then the client (start order = SimPy's FIFO order).
+At equal times SimPy runs events in the order they were scheduled. The processes start as cron,
+sampler, client, so at time 0 cron runs first. Later, a process that scheduled its wake-up earlier
+runs first: at a sample time the sampler usually comes before the cron tick, because it scheduled a
+whole interval ago. After the client has waited over an empty window, it runs before that tick's
+cron. The idle-cron jump keeps this order exactly as an unskipped run would have it.
 """
 from __future__ import annotations
 
