@@ -17,10 +17,8 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/evictsim run experiments/quickstart.yaml --out results/quickstart
 
-# two pytest workers: most of the suite's time is numba compiling one kernel specialisation per
-# policy family, and two workers compile different families side by side (the cache is shared)
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 tests
+	$(PY) -m pytest -q tests
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_simulate.py
