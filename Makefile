@@ -17,8 +17,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/evictsim run experiments/quickstart.yaml --out results/quickstart
 
+# Two workers for everything but the tests against a live redis-server (most of the suite is numba
+# compiling one specialisation per policy family, which two workers do side by side); the live
+# tests replay in real time and run alone afterwards, so a compiling worker cannot disturb them.
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 -m "not live" tests
+	$(PY) -m pytest -q -m live tests
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_simulate.py

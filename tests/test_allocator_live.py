@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 from evictsim.keyspace.allocator import purge
 from evictsim.keyspace.allocator.metrics import info_fields
@@ -25,6 +26,7 @@ N_KEYS = 100_000
 BATCH = 2_000
 PHASE_REL = 0.03
 RAMP_S = 1.0
+pytestmark = pytest.mark.live      # real time against a live server: make test runs it apart
 
 
 def key_name(i: int) -> str:

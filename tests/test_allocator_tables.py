@@ -74,6 +74,7 @@ def test_tcache_fill_is_half_the_slots():
     assert checked >= 15
 
 
+@pytest.mark.live
 def test_table_matches_live_server():
     """Touch many classes on a fresh server, then read its MEMORY MALLOC-STATS."""
     sizes = [int(s) for s in size_class_table(16).size[:36]]

@@ -157,6 +157,7 @@ def cluster_server(tmp_path_factory):
     proc.wait(10)
 
 
+@pytest.mark.live
 def test_key_hash_slot_equals_cluster_keyslot_of_a_live_server(cluster_server):
     live = cluster_server.pipeline([["CLUSTER", "KEYSLOT", k] for k in KEYS])
     assert [key_hash_slot(k) for k in KEYS] == [int(v) for v in live]
@@ -197,6 +198,7 @@ def _simulated_per_key(cluster: bool) -> tuple[float, float]:
     return (plain - one) / (LIVE_KEYS - 1), (both - plain) / LIVE_KEYS
 
 
+@pytest.mark.live
 def test_cluster_mode_charges_16_bytes_of_slot_metadata_per_key(cluster_server):
     """7.0 cluster mode's per-key dictEntry metadata, live and in the byte model (``cluster-enabled``):
     +16 B on a key's main-dict entry, none on its expires entry; the simulated bytes per key equal the
@@ -221,6 +223,7 @@ def test_cluster_mode_charges_16_bytes_of_slot_metadata_per_key(cluster_server):
             assert abs(simulated[cluster][batch] - live[batch]) < 0.3, (cluster, batch, simulated, live)
 
 
+@pytest.mark.live
 def test_cluster_nodes_start_from_the_cluster_mode_baseline_measured_on_a_live_server(cluster_server,
                                                                                       tmp_path):
     from evictsim.partitions.cluster_memory import CLUSTER_BASELINE_EXTRA
