@@ -1,9 +1,10 @@
 """A server's reading position in its request stream: the next chunk (read ahead in a thread) and
-the requests it serves up to a time bound, in one compiled call per bound.
+the requests it serves.
 
-The SimPy client of :mod:`evictsim.engine.simulation` asks ``next_time_us`` when to wake and
-``serve_until`` what to serve; the cursor also feeds each chunk to the no-limit ceiling tracker, the
-namespace tagger and (for Belady-type policies) the slice of each request's next access.
+The event loop (:mod:`evictsim.engine.event_loop`) runs from the cursor's position over its chunk
+(``run_loop``), asks ``next_time_us`` when it needs the request after the chunk and ``serve_until``
+for a window that crosses chunks; the cursor also feeds each chunk to the no-limit ceiling tracker,
+the namespace tagger and (for Belady-type policies) the slice of each request's next access.
 """
 from __future__ import annotations
 
@@ -12,10 +13,16 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from evictsim.engine.event_loop import POS
 from evictsim.engine.server import ServerModel
 from evictsim.metrics import counters as C
 from evictsim.metrics.ceiling import CeilingTracker
-from evictsim.traces.base import RequestChunk
+from evictsim.traces.base import RequestChunk, empty_chunk
+
+# what the event loop runs over while a routed instance waits for its next chunk (the dtypes of a
+# real chunk, so the loop compiled for them serves)
+_NO_CHUNK = empty_chunk().normalized()
+_NO_TIMES = np.zeros(0, np.int64)
 
 class Prefetcher:
     """Reads the next chunk in a background thread while the kernel serves the current one.
@@ -129,6 +136,19 @@ class ChunkCursor:
                 return self.server.start_us + int(round(self.waiting_until * 1e6))
             self._next_chunk()
         return None if self.done else int(self.t_us[self.pos])
+
+    def run_loop(self, sched: np.ndarray) -> int:
+        """One call of the compiled event loop from this position; returns why it stopped."""
+        if self.chunk is None:
+            sched[POS] = 0
+            return self.server.run_loop(_NO_TIMES, _NO_CHUNK, None, None, None, sched)
+        sched[POS] = self.pos
+        stop = self.server.run_loop(self.t_us, self.chunk, self.outcomes[-1] if self.record else None,
+                                    self.memory[-1] if self.record_memory else None, self.next_access, sched)
+        pos = int(sched[POS])
+        self.served += pos - self.pos
+        self.pos = pos
+        return stop
 
     def serve_until(self, bound_us: int) -> None:
         while not self.done:

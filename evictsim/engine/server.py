@@ -9,11 +9,12 @@ import numba
 import numpy as np
 
 from evictsim.config import RedisConfig
-from evictsim.engine import kernel
+from evictsim.engine import event_loop, kernel
 from evictsim.engine.evict import eviction_time_limit_us
 from evictsim.jit import entry_point
 from evictsim.keyspace import hashtable as ht
-from evictsim.keyspace.allocation import fitted, memory_cron, memory_idle, memory_live_bytes, new_model
+from evictsim.keyspace.allocation import (fitted, memory_arena, memory_cron, memory_idle, memory_live_bytes,
+                                          new_model)
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import main_entry_request, shared_integers_allowed
 from evictsim.keyspace.rng import derive_seed
@@ -23,6 +24,8 @@ from evictsim.metrics.namespaces import TAG_BYTES, TAG_EXPIRES, TAG_KEYS, new_ta
 from evictsim.policies import policy_spec
 from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk
 
+# requests one event-loop call may serve when the memory model needs room per request (its queue)
+LOOP_REQUESTS_WITH_QUEUE = 1 << 16
 REHASH_BUCKETS_PER_CRON = 50_000   # dictRehashMilliseconds(1): ~500 batches of 100 buckets in 1 ms
 _INT = numba.types.int64
 _CORE_ONLY = frozenset({"count_stale", "cron_is_idle", "skip_idle_ticks"})   # kernels without the policy
@@ -104,6 +107,7 @@ class ServerModel:
         self.st[C.LAZYFREE_LAST_US] = self.start_us
         self.st[C.LUA_VALUE_ALLOC] = -1          # the Lua argument cache's value slot starts empty
         self.max_key = -1
+        self.loop_requests = (1 << 62) if cfg.allocator_model == "none" else LOOP_REQUESTS_WITH_QUEUE
         self._bundle()
 
     def _bundle(self) -> None:
@@ -147,18 +151,12 @@ class ServerModel:
             self.heap = ExpiryHeap(np.concatenate([times, np.zeros(n - len(times), np.int64)]),
                                    np.concatenate([keys, np.zeros(n - len(keys), np.int32)]))
 
-    def serve(self, t_us: np.ndarray, chunk: RequestChunk, lo: int, hi: int,
-              outcomes: np.ndarray | None, memory: np.ndarray | None = None,
-              next_access: np.ndarray | None = None) -> None:
-        model = fitted(self.memory, self.ks.capacity, hi - lo)    # room for these keys and requests
-        if model is not self.memory:
-            self.memory = model
-            self._bundle()
+    def _request_bundles(self, t_us: np.ndarray, chunk: RequestChunk, outcomes, memory, next_access):
+        """The chunk's arrays (and the recording arrays) as the kernels take them, built once per
+        chunk: the cached tuples keep these arrays alive, so their ids cannot be reused."""
         key = (id(t_us), id(chunk.op), id(chunk.key), id(chunk.key_len), id(chunk.size), id(chunk.ttl_ms),
                id(chunk.vtype), id(outcomes), id(memory), id(next_access))
         if key != self._serve_key:
-            # a new chunk (or new recording arrays): bundle its arrays and resolve the loop for their
-            # types once; the cached tuples keep these arrays alive, so their ids cannot be reused
             requests = kernel.Requests(t_us, chunk.op, chunk.key, chunk.key_len, chunk.size, chunk.ttl_ms,
                                        chunk.vtype,
                                        kernel.no_next_access() if next_access is None else next_access)
@@ -166,12 +164,44 @@ class ServerModel:
                                          memory if memory is not None else kernel.empty_memory_record(),
                                          outcomes is not None, memory is not None)
             self._serve_args = (requests, recording)
-            self._serve = entry_point(kernel.process_requests,
-                                      (numba.typeof(requests), _INT, _INT, numba.typeof(recording),
-                                       self._core_type, self._policy_type))
+            self._request_types = (numba.typeof(requests), numba.typeof(recording))
+            self._serve = self._loop = None
             self._serve_key = key
-        requests, recording = self._serve_args
+        return self._serve_args
+
+    def _fit_memory(self, n_requests: int) -> None:
+        model = fitted(self.memory, self.ks.capacity, n_requests)    # room for these keys and requests
+        if model is not self.memory:
+            self.memory = model
+            self._bundle()
+
+    def serve(self, t_us: np.ndarray, chunk: RequestChunk, lo: int, hi: int,
+              outcomes: np.ndarray | None, memory: np.ndarray | None = None,
+              next_access: np.ndarray | None = None) -> None:
+        self._fit_memory(hi - lo)
+        requests, recording = self._request_bundles(t_us, chunk, outcomes, memory, next_access)
+        if self._serve is None:
+            requests_type, recording_type = self._request_types
+            self._serve = entry_point(kernel.process_requests, (requests_type, _INT, _INT, recording_type,
+                                                                self._core_type, self._policy_type))
         self._serve(requests, lo, hi, recording, self.core, self.policy_state)
+
+    def run_loop(self, t_us: np.ndarray, chunk: RequestChunk, outcomes: np.ndarray | None,
+                 memory: np.ndarray | None, next_access: np.ndarray | None, sched: np.ndarray) -> int:
+        """Run the compiled event loop (:mod:`evictsim.engine.event_loop`) from ``sched`` over this
+        chunk until it stops; returns why. A memory model that keeps per-call room (the jemalloc
+        model's queue) bounds how many requests one call may serve."""
+        pos = int(sched[event_loop.POS])
+        serve_hi = min(len(t_us), pos + self.loop_requests)
+        self._fit_memory(serve_hi - pos)
+        requests, recording = self._request_bundles(t_us, chunk, outcomes, memory, next_access)
+        arena = memory_arena(self.memory)
+        if self._loop is None:
+            requests_type, recording_type = self._request_types
+            self._loop = entry_point(event_loop.run_event_loop,
+                                     (requests_type, _INT, recording_type, self._core_type, self._policy_type,
+                                      numba.typeof(arena), numba.typeof(sched)))
+        return int(self._loop(requests, serve_hi, recording, self.core, self.policy_state, arena, sched))
 
     # --- periodic work -------------------------------------------------------------------------
     def cron(self, now_us: int) -> None:

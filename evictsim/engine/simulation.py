@@ -1,23 +1,16 @@
-"""SimPy drives simulated time at the grain of Redis's own event loop.
+"""SimPy drives simulated time; each server's event loop runs compiled between its readings.
 
-Processes (never one event per request):
-
-* ``server_cron``: every 1000/hz ms, one ``serverCron`` tick (LRU clock, slow expire cycle, rehash);
-* ``client``: wakes once per cron period and serves, in one compiled call, every request that arrives
-  before the next tick (the kernel itself marks client-batch boundaries for the eviction proc and the
-  fast expire cycle);
-* ``sampler``: every ``sample-interval`` seconds, a row of the time series (as the reference harness
-  read INFO every trace second).
-
-At equal times SimPy runs events in the order they were scheduled. The processes start as cron,
-sampler, client, so at time 0 cron runs first. Later, a process that scheduled its wake-up earlier
-runs first: at a sample time the sampler usually comes before the cron tick, because it scheduled a
-whole interval ago. After the client has waited over an empty window, it runs before that tick's
-cron. The idle-cron jump keeps this order exactly as an unskipped run would have it.
+Each simulated server is one SimPy process (never one event per request, nor one per cron tick):
+its event loop (:mod:`evictsim.engine.event_loop`) runs in one compiled call from one reading of the
+time series to the next: every ``serverCron`` tick (LRU clock, slow expire cycle, rehash) and every
+client window of requests (the kernel itself marks client-batch boundaries for the eviction proc and
+the fast expire cycle), in the order that SimPy's own processes for the cron, the client and the
+sampler took them (the event loop's docstring says how). At each reading (every ``sample-interval``
+seconds, as the reference harness read INFO every trace second) the process waits on SimPy's clock
+for that time, so several servers of one run (partitions, a cluster) advance side by side.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -26,6 +19,7 @@ import simpy
 
 from evictsim.config import RedisConfig
 from evictsim.engine.cursor import ChunkCursor, Prefetcher
+from evictsim.engine.event_loop import EventLoop
 from evictsim.engine.router import RoutedStream, SingleRoute
 from evictsim.engine.server import ServerModel
 from evictsim.policies import policy_spec
@@ -60,59 +54,24 @@ class _Instance:
         self.cursor = ChunkCursor(self.server, lambda: stream.next_for(index), record_outcomes,
                                    record_memory, None if namespaces is None else namespaces.fresh, future)
         self.series = TimeSeries(self.server, protocol_script=protocol_script)
-        self.tick_us = int(round(1e6 / self.server.hz))
-        self.sample_us = int(round(cfg.sample_interval * 1e6))
-        self.end_us: int | None = None
-        self.cron_s = 0.0
+        self.loop = EventLoop(self.server, self.cursor, self.series, tick_us=int(round(1e6 / self.server.hz)),
+                              sample_us=int(round(cfg.sample_interval * 1e6)))
         self.namespace_names = namespaces.names if namespaces is not None else []
 
     def processes(self, env: simpy.Environment, bar) -> None:
-        """Started in this order, so at equal times cron runs first, then the sampler, then the client."""
-        env.process(self._cron(env))
-        env.process(self._sampler(env))
-        env.process(self._client(env, bar))
+        env.process(self._run(env, bar))
 
-    def _running(self, env) -> bool:
-        return self.end_us is None or env.now <= self.end_us
-
-    def _cron(self, env):
-        server, tick_us = self.server, self.tick_us
-        while self._running(env):
-            t0 = time.perf_counter()
-            server.cron(server.start_us + int(env.now))
-            wait = tick_us
-            if server.cron_is_idle():         # nothing but the LRU clock until the next request:
-                nxt = self.cursor.next_time_us()      # jump to the tick before that request's window,
-                if nxt is not None:                   # which then schedules the window's own tick as
-                    window = (nxt - server.start_us) // tick_us * tick_us    # an unskipped run would
-                    wait = max(tick_us, window - tick_us - int(env.now))     # (same order vs the client)
-                    server.skip_idle_ticks(wait // tick_us - 1)
-            self.cron_s += time.perf_counter() - t0
-            yield env.timeout(wait)
-
-    def _sampler(self, env):
-        while self._running(env):
-            self.series.sample(self.server.start_us + int(env.now), int(env.now))
-            yield env.timeout(self.sample_us)
-
-    def _client(self, env, bar):
-        cursor, server, tick_us = self.cursor, self.server, self.tick_us
-        while True:
-            nxt = cursor.next_time_us()
-            if nxt is None:
-                break
-            window_start = (nxt - server.start_us) // tick_us * tick_us
-            if window_start > env.now:
-                yield env.timeout(window_start - env.now)
-            before = cursor.served
-            cursor.serve_until(server.start_us + int(env.now) + tick_us)
+    def _run(self, env, bar):
+        cursor = self.cursor
+        reported = 0
+        for at_us in self.loop.run():
             if bar is not None:
-                bar.update(cursor.served - before)
-            yield env.timeout(tick_us)
-        last_us = int(round(cursor.last_time * 1e6))
-        # the last sample must come after the window that served the last request (a sample at
-        # time T runs before the window starting at T), so round (last + 1 µs) up to a sample time
-        self.end_us = max(self.sample_us * math.ceil((last_us + 1) / self.sample_us), int(env.now))
+                bar.update(cursor.served - reported)
+                reported = cursor.served
+            if at_us is None:
+                return
+            if at_us > env.now:
+                yield env.timeout(at_us - env.now)
 
     def result(self, trace: Trace, *, seed: int, start_time: float, record_outcomes: bool,
                record_memory: bool, load_s: float, total_s: float) -> Result:
@@ -127,8 +86,8 @@ class _Instance:
         summary["warnings"] = run_warnings(server.cfg, summary, any_ttl=cursor.any_ttl)
         extras = {"state_bytes_per_key": server.ks.per_key_bytes(),
                   "table_row_bytes_per_key": server.ks.bk.nbytes / max(1, server.ks.capacity),
-                  "kernel_s": cursor.kernel_s, "cron_s": self.cron_s, "sampler_s": series.elapsed_s,
-                  "simpy_overhead_s": max(0.0, loop_s - cursor.kernel_s - self.cron_s - series.elapsed_s),
+                  "kernel_s": self.loop.loop_s, "sampler_s": series.elapsed_s,
+                  "simpy_overhead_s": max(0.0, loop_s - self.loop.loop_s - series.elapsed_s),
                   "key_names": getattr(trace, "key_names", None), "ceiling": cursor.ceiling}
         if record_memory:
             extras["memory"] = (np.concatenate(cursor.memory) if cursor.memory

@@ -16,7 +16,13 @@ serverCron tick (the model's clock: jemalloc's decay and its cron-sampled statis
 for ``capacity`` key ids and ``n_requests`` more requests: between kernel calls, as the keyspace
 arrays grow), ``fields(model)`` (the time-series columns it fills, by registry name, or None) and
 ``live_bytes(model)`` (bytes in the regions it holds for the keyspace: the end-of-run invariant
-checks that they are exactly the key and table bytes of used_memory).
+checks that they are exactly the key and table bytes of used_memory) and ``arena(model)`` (the
+model's state that the kernels' bundle leaves out, for the compiled cron below).
+
+The compiled event loop (:mod:`evictsim.engine.event_loop`) runs the cron ticks itself, so a model
+also registers two compiled functions of ``(model, arena, ...)``: ``tick`` (one serverCron tick on its
+clock, as ``cron`` does from Python) and ``quiet`` (nothing due on its clock, as ``idle``). Both
+default to nothing to do.
 
 The default model, :class:`SizeClasses`, is today's accounting: a request costs its jemalloc size
 class and nothing is remembered (the core keeps each key's total in ``Keys.charged``). The jemalloc
@@ -52,16 +58,29 @@ class ModelHooks:
     fitted: Callable | None = None        # (model, capacity, n_requests) -> model
     fields: Callable | None = None        # (model) -> dict of time-series columns, or None
     live_bytes: Callable | None = None    # (model) -> int, or None
+    arena: Callable | None = None         # (model) -> what the compiled tick and quiet take beside it
 
 
-MODELS: dict[type, tuple[Callable, Callable]] = {}
+MODELS: dict[type, tuple[Callable, Callable, Callable, Callable]] = {}
 HOOKS: dict[type, ModelHooks] = {}
 
 
+@kernel
+def _no_tick(model, arena, now_us, used_memory):
+    return None
+
+
+@kernel
+def _always_quiet(model, arena):
+    return True
+
+
 def register_model(model_class: type, allocate_impl: Callable, release_impl: Callable,
-                   hooks: ModelHooks | None = None) -> None:
-    """``allocate_impl(model, k, piece, nbytes) -> usable``; ``release_impl(model, k, piece, usable)``."""
-    MODELS[model_class] = (allocate_impl, release_impl)
+                   hooks: ModelHooks | None = None, *, tick_impl: Callable | None = None,
+                   quiet_impl: Callable | None = None) -> None:
+    """``allocate_impl(model, k, piece, nbytes) -> usable``; ``release_impl(model, k, piece, usable)``;
+    ``tick_impl(model, arena, now_us, used_memory)``; ``quiet_impl(model, arena) -> bool``."""
+    MODELS[model_class] = (allocate_impl, release_impl, tick_impl or _no_tick, quiet_impl or _always_quiet)
     HOOKS[model_class] = hooks or ModelHooks()
 
 
@@ -70,6 +89,14 @@ def allocate(model, k, piece, nbytes):
 
 
 def release(model, k, piece, usable):
+    raise NotImplementedError("compiled only")
+
+
+def model_tick(model, arena, now_us, used_memory):
+    raise NotImplementedError("compiled only")
+
+
+def model_quiet(model, arena):
     raise NotImplementedError("compiled only")
 
 
@@ -90,6 +117,18 @@ def _allocate(model, k, piece, nbytes):
 def _release(model, k, piece, usable):
     impl = _impls(model)[1]
     return lambda model, k, piece, usable: impl(model, k, piece, usable)
+
+
+@overload(model_tick, jit_options=dict(_nrt=False, nogil=True))
+def _model_tick(model, arena, now_us, used_memory):
+    impl = _impls(model)[2]
+    return lambda model, arena, now_us, used_memory: impl(model, arena, now_us, used_memory)
+
+
+@overload(model_quiet, jit_options=dict(_nrt=False, nogil=True))
+def _model_quiet(model, arena):
+    impl = _impls(model)[3]
+    return lambda model, arena: impl(model, arena)
 
 
 # --- the Python side: one dictionary look-up per call, nothing at all for SizeClasses -------------
@@ -117,6 +156,15 @@ def memory_fields(model) -> dict | None:
     """The model's time-series columns at its last cron sample (None: the model has none)."""
     hook = HOOKS[type(model)].fields
     return None if hook is None else hook(model)
+
+
+NO_ARENA = np.zeros(1, np.int64)      # what a model without compiled cron state hands the event loop
+
+
+def memory_arena(model):
+    """What the compiled ``model_tick`` and ``model_quiet`` take beside the model's bundle."""
+    hook = HOOKS[type(model)].arena
+    return NO_ARENA if hook is None else hook(model)
 
 
 def memory_live_bytes(model) -> int | None:

@@ -237,16 +237,26 @@ def tick(queue, count, model, now_us, used_memory):
         model.sample[S_NEXT_US] = now_us + CRON_STATS_US
 
 
-def _idle(model: Jemalloc) -> bool:
+@kernel
+def cron_tick(model, arena, now_us, used_memory):
+    """The compiled event loop's serverCron tick on the model's clock (``tick`` on the bundle's queue)."""
+    tick(model.queue, model.count, arena, now_us, used_memory)
+
+
+@kernel
+def quiet(model, arena):
     """Nothing due on the model's clock: nothing queued or waiting, no dirty page waiting for the
     background thread (or decay off), so skipped cron ticks would change nothing."""
-    arena = model.arena
     c, p = arena.state.counters, arena.state.params
     if model.count[0] or arena.pending[P_KEY] >= 0:
         return False
     if p[P_DECAY_MS] <= 0:
         return True
-    return c[C_DIRTY_PAGES] == 0 and (not p[P_BG_THREAD] or c[C_BG_WAKE_US] == SLEEP_FOREVER)
+    return c[C_DIRTY_PAGES] == 0 and (p[P_BG_THREAD] == 0 or c[C_BG_WAKE_US] == SLEEP_FOREVER)
+
+
+def _idle(model: Jemalloc) -> bool:
+    return bool(quiet(model, model.arena))
 
 
 def _fitted(model: Jemalloc, capacity: int, n_requests: int) -> Jemalloc:
@@ -310,4 +320,6 @@ def _cron(model: Jemalloc, now_us: int, used_memory: int) -> None:
 
 
 register_model(Jemalloc, queue_allocate, queue_release,
-               ModelHooks(cron=_cron, idle=_idle, fitted=_fitted, fields=_fields, live_bytes=_live_bytes))
+               ModelHooks(cron=_cron, idle=_idle, fitted=_fitted, fields=_fields, live_bytes=_live_bytes,
+                          arena=lambda model: model.arena),
+               tick_impl=cron_tick, quiet_impl=quiet)
