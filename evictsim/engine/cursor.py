@@ -137,14 +137,15 @@ class ChunkCursor:
             self._next_chunk()
         return None if self.done else int(self.t_us[self.pos])
 
-    def run_loop(self, sched: np.ndarray) -> int:
+    def run_loop(self, readings: np.ndarray, sched: np.ndarray) -> int:
         """One call of the compiled event loop from this position; returns why it stopped."""
         if self.chunk is None:
             sched[POS] = 0
-            return self.server.run_loop(_NO_TIMES, _NO_CHUNK, None, None, None, sched)
+            return self.server.run_loop(_NO_TIMES, _NO_CHUNK, None, None, None, readings, sched)
         sched[POS] = self.pos
         stop = self.server.run_loop(self.t_us, self.chunk, self.outcomes[-1] if self.record else None,
-                                    self.memory[-1] if self.record_memory else None, self.next_access, sched)
+                                    self.memory[-1] if self.record_memory else None, self.next_access,
+                                    readings, sched)
         pos = int(sched[POS])
         self.served += pos - self.pos
         self.pos = pos

@@ -41,6 +41,7 @@ from evictsim.engine.kernel import cron_is_idle, process_requests, server_cron, 
 from evictsim.jit import kernel
 from evictsim.keyspace.allocation import model_quiet, model_tick
 from evictsim.metrics.counters import USED_MEMORY
+from evictsim.metrics.readings import take_reading
 
 # sched[] slots. Times are µs since the run's start (SimPy's clock); requests are absolute µs.
 NOW = 0                   # the time of the event being run (or of the stop)
@@ -53,7 +54,10 @@ END_US = 11               # when the cron and the sampler stop: -1 until the cli
 POS = 12                  # the next request of the chunk
 BEYOND = 13               # the next request's time after the chunk: UNKNOWN, NONE_LEFT or absolute µs
 START_US, TICK_US, SAMPLE_US = 14, 15, 16
-N_SLOTS = 17
+READ_HERE = 17            # 1: the loop takes the readings itself (into ``readings``); 0: Python does
+N_READ = 18               # readings taken so far (rows of ``readings`` in use)
+INFO_NOTE = 19            # the first reading is followed by the INFO command's histogram (readings.py)
+N_SLOTS = 20
 
 CRON, SAMPLER, CLIENT = 1, 2, 4
 UNKNOWN, NONE_LEFT = -2, -1
@@ -61,17 +65,20 @@ CRON_TICK, CRON_SCHEDULE = 0, 1                 # the cron's steps: run the tick
 CLIENT_LOOK, CLIENT_SERVE, CLIENT_SERVED = 0, 1, 2
 
 # why a call returns
-STOP_SAMPLE = 0           # the sampler is due at sched[NOW] (already rescheduled)
+STOP_SAMPLE = 0           # Python's reading is due at sched[NOW] (the sampler already rescheduled)
 STOP_NEXT = 1             # a step needs the time of the request after the chunk: set BEYOND
 STOP_SERVE = 2            # the window at sched[NOW] goes on past the chunk: serve it from Python
 STOP_LIMIT = 3            # the window goes on past what this call may serve (room in the allocator model)
 STOP_CLIENT_DONE = 4      # no request left: set END_US
 STOP_FINISHED = 5         # every process has ended
+STOP_FULL = 6             # a reading is due and ``readings`` has no room left
 
 
-def new_schedule(start_us: int, tick_us: int, sample_us: int) -> np.ndarray:
+def new_schedule(start_us: int, tick_us: int, sample_us: int, *, read_here: bool,
+                 info_note: bool) -> np.ndarray:
     """The three processes at time 0, scheduled in the order cron, sampler, client."""
     sched = np.zeros(N_SLOTS, np.int64)
+    sched[READ_HERE], sched[INFO_NOTE] = read_here, info_note
     sched[CRON_SEQ], sched[SAMPLE_SEQ], sched[CLIENT_SEQ] = 0, 1, 2
     sched[SEQ] = 3
     sched[ALIVE] = CRON | SAMPLER | CLIENT
@@ -112,11 +119,11 @@ def _next_process(sched):
 
 
 @kernel
-def run_event_loop(requests, serve_hi, recording, core, policy, arena, sched):
+def run_event_loop(requests, serve_hi, recording, core, policy, arena, readings, sched):
     """Run the processes from ``sched`` until Python is needed; returns why (``STOP_*``).
 
     ``requests`` is the chunk (``sched[POS]`` its next request); the client serves no request at or
-    after ``serve_hi``."""
+    after ``serve_hi``; readings go to the rows of ``readings`` from ``sched[N_READ]`` on."""
     t_us = requests.t_us
     n = len(t_us)
     start = sched[START_US]
@@ -152,8 +159,15 @@ def run_event_loop(requests, serve_hi, recording, core, policy, arena, sched):
             if end >= 0 and now > end:
                 sched[ALIVE] &= ~SAMPLER
                 continue
+            if sched[READ_HERE] == 0:
+                _schedule(sched, SAMPLE_AT, now + sched[SAMPLE_US])
+                return STOP_SAMPLE
+            row = sched[N_READ]
+            if row == len(readings):
+                return STOP_FULL
+            take_reading(core, policy, arena, readings, row, start + now, now, sched[INFO_NOTE] != 0)
+            sched[N_READ] = row + 1
             _schedule(sched, SAMPLE_AT, now + sched[SAMPLE_US])
-            return STOP_SAMPLE
         else:
             step = sched[CLIENT_STEP]
             if step == CLIENT_LOOK:
@@ -192,31 +206,39 @@ def run_event_loop(requests, serve_hi, recording, core, policy, arena, sched):
 
 class EventLoop:
     """The Python side of one server's loop: hands the compiled loop its chunk, and does what it
-    stops for (the next chunk, a window across chunks, a reading, the end)."""
+    stops for (the next chunk, a window across chunks, a reading from Python, room for readings, the
+    end). Readings are taken in the loop unless the run keeps per-namespace rows (Python copies
+    those at each reading)."""
 
     def __init__(self, server, cursor, series, *, tick_us: int, sample_us: int):
         self.server, self.cursor, self.series = server, cursor, series
-        self.sched = new_schedule(server.start_us, tick_us, sample_us)
+        self.sched = new_schedule(server.start_us, tick_us, sample_us, read_here=len(server.tag_stats) <= 1,
+                                  info_note=series.info_note)
         self.loop_s = 0.0
 
     def run(self):
-        """A generator of the simulated times (µs since the start) at which readings are due, in
-        order, then None at the end: after each time is yielded (SimPy's clock has come to it), the
-        reading at that time is taken."""
-        sched, cursor, server = self.sched, self.cursor, self.server
+        """A generator of simulated times (µs since the start), in order, then None at the end. Each
+        is a point where SimPy's clock must come to that time before the loop goes on: a reading
+        taken from Python, and each time it reads its stream past the chunk (so the servers of one run
+        read the shared stream in the order of their clocks, none ahead of the others)."""
+        sched, cursor, server, readings = self.sched, self.cursor, self.server, self.series.readings
         tick_us = int(sched[TICK_US])
         while True:
             t0 = time.perf_counter()
-            stop = cursor.run_loop(sched)
+            sched[N_READ] = readings.n
+            stop = cursor.run_loop(readings.room(), sched)
+            readings.n = int(sched[N_READ])
             self.loop_s += time.perf_counter() - t0
             now = int(sched[NOW])
             if stop == STOP_SAMPLE:
                 yield now
                 self.series.sample(server.start_us + now, now)
             elif stop == STOP_NEXT:
+                yield now
                 nxt = cursor.next_time_us()        # may read the next chunk (then POS restarts at it)
                 sched[BEYOND] = NONE_LEFT if nxt is None else (UNKNOWN if cursor.chunk is not None else nxt)
             elif stop == STOP_SERVE:
+                yield now
                 t0 = time.perf_counter()
                 cursor.serve_until(server.start_us + now + tick_us)
                 self.loop_s += time.perf_counter() - t0
@@ -231,3 +253,4 @@ class EventLoop:
             elif stop == STOP_FINISHED:
                 yield None
                 return
+            # STOP_LIMIT and STOP_FULL: call again (the memory model is refitted, the table grown)

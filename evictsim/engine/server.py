@@ -13,13 +13,13 @@ from evictsim.engine import event_loop, kernel
 from evictsim.engine.evict import eviction_time_limit_us
 from evictsim.jit import entry_point
 from evictsim.keyspace import hashtable as ht
-from evictsim.keyspace.allocation import (fitted, memory_arena, memory_cron, memory_idle, memory_live_bytes,
-                                          new_model)
+from evictsim.keyspace.allocation import fitted, memory_arena, memory_cron, memory_live_bytes, new_model
 from evictsim.keyspace.clocks import lru_clock
 from evictsim.keyspace.memory import main_entry_request, shared_integers_allowed
 from evictsim.keyspace.rng import derive_seed
 from evictsim.keyspace.state import Core, ExpiryHeap, KeyspaceArrays, Server
 from evictsim.metrics import counters as C
+from evictsim.metrics.readings import take_reading
 from evictsim.metrics.namespaces import TAG_BYTES, TAG_EXPIRES, TAG_KEYS, new_tag_stats
 from evictsim.policies import policy_spec
 from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk
@@ -28,7 +28,6 @@ from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk
 LOOP_REQUESTS_WITH_QUEUE = 1 << 16
 REHASH_BUCKETS_PER_CRON = 50_000   # dictRehashMilliseconds(1): ~500 batches of 100 buckets in 1 ms
 _INT = numba.types.int64
-_CORE_ONLY = frozenset({"count_stale", "cron_is_idle", "skip_idle_ticks"})   # kernels without the policy
 _EXPIRY = {"redis": C.EXPIRY_REDIS, "lazy": C.EXPIRY_LAZY, "exact": C.EXPIRY_EXACT}
 
 
@@ -120,11 +119,11 @@ class ServerModel:
         self._serve_key: tuple | None = None
 
     def _entry(self, name: str, *rest_types):
-        """The kernel ``name`` of :mod:`~evictsim.engine.kernel`, taking the core (and, unless its
-        name says otherwise, the policy state) first, resolved once per bundle."""
+        """The kernel ``name`` of :mod:`~evictsim.engine.kernel`, taking the core and the policy state
+        first, resolved once per bundle."""
         entry = self._entries.get(name)
         if entry is None:
-            head = (self._core_type,) if name in _CORE_ONLY else (self._core_type, self._policy_type)
+            head = (self._core_type, self._policy_type)
             entry = self._entries[name] = entry_point(getattr(kernel, name), head + rest_types)
         return entry
 
@@ -187,7 +186,8 @@ class ServerModel:
         self._serve(requests, lo, hi, recording, self.core, self.policy_state)
 
     def run_loop(self, t_us: np.ndarray, chunk: RequestChunk, outcomes: np.ndarray | None,
-                 memory: np.ndarray | None, next_access: np.ndarray | None, sched: np.ndarray) -> int:
+                 memory: np.ndarray | None, next_access: np.ndarray | None, readings: np.ndarray,
+                 sched: np.ndarray) -> int:
         """Run the compiled event loop (:mod:`evictsim.engine.event_loop`) from ``sched`` over this
         chunk until it stops; returns why. A memory model that keeps per-call room (the jemalloc
         model's queue) bounds how many requests one call may serve."""
@@ -200,33 +200,26 @@ class ServerModel:
             requests_type, recording_type = self._request_types
             self._loop = entry_point(event_loop.run_event_loop,
                                      (requests_type, _INT, recording_type, self._core_type, self._policy_type,
-                                      numba.typeof(arena), numba.typeof(sched)))
-        return int(self._loop(requests, serve_hi, recording, self.core, self.policy_state, arena, sched))
+                                      numba.typeof(arena), numba.typeof(readings), numba.typeof(sched)))
+        return int(self._loop(requests, serve_hi, recording, self.core, self.policy_state, arena, readings,
+                              sched))
+
+    def take_reading(self, readings: np.ndarray, row: int, now_us: int, rel_us: int, info_note: bool) -> None:
+        """Row ``row`` of ``readings`` (:mod:`evictsim.metrics.readings`), taken from Python."""
+        arena = memory_arena(self.memory)
+        entry = self._entries.get("take_reading")
+        if entry is None:
+            entry = self._entries["take_reading"] = entry_point(
+                take_reading, (self._core_type, self._policy_type, numba.typeof(arena), numba.typeof(readings),
+                               _INT, _INT, _INT, numba.types.boolean))
+        entry(self.core, self.policy_state, arena, readings, row, now_us, rel_us, info_note)
 
     # --- periodic work -------------------------------------------------------------------------
     def cron(self, now_us: int) -> None:
+        """One serverCron tick called from Python (the call-overhead benchmark; runs tick inside the
+        compiled event loop)."""
         self._entry("server_cron", _INT)(self.core, self.policy_state, now_us)
         memory_cron(self.memory, now_us, self.st[C.USED_MEMORY])   # the allocator model's clock
-
-    def expire_exact(self, now_us: int) -> None:
-        """``expiry-mode exact``: delete every key whose time has passed, before a reading."""
-        if self.cfg.expiry_mode == "exact":
-            self._entry("expire_now", _INT)(self.core, self.policy_state, now_us)
-
-    def stale(self, now_us: int) -> tuple[int, int]:
-        keys, nbytes = self._entry("count_stale", _INT)(self.core, now_us // 1000)
-        return int(keys), int(nbytes)
-
-    def cron_is_idle(self) -> bool:
-        return memory_idle(self.memory) and bool(self._entry("cron_is_idle")(self.core))
-
-    def skip_idle_ticks(self, ticks: int) -> None:
-        if ticks > 0:
-            self._entry("skip_idle_ticks", _INT)(self.core, ticks)
-
-    def note_info_command(self) -> None:
-        """The monitoring INFO's own latency histogram (first INFO after the baseline reading)."""
-        kernel.note_commands(np.int64(1 << C.CMD_INFO), self.cfgv, self.st)
 
     # --- checks --------------------------------------------------------------------------------
     def check_invariants(self) -> None:

@@ -11,17 +11,18 @@ and piece, and the callers never change. ``allocate`` returns the usable bytes c
 
 Besides the two compiled hooks, a model registers what the Python layer around the kernels asks of
 it (each a no-op for a model that keeps nothing): ``cron(model, now_us, used_memory)`` at every
-serverCron tick (the model's clock: jemalloc's decay and its cron-sampled statistics), ``idle(model)``
-(may the engine jump over idle ticks?), ``fitted(model, capacity, n_requests)`` (the bundle with room
+serverCron tick called from Python (the model's clock: jemalloc's decay and its cron-sampled
+statistics), ``fitted(model, capacity, n_requests)`` (the bundle with room
 for ``capacity`` key ids and ``n_requests`` more requests: between kernel calls, as the keyspace
-arrays grow), ``fields(model)`` (the time-series columns it fills, by registry name, or None) and
+arrays grow), ``fields(model)`` (the time-series columns it fills, by registry name, or None),
 ``live_bytes(model)`` (bytes in the regions it holds for the keyspace: the end-of-run invariant
 checks that they are exactly the key and table bytes of used_memory) and ``arena(model)`` (the
 model's state that the kernels' bundle leaves out, for the compiled cron below).
 
 The compiled event loop (:mod:`evictsim.engine.event_loop`) runs the cron ticks itself, so a model
 also registers two compiled functions of ``(model, arena, ...)``: ``tick`` (one serverCron tick on its
-clock, as ``cron`` does from Python) and ``quiet`` (nothing due on its clock, as ``idle``). Both
+clock, as ``cron`` does from Python) and ``quiet`` (nothing due on its clock: may the engine jump
+over idle ticks?). Both
 default to nothing to do.
 
 The default model, :class:`SizeClasses`, is today's accounting: a request costs its jemalloc size
@@ -54,11 +55,12 @@ class ModelHooks:
     """What the engine's Python layer asks of a memory model between kernel calls."""
 
     cron: Callable | None = None          # (model, now_us, used_memory) -> None
-    idle: Callable | None = None          # (model) -> bool
     fitted: Callable | None = None        # (model, capacity, n_requests) -> model
     fields: Callable | None = None        # (model) -> dict of time-series columns, or None
     live_bytes: Callable | None = None    # (model) -> int, or None
     arena: Callable | None = None         # (model) -> what the compiled tick and quiet take beside it
+    reading_slots: Callable | None = None  # (model) -> int: length of what the compiled reading copies
+    columns: Callable | None = None       # (model, rows of those copies) -> dict of time-series columns
 
 
 MODELS: dict[type, tuple[Callable, Callable, Callable, Callable]] = {}
@@ -75,12 +77,19 @@ def _always_quiet(model, arena):
     return True
 
 
+@kernel
+def _no_reading(model, arena, readings, row, col):
+    return None
+
+
 def register_model(model_class: type, allocate_impl: Callable, release_impl: Callable,
                    hooks: ModelHooks | None = None, *, tick_impl: Callable | None = None,
-                   quiet_impl: Callable | None = None) -> None:
+                   quiet_impl: Callable | None = None, reading_impl: Callable | None = None) -> None:
     """``allocate_impl(model, k, piece, nbytes) -> usable``; ``release_impl(model, k, piece, usable)``;
-    ``tick_impl(model, arena, now_us, used_memory)``; ``quiet_impl(model, arena) -> bool``."""
-    MODELS[model_class] = (allocate_impl, release_impl, tick_impl or _no_tick, quiet_impl or _always_quiet)
+    ``tick_impl(model, arena, now_us, used_memory)``; ``quiet_impl(model, arena) -> bool``;
+    ``reading_impl(model, arena, readings, row, col)`` (copies its integers into ``readings[row, col:]``)."""
+    MODELS[model_class] = (allocate_impl, release_impl, tick_impl or _no_tick, quiet_impl or _always_quiet,
+                           reading_impl or _no_reading)
     HOOKS[model_class] = hooks or ModelHooks()
 
 
@@ -97,6 +106,10 @@ def model_tick(model, arena, now_us, used_memory):
 
 
 def model_quiet(model, arena):
+    raise NotImplementedError("compiled only")
+
+
+def model_reading(model, arena, readings, row, col):
     raise NotImplementedError("compiled only")
 
 
@@ -131,18 +144,18 @@ def _model_quiet(model, arena):
     return lambda model, arena: impl(model, arena)
 
 
+@overload(model_reading, jit_options=dict(_nrt=False, nogil=True))
+def _model_reading(model, arena, readings, row, col):
+    impl = _impls(model)[4]
+    return lambda model, arena, readings, row, col: impl(model, arena, readings, row, col)
+
+
 # --- the Python side: one dictionary look-up per call, nothing at all for SizeClasses -------------
 def memory_cron(model, now_us: int, used_memory: int) -> None:
     """A serverCron tick at ``now_us`` with ``used_memory`` (zmalloc's count) as Redis reads it."""
     hook = HOOKS[type(model)].cron
     if hook is not None:
         hook(model, now_us, used_memory)
-
-
-def memory_idle(model) -> bool:
-    """Whether the model lets the engine skip idle cron ticks (nothing due on its clock)."""
-    hook = HOOKS[type(model)].idle
-    return True if hook is None else bool(hook(model))
 
 
 def fitted(model, capacity: int, n_requests: int):
@@ -165,6 +178,18 @@ def memory_arena(model):
     """What the compiled ``model_tick`` and ``model_quiet`` take beside the model's bundle."""
     hook = HOOKS[type(model)].arena
     return NO_ARENA if hook is None else hook(model)
+
+
+def memory_reading_slots(model) -> int:
+    """How many integers the model adds to each reading (0: it has no time-series columns)."""
+    hook = HOOKS[type(model)].reading_slots
+    return 0 if hook is None else int(hook(model))
+
+
+def memory_columns(model, rows: np.ndarray) -> dict:
+    """The model's time-series columns from the readings' copies of its cron sample (``rows``)."""
+    hook = HOOKS[type(model)].columns
+    return {} if hook is None else hook(model, rows)
 
 
 def memory_live_bytes(model) -> int | None:

@@ -22,6 +22,8 @@ offset) and its dataset as much below.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.memory import DICT_ENTRY, ROBJ, argument_bytes
 from evictsim.metrics import counters as C
@@ -29,31 +31,34 @@ from evictsim.metrics import counters as C
 POINTER = 8       # sizeof(dictEntry*): one bucket
 
 
-def hashtable_overhead(ds) -> tuple[int, int]:
-    """MEMORY STATS ``overhead.hashtable.main`` and ``.expires`` of db0 (0, 0 when it has no keys:
-    Redis skips an empty database)."""
-    keys = int(ds[0, ht.USED0] + ds[0, ht.USED1])
-    if keys == 0:
-        return 0, 0
-    expires = int(ds[1, ht.USED0] + ds[1, ht.USED1])
-    main_slots = int(ds[0, ht.SIZE0] + ds[0, ht.SIZE1])
-    expires_slots = int(ds[1, ht.SIZE0] + ds[1, ht.SIZE1])
-    main = keys * (DICT_ENTRY + ROBJ) + main_slots * POINTER
-    return main, expires * DICT_ENTRY + expires_slots * POINTER
+def _popcount(values: np.ndarray) -> np.ndarray:
+    count = np.zeros(len(values), np.int64)
+    bits = values.copy()
+    while bits.any():
+        count += bits & 1
+        bits >>= 1
+    return count
 
 
-def non_key_overhead(st, cfgv) -> int:
-    """The part of ``OVERHEAD_BYTES`` that Redis counts as overhead (see the module docstring)."""
-    histograms = bin(int(st[C.COMMANDS_SEEN])).count("1") * int(cfgv[C.C_HISTOGRAM_BYTES])
-    cached = int(st[C.LUA_VALUE_ALLOC])
-    lua_argument = int(argument_bytes(cached, int(cfgv[C.C_QUANTUM]))) if cached >= 0 else 0
-    return int(st[C.OVERHEAD_BYTES]) - histograms - lua_argument
+def overhead_columns(readings, cfgv) -> dict[str, np.ndarray]:
+    """The four memory-overhead columns, one value per reading (:mod:`evictsim.metrics.readings`).
 
-
-def memory_overhead(st, cfgv, ds) -> dict[str, int]:
-    """The four memory-overhead columns of one sample."""
-    main, expires = hashtable_overhead(ds)
-    slot_to_keys = int(ds[0, ht.USED0] + ds[0, ht.USED1]) * (int(cfgv[C.C_MAIN_ENTRY]) - DICT_ENTRY)
-    overhead = non_key_overhead(st, cfgv) + main + expires + slot_to_keys
-    return {"used_memory_overhead": overhead, "used_memory_dataset": int(st[C.USED_MEMORY]) - overhead,
-            "overhead_hashtable_main": main, "overhead_hashtable_expires": expires}
+    MEMORY STATS ``overhead.hashtable.main`` and ``.expires`` of db0 are 0 when it has no keys (Redis
+    skips an empty database). Of ``OVERHEAD_BYTES``, the latency histograms and the cached Lua
+    argument are dataset (see the module docstring)."""
+    keys = readings.dict_field(0, ht.USED0) + readings.dict_field(0, ht.USED1)
+    expires = readings.dict_field(1, ht.USED0) + readings.dict_field(1, ht.USED1)
+    main_slots = readings.dict_field(0, ht.SIZE0) + readings.dict_field(0, ht.SIZE1)
+    expires_slots = readings.dict_field(1, ht.SIZE0) + readings.dict_field(1, ht.SIZE1)
+    any_keys = keys != 0
+    main = np.where(any_keys, keys * (DICT_ENTRY + ROBJ) + main_slots * POINTER, 0)
+    expires_table = np.where(any_keys, expires * DICT_ENTRY + expires_slots * POINTER, 0)
+    slot_to_keys = keys * (int(cfgv[C.C_MAIN_ENTRY]) - DICT_ENTRY)
+    histograms = _popcount(readings.state(C.COMMANDS_SEEN)) * int(cfgv[C.C_HISTOGRAM_BYTES])
+    cached = readings.state(C.LUA_VALUE_ALLOC)
+    lua_argument = np.zeros(len(cached), np.int64)
+    for value in np.unique(cached[cached >= 0]):
+        lua_argument[cached == value] = int(argument_bytes(int(value), int(cfgv[C.C_QUANTUM])))
+    overhead = readings.state(C.OVERHEAD_BYTES) - histograms - lua_argument + main + expires_table + slot_to_keys
+    return {"used_memory_overhead": overhead, "used_memory_dataset": readings.state(C.USED_MEMORY) - overhead,
+            "overhead_hashtable_main": main, "overhead_hashtable_expires": expires_table}

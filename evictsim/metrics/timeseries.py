@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from evictsim.keyspace import hashtable as ht
+from evictsim.keyspace.allocation import memory_columns, memory_fields, memory_reading_slots
 from evictsim.metrics import counters as C
-from evictsim.metrics.overhead import memory_overhead
-from evictsim.keyspace.allocation import memory_fields
+from evictsim.metrics.overhead import overhead_columns
+from evictsim.metrics.readings import R_MODEL, R_STALE_BYTES, R_STALE_KEYS, R_TIME, Readings
 from evictsim.metrics.registry import (ALLOCATOR_COLUMNS, BY_NAME, FLOAT_COLUMNS, SUMMARY_KEYS,
                                        TIMESERIES_COLUMNS)
 
@@ -29,51 +31,30 @@ _SLOT_SUMMARY = tuple((name, C.STATE.index(BY_NAME[name].slot)) for name in SUMM
 
 
 class TimeSeries:
-    """Collects rows of counters; the first row (t=0) is the empty server, like INFO sample 0."""
+    """Collects readings (:mod:`evictsim.metrics.readings`); the first (t=0) is the empty server, like
+    INFO sample 0. The columns are derived from all readings at once."""
 
     def __init__(self, server, *, protocol_script: bool):
         self.server = server
         self.protocol_script = protocol_script
-        self.rows: list[tuple] = []
+        self.info_note = bool(protocol_script and server.cfg.info_after_baseline)
+        self.readings = Readings(memory_reading_slots(server.memory))
         self.elapsed_s = 0.0
-        self._prev_gets = 0
-        self._prev_hits = 0
         self.namespace_rows: list[tuple[float, np.ndarray]] = []
         with_allocator = memory_fields(server.memory) is not None
         self.names = TIMESERIES_COLUMNS + (ALLOCATOR_COLUMNS if with_allocator else ())
+        self._columns: dict[str, np.ndarray] | None = None
 
     def sample(self, now_us: int, rel_us: int) -> None:
+        """A reading taken from Python (the event loop takes them itself unless namespaces are kept)."""
         t0 = time.perf_counter()
         s = self.server
-        s.expire_exact(now_us)
-        st = s.st
-        if st[C.USED_MEMORY] > st[C.USED_MEMORY_PEAK]:
-            st[C.USED_MEMORY_PEAK] = st[C.USED_MEMORY]      # INFO refreshes the peak
-        values: dict[str, Any] = {name: int(st[slot]) for name, slot in _SLOT_COLUMNS}
-        values.update(self._derived(now_us, rel_us))
-        values.update(memory_fields(s.memory) or {})
-        self.rows.append(tuple(values[name] for name in self.names))
+        s.take_reading(self.readings.room(), self.readings.n, now_us, rel_us, self.info_note)
+        self.readings.n += 1
         if len(s.tag_stats) > 1:
             self.namespace_rows.append((rel_us / 1e6, s.tag_stats.copy()))
-        if self.protocol_script and rel_us == 0 and s.cfg.info_after_baseline:
-            s.note_info_command()     # the harness's first INFO allocates its histogram after sample 0
+        self._columns = None
         self.elapsed_s += time.perf_counter() - t0
-
-    def _derived(self, now_us: int, rel_us: int) -> dict[str, Any]:
-        """The columns that are not a state slot as is."""
-        s = self.server
-        st = s.st
-        stale_keys, stale_bytes = s.stale(now_us)
-        gets, hits = int(st[C.GETS]), int(st[C.GET_HITS])
-        d_gets = gets - self._prev_gets
-        interval = (hits - self._prev_hits) / d_gets if d_gets else float("nan")
-        self._prev_gets, self._prev_hits = gets, hits
-        lazy = int(st[C.EXPIRED_KEYS_LAZY])
-        active = int(st[C.EXPIRED_KEYS_ACTIVE] + st[C.EXPIRED_KEYS_EXACT])
-        return {"time": rel_us / 1e6, "expired_keys": lazy + active, "expired_keys_active": active,
-                "keys": s.ks.dict_sizes()[0], "expires": s.ks.dict_sizes()[1],
-                "stale_keys": stale_keys, "stale_bytes": stale_bytes, "hit_ratio_interval": interval,
-                **memory_overhead(st, s.cfgv, s.ks.ds)}
 
     def namespace_columns(self) -> dict[str, np.ndarray]:
         """One row per sample per namespace: time, namespace index, then the TAG_COLUMNS counters."""
@@ -86,15 +67,40 @@ class TimeSeries:
         return out
 
     def columns(self) -> dict[str, np.ndarray]:
-        cols = list(zip(*self.rows)) if self.rows else [[] for _ in self.names]
+        if self._columns is None:
+            self._columns = self._derive()
+        return dict(self._columns)
+
+    def _derive(self) -> dict[str, np.ndarray]:
+        """Every column from the readings: a state slot as is, or derived below by name."""
+        s, r = self.server, self.readings
+        state = r.state
+        values: dict[str, Any] = {name: state(slot) for name, slot in _SLOT_COLUMNS}
+        gets, hits = state(C.GETS), state(C.GET_HITS)
+        d_gets = np.diff(gets, prepend=0)
+        d_hits = np.diff(hits, prepend=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            interval = np.where(d_gets != 0, d_hits / np.where(d_gets != 0, d_gets, 1), np.nan)
+        active = state(C.EXPIRED_KEYS_ACTIVE) + state(C.EXPIRED_KEYS_EXACT)
+        keys = r.dict_field(0, ht.USED0) + r.dict_field(0, ht.USED1)
+        values.update({
+            "time": r.rows()[:, R_TIME] / 1e6, "expired_keys": state(C.EXPIRED_KEYS_LAZY) + active,
+            "expired_keys_active": active, "keys": keys,
+            "expires": r.dict_field(1, ht.USED0) + r.dict_field(1, ht.USED1),
+            "stale_keys": r.rows()[:, R_STALE_KEYS], "stale_bytes": r.rows()[:, R_STALE_BYTES],
+            "hit_ratio_interval": interval})
+        values.update(overhead_columns(r, s.cfgv))
+        values.update(memory_columns(s.memory, r.rows()[:, R_MODEL:]))
         out = {}
-        for name, values in zip(self.names, cols):
+        for name in self.names:
             dtype = np.float64 if name in FLOAT_COLUMNS else np.int64
-            out[name] = np.asarray(values, dtype=dtype)
+            out[name] = np.array(values[name], dtype=dtype)
         return out
 
     def last(self) -> dict[str, Any]:
-        return dict(zip(self.names, self.rows[-1]))
+        """The last row, as Python numbers."""
+        return {name: (float(col[-1]) if col.dtype.kind == "f" else int(col[-1]))
+                for name, col in self.columns().items()}
 
 
 def summarize(server, series: TimeSeries, *, trace, seed: int, start_time: float,

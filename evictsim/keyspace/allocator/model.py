@@ -255,8 +255,20 @@ def quiet(model, arena):
     return c[C_DIRTY_PAGES] == 0 and (p[P_BG_THREAD] == 0 or c[C_BG_WAKE_US] == SLEEP_FOREVER)
 
 
-def _idle(model: Jemalloc) -> bool:
-    return bool(quiet(model, model.arena))
+@kernel
+def reading(model, arena, readings, row, col):
+    """What a reading copies: the last cron sample (``cronUpdateMemoryStats``), as INFO prints it."""
+    sample = arena.sample
+    for j in range(len(sample)):
+        readings[row, col + j] = sample[j]
+
+
+def _columns(model: Jemalloc, rows: np.ndarray) -> dict:
+    """The allocator columns of each reading's copy of the cron sample."""
+    _check(model)
+    per_row = [info_fields(*(int(v) for v in row[[S_USED_MEMORY, S_ALLOCATED, S_ACTIVE, S_RESIDENT, S_RSS]]))
+               for row in rows]
+    return {name: [fields[name] for fields in per_row] for name in COLUMNS}
 
 
 def _fitted(model: Jemalloc, capacity: int, n_requests: int) -> Jemalloc:
@@ -320,6 +332,7 @@ def _cron(model: Jemalloc, now_us: int, used_memory: int) -> None:
 
 
 register_model(Jemalloc, queue_allocate, queue_release,
-               ModelHooks(cron=_cron, idle=_idle, fitted=_fitted, fields=_fields, live_bytes=_live_bytes,
-                          arena=lambda model: model.arena),
-               tick_impl=cron_tick, quiet_impl=quiet)
+               ModelHooks(cron=_cron, fitted=_fitted, fields=_fields, live_bytes=_live_bytes,
+                          arena=lambda model: model.arena, reading_slots=lambda model: len(model.arena.sample),
+                          columns=_columns),
+               tick_impl=cron_tick, quiet_impl=quiet, reading_impl=reading)
