@@ -62,8 +62,33 @@ def _scan_loop(core, policy, num, now_ms, lazy):
     return sampled, expired, ttl_sum, ttl_samples, checked
 
 
+@kernel(inline=True)
+def fast_cycle_starts(core, now_us):
+    """Whether ``beforeSleep``'s fast cycle runs now (and, if so, note when it started): only after a
+    cycle that hit its time limit or while the stale estimate is above acceptable, and never within
+    two fast durations of the last one. Inlined into the request loop, which asks at every
+    event-loop iteration and almost always hears no: the cycle itself is a call."""
+    cfg, st = core.server.config, core.server.stats
+    effort = cfg[C_EFFORT] - 1
+    if st[TIMELIMIT_EXIT] == 0 and core.server.fstats[EXPIRED_STALE_PERC] < 10 - effort:
+        return False
+    if now_us < st[LAST_FAST_CYCLE_US] + 2 * (1000 + 250 * effort):
+        return False
+    st[LAST_FAST_CYCLE_US] = now_us
+    return True
+
+
 @kernel
 def active_expire_cycle(core, policy, fast, now_us):
+    """``activeExpireCycle``: the fast one (``fast``) asks :func:`fast_cycle_starts` first."""
+    if fast and not fast_cycle_starts(core, now_us):
+        return
+    expire_cycle(core, policy, fast, now_us)
+
+
+@kernel
+def expire_cycle(core, policy, fast, now_us):
+    """The cycle's work, once it runs (MECHANICS §5)."""
     server = core.server
     cfg, cff, st, fst = server.config, server.costs, server.stats, server.fstats
     tables = core.tables
@@ -73,12 +98,6 @@ def active_expire_cycle(core, policy, fast, now_us):
     fast_duration = 1000 + 250 * effort
     slow_perc = 25 + 2 * effort
     acceptable = 10 - effort
-    if fast:
-        if st[TIMELIMIT_EXIT] == 0 and fst[EXPIRED_STALE_PERC] < acceptable:
-            return
-        if now_us < st[LAST_FAST_CYCLE_US] + 2 * fast_duration:
-            return
-        st[LAST_FAST_CYCLE_US] = now_us
     timelimit = slow_perc * 1000000 // cfg[C_HZ] // 100
     if timelimit <= 0:
         timelimit = 1

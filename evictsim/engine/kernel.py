@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy as np
 
 from evictsim.engine.evict import EVICT_FAIL, EVICT_RUNNING, perform_evictions
-from evictsim.engine.expire import active_expire_cycle, expire_due_exact
+from evictsim.engine.expire import active_expire_cycle, expire_cycle, expire_due_exact, fast_cycle_starts
 from evictsim.engine.redis_commands import Request, do_del, do_get, do_set
 from evictsim.jit import kernel
 from evictsim.keyspace import hashtable as ht
@@ -80,13 +80,18 @@ def run_eviction_proc(core, policy, now_us):
     stats[EVICT_PROC_LAST_US] = now_us
 
 
-@kernel
+@kernel(inline=True)
 def event_loop_iteration(core, policy, now_us):
-    """Between two client batches: the eviction time proc (if armed), then ``beforeSleep``."""
-    run_eviction_proc(core, policy, now_us)
-    update_peak(core.server.stats)
-    if core.server.config[C_EXPIRY_MODE] == EXPIRY_REDIS:
-        active_expire_cycle(core, policy, True, now_us)
+    """Between two client batches: the eviction time proc (if armed), then ``beforeSleep``. Inlined,
+    with the two conditions asked before the calls: at 1,000 requests per second almost every
+    request starts an iteration, and a call that passes the core and policy bundles costs ~0.7 µs
+    even when it returns at once."""
+    stats = core.server.stats
+    if stats[EVICT_PROC_ACTIVE] != 0:
+        run_eviction_proc(core, policy, now_us)
+    update_peak(stats)
+    if core.server.config[C_EXPIRY_MODE] == EXPIRY_REDIS and fast_cycle_starts(core, now_us):
+        expire_cycle(core, policy, True, now_us)
 
 
 @kernel
@@ -181,13 +186,15 @@ def process_requests(requests, lo, hi, recording, core, policy):
             recording.memory[i, 1] = stats[USED_MEMORY]
 
 
-@kernel
+@kernel(inline=True)
 def server_cron(core, policy, now_us):
-    """One ``serverCron`` tick (MECHANICS §8), plus the event-loop iteration the timer wakes up."""
+    """One ``serverCron`` tick (MECHANICS §8), plus the event-loop iteration the timer wakes up.
+    Inlined into the event loop, which runs one per tick; its parts that do work are calls."""
     config = core.server.config
     stats = core.server.stats
     stats[LRU_CLOCK] = lru_clock(now_us // 1000)
-    run_eviction_proc(core, policy, now_us)
+    if stats[EVICT_PROC_ACTIVE] != 0:
+        run_eviction_proc(core, policy, now_us)
     if config[C_EXPIRY_MODE] == EXPIRY_EXACT:
         expire_due_exact(core, policy, now_us // 1000, config[C_LAZYFREE_EXPIRE] != 0)
     lazyfree_progress(stats, now_us, core.server.costs[CF_LAZYFREE_BYTES_PER_US])
@@ -235,7 +242,7 @@ def count_stale(core, now_ms):
     return stale, nbytes
 
 
-@kernel
+@kernel(inline=True)
 def cron_is_idle(core):
     """True when a serverCron tick would change nothing but the LRU clock: no key with a TTL (the
     expire cycle and exact expiry have nothing to do), no rehash under way or shrink due, the
@@ -256,7 +263,7 @@ def cron_is_idle(core):
     return True
 
 
-@kernel
+@kernel(inline=True)
 def skip_idle_ticks(core, ticks):
     """What ``ticks`` idle serverCron ticks would have done, in closed form: the expire cycle finds
     no key and decays its stale-percentage estimate (×0.95 a tick, exactly as the cycle computes it;
