@@ -38,6 +38,7 @@ class RedisConfig:
     lazyfree_lazy_expire: bool = False
     lazyfree_lazy_server_del: bool = False
     lazyfree_lazy_user_del: bool = False
+    lazyfree_lazy_user_flush: bool = False  # FLUSHALL without SYNC/ASYNC frees in the background
     activerehashing: bool = True
     latency_tracking: bool = True           # a ~24.7 KB histogram per command name first used
     cluster_enabled: bool = False           # 7.0 cluster mode: +16 B slot metadata per main-dict entry
@@ -183,6 +184,7 @@ _CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
     "lazyfree-lazy-expire": _bool,
     "lazyfree-lazy-server-del": _bool,
     "lazyfree-lazy-user-del": _bool,
+    "lazyfree-lazy-user-flush": _bool,
     "activerehashing": _bool,
     "latency-tracking": _bool,
     "cluster-enabled": _bool,

@@ -7,7 +7,8 @@ arrays) and the piece (:data:`PIECE_ENTRY` … :data:`PIECE_EXPIRE` for a key; f
 the older one, as ``dictRehash`` frees table 0 and makes table 1 its table 0), so a model that
 needs to know where a region lives (jemalloc slabs: the fragmentation model) can record it per key
 and piece, and the callers never change. ``allocate`` returns the usable bytes charged to
-``used_memory``.
+``used_memory``. A third compiled hook, ``purge_pages(model)``, is ``jemalloc_purge()`` (MEMORY
+PURGE, a synchronous FLUSHALL: :mod:`evictsim.keyspace.flush`); a model without pages ignores it.
 
 Besides the two compiled hooks, a model registers what the Python layer around the kernels asks of
 it (each a no-op for a model that keeps nothing): ``cron(model, now_us, used_memory)`` at every
@@ -54,14 +55,15 @@ class ModelHooks:
     live_bytes: Callable | None = None    # (model) -> int, or None
 
 
-MODELS: dict[type, tuple[Callable, Callable]] = {}
+MODELS: dict[type, tuple[Callable, Callable, Callable]] = {}
 HOOKS: dict[type, ModelHooks] = {}
 
 
 def register_model(model_class: type, allocate_impl: Callable, release_impl: Callable,
-                   hooks: ModelHooks | None = None) -> None:
-    """``allocate_impl(model, k, piece, nbytes) -> usable``; ``release_impl(model, k, piece, usable)``."""
-    MODELS[model_class] = (allocate_impl, release_impl)
+                   hooks: ModelHooks | None = None, purge_impl: Callable | None = None) -> None:
+    """``allocate_impl(model, k, piece, nbytes) -> usable``; ``release_impl(model, k, piece, usable)``;
+    ``purge_impl(model)``: ``jemalloc_purge()`` (MEMORY PURGE, a synchronous FLUSHALL), default none."""
+    MODELS[model_class] = (allocate_impl, release_impl, purge_impl or _no_purge)
     HOOKS[model_class] = hooks or ModelHooks()
 
 
@@ -70,6 +72,10 @@ def allocate(model, k, piece, nbytes):
 
 
 def release(model, k, piece, usable):
+    raise NotImplementedError("compiled only")
+
+
+def purge_pages(model):
     raise NotImplementedError("compiled only")
 
 
@@ -90,6 +96,12 @@ def _allocate(model, k, piece, nbytes):
 def _release(model, k, piece, usable):
     impl = _impls(model)[1]
     return lambda model, k, piece, usable: impl(model, k, piece, usable)
+
+
+@overload(purge_pages, jit_options=dict(_nrt=False, nogil=True))
+def _purge_pages(model):
+    impl = _impls(model)[2]
+    return lambda model: impl(model)
 
 
 # --- the Python side: one dictionary look-up per call, nothing at all for SizeClasses -------------
@@ -136,6 +148,11 @@ def new_model(cfg, capacity: int):
         from evictsim.keyspace.allocator.model import new_jemalloc_model
         return new_jemalloc_model(cfg, capacity)
     raise ValueError(f"unknown allocator model {cfg.allocator_model!r}; expected one of {', '.join(MODEL_NAMES)}")
+
+
+@kernel
+def _no_purge(model):
+    return None
 
 
 @kernel

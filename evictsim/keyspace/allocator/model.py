@@ -20,9 +20,10 @@ first and then charges the new. So a released value waits: it is freed after the
 value allocation (the new value's robj, its last allocation), or before any other call or cron
 tick. A delete (key sds, value, entry) therefore frees in ``dbGenericDelete``'s order too.
 
-The cron (``memory_cron``): the queue, the background thread's decay up to the tick (``advance``)
+The cron (``memory_cron``): the queue, the background thread's decay up to the tick (``advance``),
 and, every 100 ms, the sample that INFO prints (``cronUpdateMemoryStats``: allocator stats, RSS and
-the used_memory that ``mem_fragmentation_ratio`` divides by).
+the used_memory that ``mem_fragmentation_ratio`` divides by). A queued ``jemalloc_purge()``
+(``queue_purge``: MEMORY PURGE, a synchronous FLUSHALL) runs in its place in the queue.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ import numpy as np
 from evictsim.keyspace.allocation import (N_PIECES, N_SERVER_PIECES, PIECE_BUCKETS, PIECE_VALUE,
                                           PIECE_VALUE_SDS, ModelHooks, register_model)
 from evictsim.keyspace.allocator.compile import kernel
-from evictsim.keyspace.allocator.decay import advance
+from evictsim.keyspace.allocator.decay import advance, purge
 from evictsim.keyspace.allocator.kernels import (C_ALLOCATED, C_BG_WAKE_US, C_DIRTY_PAGES, C_OVERFLOW,
                                                  C_TCACHE_BYTES, P_BG_THREAD, P_DECAY_MS, SLEEP_FOREVER,
                                                  alloc, free)
@@ -62,7 +63,7 @@ P_KEY, P_SDS, P_ROBJ = 0, 1, 2
 CLOCK_US, LOG_N = 0, 1
 # log[] rows (only when the bundle was built with ``record`` > 0, for the tests: the allocation
 # sequence a run made, to replay through the Python twin): (op, argument, handle)
-LOG_ALLOC, LOG_FREE, LOG_CRON = 0, 1, 2
+LOG_ALLOC, LOG_FREE, LOG_CRON, LOG_PURGE = 0, 1, 2, 3
 # Room kept before each kernel call: a request makes at most ~6 allocations, and a thread-cache fill
 # of a class with few regions per slab can open several slabs for one of them. The queue holds one
 # kernel call's allocator calls: ~6 per request, and at most 5 frees per key that can leave.
@@ -71,6 +72,7 @@ LARGE_PER_REQUEST = 2
 SLAB_MARGIN, LARGE_MARGIN = 1024, 64
 QUEUE_PER_REQUEST, QUEUE_PER_KEY, QUEUE_MARGIN = 8, 5, 1024
 OP_ALLOC, OP_FREE = 0, 1
+PURGE_KEY = -2                   # the queue entry of a jemalloc_purge() (no key, no piece)
 COLUMNS = ("used_memory_rss", "allocator_allocated", "allocator_active", "allocator_resident",
            "allocator_frag_ratio", "mem_fragmentation_ratio")
 
@@ -114,6 +116,12 @@ def queue_release(model, k, piece, usable):
     _enqueue(model, k * 16 + piece * 2 + OP_FREE, 0)
 
 
+@kernel
+def queue_purge(model):
+    """``jemalloc_purge()``, in its place among the queued calls."""
+    _enqueue(model, PURGE_KEY * 16 + OP_ALLOC, 0)
+
+
 @kernel(inline=True)
 def _enqueue(model, code, nbytes):
     n = model.count[0]
@@ -132,7 +140,9 @@ def drain(queue, count, arena):
         code = queue[i, 0]
         k = code >> 4
         piece = (code >> 1) & 7
-        if code & 1 == OP_ALLOC:
+        if k == PURGE_KEY:
+            _purge(arena)
+        elif code & 1 == OP_ALLOC:
             _place(arena, k, piece, queue[i, 1])
         else:
             _unplace(arena, k, piece)
@@ -170,6 +180,15 @@ def _flush(model):
     pending[P_KEY] = -1
     pending[P_SDS] = NO_HANDLE
     pending[P_ROBJ] = NO_HANDLE
+
+
+@kernel
+def _purge(model):
+    """Every dirty page purged, after the value that waits is freed (it was freed before the purge)."""
+    if model.pending[P_KEY] >= 0:
+        _flush(model)
+    _record(model, LOG_PURGE, 0, 0)
+    purge(model.state)
 
 
 @kernel(inline=True)
@@ -310,4 +329,5 @@ def _cron(model: Jemalloc, now_us: int, used_memory: int) -> None:
 
 
 register_model(Jemalloc, queue_allocate, queue_release,
-               ModelHooks(cron=_cron, idle=_idle, fitted=_fitted, fields=_fields, live_bytes=_live_bytes))
+               ModelHooks(cron=_cron, idle=_idle, fitted=_fitted, fields=_fields, live_bytes=_live_bytes),
+               purge_impl=queue_purge)
