@@ -1,14 +1,14 @@
 """FLUSHALL and MEMORY PURGE in a whole simulated run against a live redis-server (started here).
 
-Three rounds of: fill 100,000 new keys with values of many size classes, FLUSHALL (synchronous: it
-purges), wait; then MEMORY PURGE. The simulator replays exactly the requests sent, at the times they
+Five rounds of: fill 100,000 new keys with values of many size classes, FLUSHALL (synchronous: it
+purges), MEMORY PURGE. The simulator replays exactly the requests sent, at the times they
 were sent, with the allocator model on and the fresh server's own INFO as the initial condition
-(baseline used_memory, allocator figures, RSS). At each stage (loaded, after each FLUSHALL, after
+(baseline used_memory, allocator figures, RSS). At each stage (loaded, after the FLUSHALL, after
 the purge): used_memory, allocator_active and used_memory_rss within 3% of the real ones, averaged
 over the rounds. What stays after a flush is not the empty server: the thread cache pins slabs in
 both (frag_summary.md); which slabs depends on the hash order the keys are freed in, so one flush's
 allocator_active varies by a few percent from server to server (measured here: 11.15-11.64 MB for the
-same 100,000 keys on three fresh servers), hence the mean over three flushes of different keys.
+same 100,000 keys on three fresh servers), hence the mean over five flushes of different keys.
 MEMORY PURGE after a synchronous FLUSHALL finds nothing more to purge, in both.
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from evictsim.validate.resp import parse_info
 from evictsim.validate.server import start_redis
 
 N_KEYS = 100_000
-ROUNDS = 3
+ROUNDS = 5
+SETTLE = 1.2           # s after FLUSHALL / MEMORY PURGE before INFO
 KEY_LEN = len("r0:key:000000")
 BATCH = 200
 REL = 0.03
@@ -36,8 +37,8 @@ def _info(conn, t0) -> tuple[float, dict]:
 
 def _at(result, when: float) -> dict:
     """The simulated INFO fields at ``when`` s: the row 0.2 s before it (a row shows the cron's last
-    100-ms sample, as INFO does, but may already count its 100-ms window's requests; each stage has
-    been still for a second by then)."""
+    100-ms sample, as INFO does, but may already count its 100-ms window's requests; a stage has been
+    still for 0.2 s by then)."""
     ts = result.timeseries
     i = max(int(np.searchsorted(ts["time"], when - 0.2, side="right")) - 1, 0)
     return {name: int(ts[name][i]) for name in ("used_memory", "allocator_active", "used_memory_rss")}
@@ -56,8 +57,12 @@ def _round(conn, t0, rng, r: int, rows: list) -> dict:
     stages = {"loaded": _info(conn, t0)}
     rows.append((time.monotonic() - t0, OP_FLUSHALL, NO_KEY, 0))
     conn.call("FLUSHALL")
-    time.sleep(1.2)
+    time.sleep(SETTLE)
     stages["after FLUSHALL"] = _info(conn, t0)
+    rows.append((time.monotonic() - t0, OP_MEMORY_PURGE, NO_KEY, 0))
+    conn.call("MEMORY", "PURGE")
+    time.sleep(SETTLE)
+    stages["after MEMORY PURGE"] = _info(conn, t0)
     return stages
 
 
@@ -69,10 +74,6 @@ def test_flushall_and_purge_follow_a_live_server():
         time.sleep(1.2)                                  # let the cron sample the empty server
         _, fresh = _info(conn, t0)
         rounds = [_round(conn, t0, rng, r, rows) for r in range(ROUNDS)]
-        rows.append((time.monotonic() - t0, OP_MEMORY_PURGE, NO_KEY, 0))
-        conn.call("MEMORY", "PURGE")
-        time.sleep(0.5)
-        rounds[-1]["after MEMORY PURGE"] = _info(conn, t0)
 
     t, op, key, size = (np.array(c) for c in zip(*rows))
     n = len(op)
@@ -104,7 +105,6 @@ def test_flushall_and_purge_follow_a_live_server():
         assert abs(err) < REL, (stage, name)
     # the flush really left slabs pinned: far above the fresh server, in both
     assert np.min(real["after FLUSHALL", "allocator_active"]) > fresh["allocator_active"] + 5_000_000
-    # a purge after the flush's own purge finds nothing more, in both
-    purged = rounds[-1]["after MEMORY PURGE"][1]["used_memory_rss"]
-    assert purged == rounds[-1]["after FLUSHALL"][1]["used_memory_rss"]
-    assert sim["after MEMORY PURGE", "used_memory_rss"][-1] == sim["after FLUSHALL", "used_memory_rss"][-1]
+    # a purge after the flush's own purge finds nothing more to purge, in both
+    assert real["after MEMORY PURGE", "used_memory_rss"] == real["after FLUSHALL", "used_memory_rss"]
+    assert sim["after MEMORY PURGE", "used_memory_rss"] == sim["after FLUSHALL", "used_memory_rss"]
