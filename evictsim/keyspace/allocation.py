@@ -143,6 +143,10 @@ MODEL_NAMES = ("none", "jemalloc")
 def new_model(cfg, capacity: int):
     """The memory-model bundle that the config's ``allocator-model`` selects, for ``capacity`` key ids."""
     if cfg.allocator_model == "none":
+        if cfg.activedefrag:
+            from evictsim.errors import UserInputError
+            raise UserInputError("activedefrag yes needs allocator-model jemalloc (defrag moves "
+                                 "regions between the model's slabs)", key="activedefrag")
         return SizeClasses(np.int64(cfg.jemalloc_quantum))
     if cfg.allocator_model == "jemalloc":
         from evictsim.keyspace.allocator.model import new_jemalloc_model

@@ -17,8 +17,8 @@ import numpy as np
 from evictsim.metrics import counters as C
 from evictsim.metrics.overhead import memory_overhead
 from evictsim.keyspace.allocation import memory_fields
-from evictsim.metrics.registry import (ALLOCATOR_COLUMNS, BY_NAME, FLOAT_COLUMNS, SUMMARY_KEYS,
-                                       TIMESERIES_COLUMNS)
+from evictsim.metrics.registry import (ALLOCATOR_COLUMNS, BY_NAME, DEFRAG_COLUMNS, FLOAT_COLUMNS,
+                                       SUMMARY_KEYS, TIMESERIES_COLUMNS)
 
 # (column, state slot) of the columns read from the state vector as they are.
 _SLOT_COLUMNS = tuple((name, C.STATE.index(BY_NAME[name].slot)) for name in TIMESERIES_COLUMNS
@@ -39,8 +39,10 @@ class TimeSeries:
         self._prev_gets = 0
         self._prev_hits = 0
         self.namespace_rows: list[tuple[float, np.ndarray]] = []
-        with_allocator = memory_fields(server.memory) is not None
-        self.names = TIMESERIES_COLUMNS + (ALLOCATOR_COLUMNS if with_allocator else ())
+        fields = memory_fields(server.memory)
+        self.names = TIMESERIES_COLUMNS + (ALLOCATOR_COLUMNS if fields is not None else ())
+        if fields is not None and DEFRAG_COLUMNS[0] in fields:    # activedefrag yes
+            self.names += DEFRAG_COLUMNS
 
     def sample(self, now_us: int, rel_us: int) -> None:
         t0 = time.perf_counter()

@@ -21,8 +21,9 @@ value allocation (the new value's robj, its last allocation), or before any othe
 tick. A delete (key sds, value, entry) therefore frees in ``dbGenericDelete``'s order too.
 
 The cron (``memory_cron``): the queue, the background thread's decay up to the tick (``advance``),
-and, every 100 ms, the sample that INFO prints (``cronUpdateMemoryStats``: allocator stats, RSS and
-the used_memory that ``mem_fragmentation_ratio`` divides by). A queued ``jemalloc_purge()``
+with ``activedefrag yes`` the defrag cycle (:mod:`.defrag`, over the keys' handles), and, every
+100 ms, the sample that INFO prints (``cronUpdateMemoryStats``: allocator stats, RSS and the
+used_memory that ``mem_fragmentation_ratio`` divides by). A queued ``jemalloc_purge()``
 (``queue_purge``: MEMORY PURGE, a synchronous FLUSHALL) runs in its place in the queue.
 """
 from __future__ import annotations
@@ -35,6 +36,8 @@ from evictsim.keyspace.allocation import (N_PIECES, N_SERVER_PIECES, PIECE_BUCKE
                                           PIECE_VALUE_SDS, ModelHooks, register_model)
 from evictsim.keyspace.allocator.compile import kernel
 from evictsim.keyspace.allocator.decay import advance, purge
+from evictsim.keyspace.allocator.defrag import (D_CPU_US, D_ENABLED, D_HITS, D_KEY_HITS, D_KEY_MISSES,
+                                                D_MISSES, D_RUNNING, active_defrag_cycle, new_defrag)
 from evictsim.keyspace.allocator.kernels import (C_ALLOCATED, C_BG_WAKE_US, C_DIRTY_PAGES, C_OVERFLOW,
                                                  C_TCACHE_BYTES, P_BG_THREAD, P_DECAY_MS, SLEEP_FOREVER,
                                                  alloc, free)
@@ -43,7 +46,7 @@ from evictsim.keyspace.allocator.metrics import (S_ACTIVE, S_ALLOCATED, S_NSLOTS
 from evictsim.keyspace.allocator.state import grow, headroom, new_allocator
 from evictsim.keyspace.memory import size_class
 
-Arena = namedtuple("Arena", "state handles tables pending clock sample log")
+Arena = namedtuple("Arena", "state handles tables pending clock sample log defrag")
 
 
 class Jemalloc(namedtuple("JemallocQueue", "quantum queue count")):
@@ -75,6 +78,10 @@ OP_ALLOC, OP_FREE = 0, 1
 PURGE_KEY = -2                   # the queue entry of a jemalloc_purge() (no key, no piece)
 COLUMNS = ("used_memory_rss", "allocator_allocated", "allocator_active", "allocator_resident",
            "allocator_frag_ratio", "mem_fragmentation_ratio")
+# activedefrag yes adds these (INFO names; total_active_defrag_time is 7.2's, in ms)
+DEFRAG_FIELDS = (("active_defrag_running", D_RUNNING), ("active_defrag_hits", D_HITS),
+                 ("active_defrag_misses", D_MISSES), ("active_defrag_key_hits", D_KEY_HITS),
+                 ("active_defrag_key_misses", D_KEY_MISSES))
 
 
 def new_jemalloc_model(cfg, capacity: int, record: int = 0) -> Jemalloc:
@@ -90,7 +97,7 @@ def new_jemalloc_model(cfg, capacity: int, record: int = 0) -> Jemalloc:
     arena = Arena(state, np.full((capacity, N_PIECES), NO_HANDLE, np.int64),
                   np.full((N_SERVER_PIECES, 2), NO_HANDLE, np.int64), pending,
                   np.zeros(2, np.int64), np.zeros(S_NSLOTS + 1, np.int64),
-                  np.zeros((max(record, 1), 3), np.int64))
+                  np.zeros((max(record, 1), 3), np.int64), new_defrag(cfg))
     return _bundle(cfg.jemalloc_quantum, _queue_length(capacity, 0), arena)
 
 
@@ -251,6 +258,8 @@ def tick(queue, count, model, now_us, used_memory):
     model.clock[CLOCK_US] = now_us
     _record(model, LOG_CRON, now_us, 0)
     advance(model.state, now_us)
+    if model.defrag[D_ENABLED]:
+        active_defrag_cycle(model.state, model.handles, model.defrag, now_us)   # databasesCron
     if now_us >= model.sample[S_NEXT_US]:
         sample(model.state, used_memory, model.sample)
         model.sample[S_NEXT_US] = now_us + CRON_STATS_US
@@ -261,7 +270,7 @@ def _idle(model: Jemalloc) -> bool:
     background thread (or decay off), so skipped cron ticks would change nothing."""
     arena = model.arena
     c, p = arena.state.counters, arena.state.params
-    if model.count[0] or arena.pending[P_KEY] >= 0:
+    if model.count[0] or arena.pending[P_KEY] >= 0 or arena.defrag[D_ENABLED]:
         return False
     if p[P_DECAY_MS] <= 0:
         return True
@@ -305,7 +314,12 @@ def _fields(model: Jemalloc) -> dict:
     _check(model)
     s = [int(v) for v in model.arena.sample]
     info = info_fields(s[S_USED_MEMORY], s[S_ALLOCATED], s[S_ACTIVE], s[S_RESIDENT], s[S_RSS])
-    return {name: info[name] for name in COLUMNS}
+    fields = {name: info[name] for name in COLUMNS}
+    defrag = model.arena.defrag
+    if defrag[D_ENABLED]:
+        fields.update((name, int(defrag[slot])) for name, slot in DEFRAG_FIELDS)
+        fields["total_active_defrag_time"] = int(defrag[D_CPU_US]) // 1000
+    return fields
 
 
 @kernel
