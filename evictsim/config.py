@@ -38,6 +38,14 @@ class RedisConfig:
     lazyfree_lazy_expire: bool = False
     lazyfree_lazy_server_del: bool = False
     lazyfree_lazy_user_del: bool = False
+    lazyfree_lazy_user_flush: bool = False  # FLUSHALL without SYNC/ASYNC frees in the background
+    # active defragmentation (defrag.c; needs allocator-model jemalloc: keyspace/allocator/defrag.py)
+    activedefrag: bool = False
+    active_defrag_ignore_bytes: int = 100 << 20     # no cycle below this many fragmented bytes
+    active_defrag_threshold_lower: int = 10         # percent fragmentation that starts a cycle
+    active_defrag_threshold_upper: int = 100        # percent at which the cycle gets cycle-max CPU
+    active_defrag_cycle_min: int = 1                # CPU percent at the lower threshold
+    active_defrag_cycle_max: int = 25               # CPU percent at the upper threshold
     activerehashing: bool = True
     latency_tracking: bool = True           # a ~24.7 KB histogram per command name first used
     cluster_enabled: bool = False           # 7.0 cluster mode: +16 B slot metadata per main-dict entry
@@ -53,6 +61,8 @@ class RedisConfig:
     allocator_model: str = "none"
     jemalloc_bg_thread: bool = True         # redis.conf jemalloc-bg-thread: the purging thread
     dirty_decay_ms: int = 10_000            # jemalloc opt.dirty_decay_ms (0: purge at once, -1: never)
+    active_defrag_keys_per_ms: int = 1000   # keys a defrag cycle scans per ms of its CPU time (an
+                                            # assumption: ~1 µs a key; not measured, not fitted)
     # the allocator's own figures and the non-allocator RSS of a fresh redis-server 7.0.15
     # (keyspace/allocator/state.py DEFAULT_*: measured, not fitted)
     allocator_base_allocated: int = 1_690_848
@@ -183,6 +193,14 @@ _CONVERTERS: dict[str, Callable[[Any, Any, Any, str], Any]] = {
     "lazyfree-lazy-expire": _bool,
     "lazyfree-lazy-server-del": _bool,
     "lazyfree-lazy-user-del": _bool,
+    "lazyfree-lazy-user-flush": _bool,
+    "activedefrag": _bool,
+    "active-defrag-ignore-bytes": _size,
+    "active-defrag-threshold-lower": _int_range(0, 1000),
+    "active-defrag-threshold-upper": _int_range(0, 1000),
+    "active-defrag-cycle-min": _int_range(1, 99),
+    "active-defrag-cycle-max": _int_range(1, 99),
+    "active-defrag-keys-per-ms": _int_range(1, 1 << 30),
     "activerehashing": _bool,
     "latency-tracking": _bool,
     "cluster-enabled": _bool,

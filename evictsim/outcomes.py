@@ -17,6 +17,7 @@ DEL_LIVE = 8
 DEL_STALE = 9                # the key had expired: DEL returns 0, the key counts as expired
 DEL_ABSENT = 10
 GET_MISS_NO_FILL = 11        # explicit traces (12: the key had expired)
+SERVER_COMMAND = 13          # FLUSHALL or MEMORY PURGE ran (no key)
 
 GET_OUTCOMES = (GET_MISS_FILLED, GET_HIT, GET_MISS_FILLED + STALE_OFFSET, GET_MISS_REFUSED,
                 GET_MISS_REFUSED + 1, GET_MISS_NO_FILL, GET_MISS_NO_FILL + 1)
@@ -24,4 +25,4 @@ NAMES = {GET_MISS_FILLED: "get miss, filled", GET_HIT: "get hit", 2: "get miss (
          GET_MISS_REFUSED: "get miss, fill refused (OOM)", 4: "get miss (expired), fill refused (OOM)",
          SET_CREATED: "set created", SET_OVERWROTE: "set overwrote", SET_REFUSED: "set refused (OOM)",
          DEL_LIVE: "del removed a key", DEL_STALE: "del found an expired key", DEL_ABSENT: "del found nothing",
-         GET_MISS_NO_FILL: "get miss", 12: "get miss (expired)"}
+         GET_MISS_NO_FILL: "get miss", 12: "get miss (expired)", SERVER_COMMAND: "server command"}

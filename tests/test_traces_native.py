@@ -67,7 +67,7 @@ GOOD = "time,op,key,size,ttl\n0.1,GET,a,10,\n0.2,SET,b,20,1.5\n"
     ("0.3,GET,c,10", "expected 5 columns"),
     ("0.3,GET,c,10,,9", "expected 5 columns"),
     ("zz,GET,c,10,", "time: expected a number of seconds"),
-    ("0.3,PUT,c,10,", "op: expected GET, SET or DEL"),
+    ("0.3,PUT,c,10,", "op: expected GET, SET, DEL, FLUSHALL, FLUSHALL SYNC, FLUSHALL ASYNC or MEMORY PURGE"),
     ("0.3,GET,c,-1,", "size: expected a non-negative integer"),
     ("0.3,GET,c,1.5,", "size: expected a non-negative integer"),
     ("0.3,GET,c,3000000000,", "size: expected a size of at most 512 MiB"),

@@ -21,6 +21,7 @@ from evictsim.engine.redis_commands import Request, do_del, do_get, do_set
 from evictsim.jit import kernel
 from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.clocks import lru_clock
+from evictsim.keyspace.flush import server_command, server_command_mask
 from evictsim.keyspace.memory import argument_bytes, command_argv_bytes, expire_entry_bytes
 from evictsim.keyspace.ops import EXPIRES, MAIN, add_used, delete_key, lazyfree_progress
 from evictsim.metrics.namespaces import TAG_EVICTED, count_tag
@@ -34,7 +35,7 @@ from evictsim.metrics.counters import (C_ACTIVEREHASHING, C_BATCH_US, C_CLIENT_G
                                        LAZYFREE_PENDING_BYTES, NEXT_LOOP_US, OVERHEAD_BYTES, REQUESTS, USED_MEMORY,
                                        USED_MEMORY_PEAK, EXPIRED_STALE_PERC)
 from evictsim.outcomes import GET_HIT, GET_MISS_FILLED, STALE_OFFSET
-from evictsim.traces.base import OP_GET, OP_SET
+from evictsim.traces.base import OP_DEL, OP_GET, OP_SET
 
 # A slice of the trace as the kernel reads it (times already absolute µs); ``next_access`` is the
 # request index of each request's next access to the same key (Belady), or a 1-element placeholder.
@@ -102,8 +103,10 @@ def command_mask(o, code, script):
                                  or code == GET_MISS_FILLED + STALE_OFFSET else 0)
     elif o == OP_SET:
         mask = 1 << CMD_SET
-    else:
+    elif o == OP_DEL:
         mask = 1 << CMD_DEL
+    else:                                 # a server command is sent as itself, never in a script
+        return server_command_mask(o)
     if script:
         mask |= (1 << CMD_EVALSHA) | (1 << CMD_DBSIZE)
     return mask
@@ -175,8 +178,10 @@ def process_requests(requests, lo, hi, recording, core, policy):
             code = do_get(core, policy, req, now_ms, oom, fill)
         elif o == OP_SET:
             code = do_set(core, policy, req, now_ms, oom)
-        else:
+        elif o == OP_DEL:
             code = do_del(core, policy, req.key, now_ms)
+        else:
+            code = server_command(core, policy, o)
         stats[USED_MEMORY] -= argv
         drain_overflow(core, policy, vtime)
         note_commands(command_mask(o, code, script), config, stats)

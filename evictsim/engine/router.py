@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from evictsim.traces.base import RequestChunk
+from evictsim.traces.base import RequestChunk, refuse_server_ops
 
 
 class SingleRoute:
@@ -75,6 +75,7 @@ class RoutedStream:
         if self.single:
             self.queues[0].append(chunk)
             return True
+        refuse_server_ops(chunk, "routing requests to several instances")
         where = self.router.route(chunk)
         for i, queue in enumerate(self.queues):
             picked = np.flatnonzero(where == i)

@@ -55,6 +55,7 @@ def config_vectors(cfg: RedisConfig, fill: str, protocol_script: bool) -> tuple[
     c[C.C_LAZYFREE_EXPIRE] = cfg.lazyfree_lazy_expire
     c[C.C_LAZYFREE_SERVER_DEL] = cfg.lazyfree_lazy_server_del
     c[C.C_LAZYFREE_USER_DEL] = cfg.lazyfree_lazy_user_del
+    c[C.C_LAZYFREE_USER_FLUSH] = cfg.lazyfree_lazy_user_flush
     c[C.C_EXPIRY_MODE] = _EXPIRY[cfg.expiry_mode]
     c[C.C_QUANTUM] = cfg.jemalloc_quantum
     c[C.C_FILL_LOOKASIDE] = fill == FILL_LOOK_ASIDE

@@ -7,7 +7,8 @@ arrays) and the piece (:data:`PIECE_ENTRY` … :data:`PIECE_EXPIRE` for a key; f
 the older one, as ``dictRehash`` frees table 0 and makes table 1 its table 0), so a model that
 needs to know where a region lives (jemalloc slabs: the fragmentation model) can record it per key
 and piece, and the callers never change. ``allocate`` returns the usable bytes charged to
-``used_memory``.
+``used_memory``. A third compiled hook, ``purge_pages(model)``, is ``jemalloc_purge()`` (MEMORY
+PURGE, a synchronous FLUSHALL: :mod:`evictsim.keyspace.flush`); a model without pages ignores it.
 
 Besides the two compiled hooks, a model registers what the Python layer around the kernels asks of
 it (each a no-op for a model that keeps nothing): ``cron(model, now_us, used_memory)`` at every
@@ -63,7 +64,7 @@ class ModelHooks:
     columns: Callable | None = None       # (model, rows of those copies) -> dict of time-series columns
 
 
-MODELS: dict[type, tuple[Callable, Callable, Callable, Callable]] = {}
+MODELS: dict[type, tuple[Callable, ...]] = {}     # allocate, release, tick, quiet, reading, purge
 HOOKS: dict[type, ModelHooks] = {}
 
 
@@ -84,12 +85,14 @@ def _no_reading(model, arena, readings, row, col):
 
 def register_model(model_class: type, allocate_impl: Callable, release_impl: Callable,
                    hooks: ModelHooks | None = None, *, tick_impl: Callable | None = None,
-                   quiet_impl: Callable | None = None, reading_impl: Callable | None = None) -> None:
+                   quiet_impl: Callable | None = None, reading_impl: Callable | None = None,
+                   purge_impl: Callable | None = None) -> None:
     """``allocate_impl(model, k, piece, nbytes) -> usable``; ``release_impl(model, k, piece, usable)``;
     ``tick_impl(model, arena, now_us, used_memory)``; ``quiet_impl(model, arena) -> bool``;
-    ``reading_impl(model, arena, readings, row, col)`` (copies its integers into ``readings[row, col:]``)."""
+    ``reading_impl(model, arena, readings, row, col)`` (copies its integers into ``readings[row, col:]``);
+    ``purge_impl(model)``: ``jemalloc_purge()`` (MEMORY PURGE, a synchronous FLUSHALL), default none."""
     MODELS[model_class] = (allocate_impl, release_impl, tick_impl or _no_tick, quiet_impl or _always_quiet,
-                           reading_impl or _no_reading)
+                           reading_impl or _no_reading, purge_impl or _no_purge)
     HOOKS[model_class] = hooks or ModelHooks()
 
 
@@ -110,6 +113,10 @@ def model_quiet(model, arena):
 
 
 def model_reading(model, arena, readings, row, col):
+    raise NotImplementedError("compiled only")
+
+
+def purge_pages(model):
     raise NotImplementedError("compiled only")
 
 
@@ -148,6 +155,13 @@ def _model_quiet(model, arena):
 def _model_reading(model, arena, readings, row, col):
     impl = _impls(model)[4]
     return lambda model, arena, readings, row, col: impl(model, arena, readings, row, col)
+
+
+
+@overload(purge_pages, jit_options=dict(_nrt=False, nogil=True))
+def _purge_pages(model):
+    impl = _impls(model)[5]
+    return lambda model: impl(model)
 
 
 # --- the Python side: one dictionary look-up per call, nothing at all for SizeClasses -------------
@@ -204,11 +218,20 @@ MODEL_NAMES = ("none", "jemalloc")
 def new_model(cfg, capacity: int):
     """The memory-model bundle that the config's ``allocator-model`` selects, for ``capacity`` key ids."""
     if cfg.allocator_model == "none":
+        if cfg.activedefrag:
+            from evictsim.errors import UserInputError
+            raise UserInputError("activedefrag yes needs allocator-model jemalloc (defrag moves "
+                                 "regions between the model's slabs)", key="activedefrag")
         return SizeClasses(np.int64(cfg.jemalloc_quantum))
     if cfg.allocator_model == "jemalloc":
         from evictsim.keyspace.allocator.model import new_jemalloc_model
         return new_jemalloc_model(cfg, capacity)
     raise ValueError(f"unknown allocator model {cfg.allocator_model!r}; expected one of {', '.join(MODEL_NAMES)}")
+
+
+@kernel
+def _no_purge(model):
+    return None
 
 
 @kernel

@@ -106,7 +106,10 @@ def command_argv_bytes(op, key_len, size, ttl_ms, script, quantum):
     """Bytes of a command's argument objects and argv array, allocated before ``performEvictions``
     runs and freed after the command (MECHANICS §5.1, §10.6). ``script``: one ``EVALSHA sha 1 key op
     size ttl`` per request (the reference harness: the value is built inside Lua, outside
-    used_memory); otherwise ``GET key`` / ``SET key value [PX ms]`` / ``DEL key``."""
+    used_memory); otherwise ``GET key`` / ``SET key value [PX ms]`` / ``DEL key``. A server command
+    (op >= 3: ``FLUSHALL`` [``SYNC``/``ASYNC``], ``MEMORY PURGE``) is sent as itself either way."""
+    if op >= 3:
+        return _server_argv_bytes(op, quantum)
     key = argument_bytes(key_len, quantum)
     if script:       # EVALSHA (7) sha (40) "1" key op size ttl, and the argv array of 7 pointers
         return (argument_bytes(7, quantum) + 64 + 2 * argument_bytes(1, quantum) + key
@@ -118,6 +121,17 @@ def command_argv_bytes(op, key_len, size, ttl_ms, script, quantum):
             return n + argument_bytes(2, quantum) + argument_bytes(_digits(ttl_ms), quantum) + size_class(40, quantum)
         return n + size_class(24, quantum)
     return argument_bytes(3, quantum) + key + size_class(16, quantum)
+
+
+@kernel
+def _server_argv_bytes(op, quantum):
+    """``FLUSHALL`` (3), ``FLUSHALL SYNC`` (4) / ``ASYNC`` (5), ``MEMORY PURGE`` (6): the argument
+    objects and the argv array of ``argc`` pointers."""
+    if op == 6:
+        return argument_bytes(6, quantum) + argument_bytes(5, quantum) + size_class(16, quantum)
+    if op == 3:
+        return argument_bytes(8, quantum) + size_class(8, quantum)
+    return argument_bytes(8, quantum) + argument_bytes(4 if op == 4 else 5, quantum) + size_class(16, quantum)
 
 
 @kernel

@@ -108,6 +108,7 @@ C_BATCH_US                = CONFIG.slot("batch_us")
 C_REHASH_BUCKETS_PER_CRON = CONFIG.slot("rehash_buckets_per_cron")
 C_ACTIVEREHASHING         = CONFIG.slot("activerehashing")
 C_MAIN_ENTRY              = CONFIG.slot("main_entry")    # bytes requested per main-dict dictEntry
+C_LAZYFREE_USER_FLUSH     = CONFIG.slot("lazyfree_user_flush")   # FLUSHALL without SYNC/ASYNC
 N_CFG = len(CONFIG)
 
 # --- float64 config vector `cff` -----------------------------------------------------------------
@@ -122,6 +123,7 @@ EXPIRY_REDIS, EXPIRY_LAZY, EXPIRY_EXACT = 0, 1, 2
 
 # Command names whose first use allocates a latency histogram (bit positions in COMMANDS_SEEN).
 CMD_GET, CMD_SET, CMD_DEL, CMD_EVALSHA, CMD_DBSIZE, CMD_INFO = 0, 1, 2, 3, 4, 5
+CMD_FLUSHALL, CMD_MEMORY_PURGE = 6, 7     # 7.0 keeps one histogram per subcommand too (memory|purge)
 
 
 def new_state() -> tuple[np.ndarray, np.ndarray]:

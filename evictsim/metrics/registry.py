@@ -23,7 +23,8 @@ class Metric:
     ``slot``: the kernel state slot (``metrics/counters.py``) it is read from as is, or None when it is
     derived. ``column``: a ``timeseries.csv`` column (sampled every ``sample-interval``);
     ``allocator``: a column only of runs with an allocator model (``allocator-model jemalloc``), filled
-    from the model's cron sample and written after the others; ``summary``:
+    from the model's cron sample and written after the others; ``defrag``: a column only of runs with
+    ``activedefrag yes`` (after the allocator's); ``summary``:
     a ``summary.json`` key. ``section``: the INFO section that prints it (None: not an INFO field),
     ``info_field`` its spelling there when it differs from ``name``. ``prometheus_scale`` converts the
     unit (INFO's ``avg_ttl`` is in ms, redis_exporter's ``redis_db_avg_ttl_seconds`` in seconds).
@@ -39,6 +40,7 @@ class Metric:
     slot: str | None = None
     column: bool = False
     allocator: bool = False
+    defrag: bool = False
     summary: bool = False
     dtype: str = "int"
     info_field: str | None = None
@@ -131,6 +133,19 @@ METRICS: tuple[Metric, ...] = (
        prometheus="redis_allocator_frag_ratio", dtype="float", allocator=True),
     _m("mem_fragmentation_ratio", GAUGE, "ratio", "used_memory_rss / used_memory", section="memory",
        prometheus="redis_mem_fragmentation_ratio", dtype="float", allocator=True),
+    _m("active_defrag_running", GAUGE, "percent", "CPU share of the active defrag cycle (0: not running)",
+       section="memory", prometheus="redis_active_defrag_running", defrag=True),
+    _m("active_defrag_hits", COUNTER, "allocations", "Regions active defrag moved", section="stats",
+       prometheus="redis_defrag_hits_total", defrag=True),
+    _m("active_defrag_misses", COUNTER, "allocations", "Regions active defrag looked at and left",
+       section="stats", prometheus="redis_defrag_misses_total", defrag=True),
+    _m("active_defrag_key_hits", COUNTER, "keys", "Keys with a region moved by active defrag",
+       section="stats", prometheus="redis_defrag_key_hits_total", defrag=True),
+    _m("active_defrag_key_misses", COUNTER, "keys", "Keys active defrag scanned and left",
+       section="stats", prometheus="redis_defrag_key_misses_total", defrag=True),
+    _m("total_active_defrag_time", COUNTER, "ms", "CPU time of active defrag cycles (Redis 7.2's INFO "
+       "name; evictsim: keys scanned / active-defrag-keys-per-ms)", section="stats",
+       prometheus="evictsim_active_defrag_time_ms_total", defrag=True),
     # --- summary.json only: final values and the run's constants -------------------------------------
     _m("hit_ratio", GAUGE, "ratio", "get_hits / gets over the run (null without GETs)", summary=True,
        dtype="float"),
@@ -188,7 +203,9 @@ if len(BY_NAME) != len(METRICS):       # pragma: no cover - a duplicated line is
 TIMESERIES_COLUMNS: tuple[str, ...] = tuple(m.name for m in METRICS if m.column)
 # the columns a run with an allocator model adds after TIMESERIES_COLUMNS, in this order
 ALLOCATOR_COLUMNS: tuple[str, ...] = tuple(m.name for m in METRICS if m.allocator)
-ALL_COLUMNS: tuple[str, ...] = TIMESERIES_COLUMNS + ALLOCATOR_COLUMNS
+# and the columns a run with activedefrag yes adds after those
+DEFRAG_COLUMNS: tuple[str, ...] = tuple(m.name for m in METRICS if m.defrag)
+ALL_COLUMNS: tuple[str, ...] = TIMESERIES_COLUMNS + ALLOCATOR_COLUMNS + DEFRAG_COLUMNS
 FLOAT_COLUMNS: frozenset[str] = frozenset(m.name for m in METRICS if (m.column or m.allocator)
                                           and m.dtype == "float")
 SUMMARY_KEYS: tuple[str, ...] = tuple(m.name for m in METRICS if m.summary)

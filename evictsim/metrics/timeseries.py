@@ -19,8 +19,8 @@ from evictsim.keyspace.allocation import memory_columns, memory_fields, memory_r
 from evictsim.metrics import counters as C
 from evictsim.metrics.overhead import overhead_columns
 from evictsim.metrics.readings import R_MODEL, R_STALE_BYTES, R_STALE_KEYS, R_TIME, Readings
-from evictsim.metrics.registry import (ALLOCATOR_COLUMNS, BY_NAME, FLOAT_COLUMNS, SUMMARY_KEYS,
-                                       TIMESERIES_COLUMNS)
+from evictsim.metrics.registry import (ALLOCATOR_COLUMNS, BY_NAME, DEFRAG_COLUMNS, FLOAT_COLUMNS,
+                                       SUMMARY_KEYS, TIMESERIES_COLUMNS)
 
 # (column, state slot) of the columns read from the state vector as they are.
 _SLOT_COLUMNS = tuple((name, C.STATE.index(BY_NAME[name].slot)) for name in TIMESERIES_COLUMNS
@@ -41,8 +41,10 @@ class TimeSeries:
         self.readings = Readings(memory_reading_slots(server.memory))
         self.elapsed_s = 0.0
         self.namespace_rows: list[tuple[float, np.ndarray]] = []
-        with_allocator = memory_fields(server.memory) is not None
-        self.names = TIMESERIES_COLUMNS + (ALLOCATOR_COLUMNS if with_allocator else ())
+        fields = memory_fields(server.memory)
+        self.names = TIMESERIES_COLUMNS + (ALLOCATOR_COLUMNS if fields is not None else ())
+        if fields is not None and DEFRAG_COLUMNS[0] in fields:    # activedefrag yes
+            self.names += DEFRAG_COLUMNS
         self._columns: dict[str, np.ndarray] | None = None
 
     def sample(self, now_us: int, rel_us: int) -> None:

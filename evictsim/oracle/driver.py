@@ -31,7 +31,7 @@ from evictsim.oracle.commands import Request
 from evictsim.oracle.policy import NO_NEXT_ACCESS
 from evictsim.oracle.server import OracleServer
 from evictsim.policies import policy_spec
-from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk
+from evictsim.traces.base import FILL_LOOK_ASIDE, RequestChunk, refuse_server_ops
 
 URGENT, NORMAL = 0, 1
 
@@ -73,6 +73,7 @@ def run_oracle(chunk: RequestChunk, cfg: RedisConfig, *, seed: int, start_time: 
     outcome codes (uint8, one per request), the summary counters (as of the last INFO reading,
     plus the final sets/dels/fills/expire-cycle stats), and per request
     ``(used_memory after the eviction step, used_memory after the command, eviction result)``."""
+    refuse_server_ops(chunk, "the pure-Python oracle")
     n = len(chunk)
     start_us = int(round(start_time * 1e6))
     t_us = [start_us + int(round(float(t) * 1e6)) for t in chunk.time]

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from evictsim.errors import UserInputError
-from evictsim.traces.base import RequestChunk
+from evictsim.traces.base import RequestChunk, refuse_server_ops
 from evictsim.traces.names import ListNamer, SyntheticNamer
 
 
@@ -78,6 +78,7 @@ def split_trace(trace, plan, *, chunk_size: int = 1 << 20) -> list[SubTrace]:
         chunk = raw.normalized()
         if not len(chunk):
             continue
+        refuse_server_ops(chunk, "partitioning a trace")
         offset += len(chunk)
         part_of.ensure(chunk.max_key + 1)
         local_of.ensure(chunk.max_key + 1)

@@ -14,13 +14,20 @@ from typing import Iterator, Protocol
 import numpy as np
 
 OP_GET, OP_SET, OP_DEL = 0, 1, 2
+# Server commands (no key: ``key`` is NO_KEY, ``key_len`` and ``size`` 0). FLUSHALL without an argument
+# is synchronous unless ``lazyfree-lazy-user-flush`` is on (db.c getFlushCommandFlags).
+OP_FLUSHALL, OP_FLUSHALL_SYNC, OP_FLUSHALL_ASYNC, OP_MEMORY_PURGE = 3, 4, 5, 6
+FIRST_SERVER_OP = OP_FLUSHALL
+NO_KEY = -1
 
 # Limits every reader and generator enforces (a request beyond them is a bad line, not a clamp):
 MAX_KEY_BYTES = 65535          # key_len is uint16
 MAX_VALUE_BYTES = 512 << 20    # Redis's proto-max-bulk-len: a bigger value is refused by the server,
                                # and the kernel's int32 byte counters must not overflow
 MAX_TTL_MS = 2**53             # far beyond any real TTL; keeps ms counts exact in float64
-OP_NAMES = ("GET", "SET", "DEL")
+OP_NAMES = ("GET", "SET", "DEL")          # the keyed operations (per-op counts list these)
+SERVER_OP_NAMES = ("FLUSHALL", "FLUSHALL SYNC", "FLUSHALL ASYNC", "MEMORY PURGE")   # codes 3..6
+ALL_OP_NAMES = OP_NAMES + SERVER_OP_NAMES
 
 # Value encoding hints (Redis tryObjectEncoding). Strings unless the input shows the value.
 VT_STRING = 0        # embstr (<= 44 B) or raw, decided by size
@@ -38,8 +45,8 @@ class RequestChunk:
     """A block of consecutive requests, one array per column, all of the same length."""
 
     time: np.ndarray      # float64, seconds since trace start, non-decreasing
-    op: np.ndarray        # uint8, OP_GET / OP_SET / OP_DEL
-    key: np.ndarray       # int32, dense key id
+    op: np.ndarray        # uint8, OP_GET / OP_SET / OP_DEL, or a server command (OP_FLUSHALL ...)
+    key: np.ndarray       # int32, dense key id (NO_KEY for a server command)
     key_len: np.ndarray   # uint16, key name length in bytes
     size: np.ndarray      # int32, value length in bytes (0 for DEL)
     ttl_ms: np.ndarray    # int64, relative TTL in ms; 0 = no TTL
@@ -84,6 +91,25 @@ class RequestChunk:
         return RequestChunk(self.time[start:stop], self.op[start:stop], self.key[start:stop],
                             self.key_len[start:stop], self.size[start:stop], self.ttl_ms[start:stop],
                             None if self.vtype is None else self.vtype[start:stop])
+
+
+def keyed_only(chunk: RequestChunk) -> RequestChunk:
+    """The chunk without its server commands (FLUSHALL, MEMORY PURGE): for code that indexes per-key
+    arrays by key id. The same object when there are none."""
+    server = chunk.op >= FIRST_SERVER_OP
+    if not server.any():
+        return chunk
+    rows = np.flatnonzero(~server)
+    return RequestChunk(chunk.time[rows], chunk.op[rows], chunk.key[rows], chunk.key_len[rows],
+                        chunk.size[rows], chunk.ttl_ms[rows], None if chunk.vtype is None else chunk.vtype[rows])
+
+
+def refuse_server_ops(chunk: RequestChunk, what: str) -> None:
+    """A user error (one line) when ``chunk`` has server commands that ``what`` does not model."""
+    if len(chunk) and bool(np.any(chunk.op >= FIRST_SERVER_OP)):
+        from evictsim.errors import UserInputError
+        raise UserInputError(f"{what} does not model server commands (FLUSHALL, MEMORY PURGE); this "
+                             "trace has some (one instance's simulate does)", source="trace", key="op")
 
 
 def _check_limits(size: np.ndarray, key_len: np.ndarray) -> None:

@@ -5,6 +5,7 @@ A line is ``<unix time> [<db> <client>] "CMD" "arg" ...`` with arguments escaped
 ``[0 lua]``; the ``EVALSHA``/``EVAL`` line itself is not a request (its inner commands are). Requests
 kept: ``GET``/``MGET`` → GET; ``SET`` (``EX``/``PX``/``EXAT``/``PXAT``; ``NX``/``XX`` written as plain
 SETs), ``SETEX``, ``PSETEX``, ``SETNX``, ``GETSET``, ``MSET`` → SET; ``DEL``/``UNLINK`` → DEL. Every
+``FLUSHALL`` [``SYNC``|``ASYNC``] and ``MEMORY PURGE`` are kept as server commands (no key). Every
 other command is skipped and counted by name (``skipped_commands``): keyless noise (``DBSIZE``,
 ``INFO``, ``PING``), script calls, and keyed commands the request model cannot express. A SET value
 that Redis would store as an integer gets ``VT_INT`` (``VT_SHARED_INT`` in ``[0, 10000)``).
@@ -22,12 +23,12 @@ import numpy as np
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.base import (FILL_EXPLICIT, MAX_KEY_BYTES, OP_DEL, OP_GET, VT_INT, VT_SHARED_INT,
-                                  VT_STRING, RequestChunk)
+from evictsim.traces.base import (FILL_EXPLICIT, FIRST_SERVER_OP, MAX_KEY_BYTES, NO_KEY, OP_DEL, OP_GET,
+                                  SERVER_OP_NAMES, VT_INT, VT_SHARED_INT, VT_STRING, RequestChunk)
 from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.keymap import KeyMapper
 from evictsim.traces.monitor_parse import HANDLED, ParsedLine, RejectedCommands, parse_line, request_rows
-from evictsim.traces.names import key_names
+from evictsim.traces.names import row_names
 from evictsim.traces.textio import head_bytes, line_blocks, open_binary, strip_compression
 from evictsim.traces.writing import as_trace
 
@@ -110,7 +111,7 @@ class MonitorTrace(FileTrace):
             return
         before = len(rows)
         request_rows(parsed, t0 or (parsed.sec, parsed.usec), rows, self.skipped_commands, self.rejected, line)
-        if any(len(row[2]) > MAX_KEY_BYTES for row in rows[before:]):
+        if any(row[2] is not None and len(row[2]) > MAX_KEY_BYTES for row in rows[before:]):
             del rows[before:]
             self.errors.bad(line, f"expected a key of at most {MAX_KEY_BYTES} bytes")
             return
@@ -145,9 +146,17 @@ class _Rows(list):
         time, op, keys, size, ttl, vtype = zip(*self)
         self.clear()
         known = len(mapper.names)
-        ids, key_len = mapper.map_list(list(keys))
+        server = [i for i, k in enumerate(keys) if k is None]      # FLUSHALL, MEMORY PURGE: no key
+        if server:
+            keyed = [k for k in keys if k is not None]
+            ids, key_len = np.full(len(keys), NO_KEY, np.int32), np.zeros(len(keys), np.uint16)
+            rows = np.flatnonzero(np.asarray([k is not None for k in keys], bool))
+            ids[rows], key_len[rows] = mapper.map_list(keyed)
+            keys = keyed
+        else:
+            ids, key_len = mapper.map_list(list(keys))
         if not "".join(keys).isascii():  # latin-1 decoding and \xHH escapes: one char is one byte
-            key_len = np.asarray([len(k) for k in keys], np.uint16)
+            key_len[ids != NO_KEY] = np.asarray([len(k) for k in keys], np.uint16)
             _readable_names(mapper.names, known)
         self.parts.append(RequestChunk(time=np.asarray(time, np.float64), op=np.asarray(op, np.uint8),
                                        key=ids, key_len=key_len, size=np.asarray(size, np.int32),
@@ -202,12 +211,16 @@ def write(trace_or_chunks, path: Path, *, epoch: int = 1_700_000_000, **_) -> li
         fh.write(f'{epoch}.000000 [0 127.0.0.1:1] "PING"\n'.encode())
         for chunk in trace.chunks():
             micros = np.rint(chunk.time * 1e6).astype(np.int64) + epoch * 1_000_000
-            names = key_names(trace, chunk).to_pylist()
+            names = row_names(trace, chunk).to_pylist()
             vtypes = chunk.vtype if chunk.vtype is not None else np.zeros(len(chunk), np.uint8)
             lines = []
             for i in range(len(chunk)):
                 stamp = f"{micros[i] // 1_000_000}.{micros[i] % 1_000_000:06d} [0 127.0.0.1:1] "
                 op, key = chunk.op[i], _quote(names[i])
+                if op >= FIRST_SERVER_OP:       # "FLUSHALL" "ASYNC", "MEMORY" "PURGE"
+                    words = SERVER_OP_NAMES[op - FIRST_SERVER_OP].split()
+                    lines.append(stamp + " ".join(f'"{w}"' for w in words))
+                    continue
                 if op == OP_GET:
                     lines.append(f'{stamp}"GET" {key}')
                 elif op == OP_DEL:

@@ -10,7 +10,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from evictsim.traces.base import MAX_VALUE_BYTES, OP_DEL, OP_GET, OP_SET, VT_INT, VT_SHARED_INT, VT_STRING
+from evictsim.traces.base import (MAX_VALUE_BYTES, OP_DEL, OP_FLUSHALL, OP_FLUSHALL_ASYNC,
+                                  OP_FLUSHALL_SYNC, OP_GET, OP_MEMORY_PURGE, OP_SET, VT_INT, VT_SHARED_INT,
+                                  VT_STRING)
 
 EXPECTED = 'expected a MONITOR line: TIMESTAMP [DB CLIENT] "COMMAND" "ARG" ...'
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -161,9 +163,11 @@ def _ttl_options(options: list[str], now_ms: int) -> int:
 
 
 # longest first, so a regex alternation never stops at a prefix (SET before SETEX)
-HANDLED_ORDER = ("PSETEX", "UNLINK", "GETSET", "SETEX", "SETNX", "MGET", "MSET", "GET", "SET", "DEL")
+HANDLED_ORDER = ("FLUSHALL", "PSETEX", "UNLINK", "GETSET", "MEMORY", "SETEX", "SETNX", "MGET", "MSET", "GET",
+                 "SET", "DEL")
 HANDLED = frozenset(HANDLED_ORDER)
 ARITY_ERROR = "wrong number of arguments"
+_FLUSH_MODES = {"SYNC": OP_FLUSHALL_SYNC, "ASYNC": OP_FLUSHALL_ASYNC}
 
 
 def request_rows(p: ParsedLine, t0: tuple[int, int], out: list, skipped: Counter,
@@ -173,7 +177,7 @@ def request_rows(p: ParsedLine, t0: tuple[int, int], out: list, skipped: Counter
     of arguments, an expire that is not a positive integer, a syntax error) makes none either: it
     is counted as ``"SET (rejected: invalid expire time)"`` and, with ``rejected``, remembered."""
     cmd = p.command
-    if cmd not in HANDLED:
+    if cmd not in HANDLED or (cmd == "MEMORY" and not _is_memory_purge(p)):
         skipped[cmd or "(empty)"] += 1
         return False
     try:
@@ -205,9 +209,21 @@ def _rows(cmd: str, p: ParsedLine, t0: tuple[int, int], out: list) -> bool:
         out.extend((time, OP_SET, k, _value_len(v), 0, value_type(v)) for k, v in zip(a[::2], a[1::2]))
     elif cmd in ("DEL", "UNLINK") and a:
         out.extend((time, OP_DEL, key, 0, 0, VT_STRING) for key in a)
+    elif cmd == "FLUSHALL" and len(a) <= 1:
+        if a and a[0].upper() not in _FLUSH_MODES:
+            raise Rejected("syntax error (FLUSHALL takes SYNC or ASYNC)")
+        out.append((time, _FLUSH_MODES[a[0].upper()] if a else OP_FLUSHALL, None, 0, 0, VT_STRING))
+    elif cmd == "MEMORY" and len(a) == 1:
+        out.append((time, OP_MEMORY_PURGE, None, 0, 0, VT_STRING))
     else:
         raise Rejected(ARITY_ERROR)
     return True
+
+
+def _is_memory_purge(p: ParsedLine) -> bool:
+    """MEMORY PURGE is a request; MEMORY USAGE, STATS, DOCTOR ... are skipped like other commands."""
+    a = p.args[1:]
+    return bool(a) and a[0].upper() == "PURGE"
 
 
 def _value_len(value: str) -> int:

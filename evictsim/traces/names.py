@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evictsim.traces.base import RequestChunk
+from evictsim.traces.base import FIRST_SERVER_OP, RequestChunk, keyed_only
 
 
 class ListNamer:
@@ -52,6 +52,16 @@ class SyntheticNamer:
     def names_for(self, ids: np.ndarray, key_len: np.ndarray | None = None) -> pa.Array:
         lengths = key_len if key_len is not None else np.full(len(ids), 8)
         return padded_names("k", ids, lengths)
+
+
+def row_names(trace: object, chunk: RequestChunk) -> pa.Array:
+    """Like :func:`key_names`, with "" for a server command's row (it has no key)."""
+    server = chunk.op >= FIRST_SERVER_OP
+    if not server.any():
+        return key_names(trace, chunk)
+    names = np.full(len(chunk), "", dtype=object)
+    names[np.flatnonzero(~server)] = key_names(trace, keyed_only(chunk)).to_numpy(zero_copy_only=False)
+    return pa.array(names, pa.string())
 
 
 def key_names(trace: object, chunk: RequestChunk) -> pa.Array:

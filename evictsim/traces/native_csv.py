@@ -1,6 +1,7 @@
 """The native trace format: CSV ``time,op,key,size,ttl`` (``.csv``, ``.csv.gz``, ``.csv.zst``).
 
-``time`` seconds from trace start (float, non-decreasing); ``op`` GET/SET/DEL; ``size`` value bytes;
+``time`` seconds from trace start (float, non-decreasing); ``op`` GET/SET/DEL, or a server command
+with an empty key (``FLUSHALL``, ``FLUSHALL SYNC``, ``FLUSHALL ASYNC``, ``MEMORY PURGE``); ``size`` value bytes;
 ``ttl`` seconds with millisecond precision, empty or 0 = no TTL. Look-aside semantics: a GET that
 misses is filled by the simulator with a SET of ``size`` bytes (``PX ttl``).
 
@@ -21,18 +22,19 @@ import pyarrow.csv as pacsv
 
 from evictsim.atomic import atomic_path
 from evictsim.traces import TRACE_FORMATS
-from evictsim.traces.base import (FILL_EXPLICIT, FILL_LOOK_ASIDE, MAX_KEY_BYTES, MAX_TTL_MS,
-                                  MAX_VALUE_BYTES, OP_DEL, OP_GET, OP_NAMES, OP_SET, RequestChunk)
+from evictsim.traces.base import (ALL_OP_NAMES, FILL_EXPLICIT, FILL_LOOK_ASIDE, FIRST_SERVER_OP,
+                                  MAX_KEY_BYTES, MAX_TTL_MS, MAX_VALUE_BYTES, NO_KEY, RequestChunk)
 from evictsim.traces.csvblocks import CsvLayout, int64, parse_block
 from evictsim.traces.filetrace import FileTrace
 from evictsim.traces.keymap import KeyMapper
-from evictsim.traces.names import key_names
+from evictsim.traces.names import row_names
 from evictsim.traces.textio import line_blocks, open_binary
 from evictsim.traces.writing import as_trace
 
 COLUMNS = ("time", "op", "key", "size", "ttl")
 HEADER = ",".join(COLUMNS)
-_OPS = {"GET": OP_GET, "SET": OP_SET, "DEL": OP_DEL}
+_OPS = {name: code for code, name in enumerate(ALL_OP_NAMES)}
+_EXPECTED_OPS = ", ".join(ALL_OP_NAMES[:-1]) + " or " + ALL_OP_NAMES[-1]
 LAYOUT = CsvLayout(
     columns=COLUMNS,
     types={"time": pa.float64(), "op": pa.string(), "key": pa.string(), "size": pa.int64(),
@@ -80,8 +82,10 @@ class NativeCsvTrace(FileTrace):
         with np.errstate(over="ignore", invalid="ignore"):   # 1e308 s: refused below, not warned about
             ttl_ms = np.rint(np.nan_to_num(ttl, nan=-1.0, posinf=-1.0, neginf=-1.0) * 1000.0)
         key_bytes = pc.binary_length(keys).to_numpy(zero_copy_only=False)
+        server = (op_codes >= FIRST_SERVER_OP) & (op_codes != 255)
         keep = self.errors.check_all(lines, [
-            (op_codes == 255, "op", "GET, SET or DEL", ops),
+            (op_codes == 255, "op", _EXPECTED_OPS, ops),
+            (server & (key_bytes != 0), "key", "an empty key (a server command has none)", keys),
             (~(np.isfinite(time) & (time >= 0)), "time", "a finite number of seconds >= 0",
              table.column("time")),
             (size < 0, "size", "a non-negative integer", table.column("size")),
@@ -91,7 +95,7 @@ class NativeCsvTrace(FileTrace):
              table.column("ttl")),
             ((ttl > 0) & (ttl_ms == 0), "ttl", ("a TTL of at least 0.001 s (Redis TTLs are whole "
                                                  "milliseconds >= 1) or empty"), table.column("ttl")),
-            (key_bytes == 0, "key", "a non-empty key", keys),
+            ((key_bytes == 0) & ~server, "key", "a non-empty key", keys),
             (key_bytes > MAX_KEY_BYTES, "key", f"a key of at most {MAX_KEY_BYTES} bytes", keys)])
         if not keep.all():
             idx = np.flatnonzero(keep)
@@ -103,10 +107,22 @@ class NativeCsvTrace(FileTrace):
             idx = np.flatnonzero(self.errors.check(back, lines, "time", "non-decreasing seconds", time))
             time, op_codes, size, ttl_ms = time[idx], op_codes[idx], size[idx], ttl_ms[idx]
             keys = keys.take(pa.array(idx))
-        ids, key_len = mapper.map_arrow(keys)
+        ids, key_len = _map_keys(mapper, keys, op_codes)
         chunk = RequestChunk(time=time, op=op_codes, key=ids, key_len=key_len,
                              size=size.astype(np.int32), ttl_ms=ttl_ms.astype(np.int64))
         return chunk, float(time[-1]) if len(time) else prev_time
+
+
+def _map_keys(mapper: KeyMapper, keys: pa.Array, op_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids and byte lengths of the keyed rows; NO_KEY and 0 for server commands."""
+    server = op_codes >= FIRST_SERVER_OP
+    if not server.any():
+        return mapper.map_arrow(keys)
+    keyed = np.flatnonzero(~server)
+    ids = np.full(len(op_codes), NO_KEY, np.int32)
+    key_len = np.zeros(len(op_codes), np.uint16)
+    ids[keyed], key_len[keyed] = mapper.map_arrow(keys.take(pa.array(keyed)))
+    return ids, key_len
 
 
 def _numpy(table: pa.Table, column: str, null_as) -> np.ndarray:
@@ -129,7 +145,7 @@ def chunk_table(chunk: RequestChunk, keys: pa.Array) -> pa.Table:
     micros = np.rint(chunk.time * 1e6).astype(np.int64)
     ttl = fixed_decimals(chunk.ttl_ms, 3)
     ttl = pc.if_else(pa.array(chunk.ttl_ms > 0), ttl, pa.scalar(None, pa.string()))  # null: unquoted empty
-    ops = pa.array(np.asarray(OP_NAMES, dtype=object)[chunk.op], type=pa.string())
+    ops = pa.array(np.asarray(ALL_OP_NAMES, dtype=object)[chunk.op], type=pa.string())
     return pa.table({"time": fixed_decimals(micros, 6), "op": ops, "key": keys,
                      "size": pa.array(chunk.size.astype(np.int64)), "ttl": ttl})
 
@@ -145,7 +161,7 @@ def write(trace_or_chunks, path: Path, **_) -> list[str]:
         for chunk in trace.chunks():
             if chunk.vtype is not None and chunk.vtype.any():
                 dropped.add("value types (integer values are written as strings)")
-            keys = key_names(trace, chunk)
+            keys = row_names(trace, chunk)
             needs_quotes = pc.any(pc.match_substring_regex(keys, r'[,"\r\n]')).as_py()
             opts = pacsv.WriteOptions(include_header=False,
                                       quoting_style="needed" if needs_quotes else "none")

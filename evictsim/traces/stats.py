@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evictsim.traces.base import OP_NAMES, OP_SET
+from evictsim.traces.base import ALL_OP_NAMES, OP_NAMES, OP_SET, keyed_only
 from evictsim.traces.reuse import ReuseStats
 
 QUANTILES = (0.0, 0.5, 0.9, 0.99, 1.0)
@@ -78,16 +78,17 @@ def trace_stats(trace, *, reuse_sample: float = 0.1, chunk_size: int = 1 << 20) 
     from evictsim.mrc.trace_curve import LruByteCurve   # the LRU curve in Redis bytes (SHARDS sample)
     lru_bytes = LruByteCurve(reuse_sample, trace.fill)
     sizes, ttls = _Reservoir(seed=1), _Reservoir(seed=2)
-    ops = np.zeros(len(OP_NAMES), np.int64)
+    ops = np.zeros(len(ALL_OP_NAMES), np.int64)
     n, first, last = 0, None, 0.0
     for chunk in trace.chunks(chunk_size):
         if not len(chunk):
             continue
-        per.grow(chunk.max_key + 1)
         first = float(chunk.time[0]) if first is None else first
         last = float(chunk.time[-1])
         n += len(chunk)
-        ops += np.bincount(chunk.op, minlength=len(OP_NAMES))[: len(OP_NAMES)]
+        ops += np.bincount(chunk.op, minlength=len(ALL_OP_NAMES))[: len(ALL_OP_NAMES)]
+        chunk = keyed_only(chunk)               # server commands (FLUSHALL, ...) have no key
+        per.grow(chunk.max_key + 1)
         np.add.at(per.count, chunk.key, 1)
         carries_value = chunk.size > 0
         idx = chunk.key[carries_value]
@@ -115,7 +116,8 @@ def _report(trace, n, first, last, ops, per, sizes, ttls, reuse) -> dict:
         "name": trace.name, "fill": trace.fill, "requests": int(n),
         "duration_s": duration, "rate_per_s": n / duration if duration > 0 else None,
         "distinct_keys": int(used.sum()),
-        "ops": {name: int(ops[i]) for i, name in enumerate(OP_NAMES)},
+        "ops": {name: int(ops[i]) for i, name in enumerate(ALL_OP_NAMES)  # server commands when present
+                if i < len(OP_NAMES) or ops[i]},
         "value_size_requests": _pct(sizes.array()),
         "value_size_keys": _pct(key_sizes),
         "key_len": _pct(per.key_len[used]),

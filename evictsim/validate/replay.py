@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from evictsim.errors import UserInputError
-from evictsim.traces.base import OP_DEL, OP_GET, OP_SET, VT_STRING, RequestChunk
+from evictsim.traces.base import FIRST_SERVER_OP, OP_DEL, OP_GET, OP_SET, VT_STRING, RequestChunk
 from evictsim.validate.resp import encode_command, parse_info
 from evictsim.validate.server import RedisServer
 
@@ -110,6 +110,9 @@ def default_key_names(requests: RequestChunk) -> list[bytes]:
 
 
 def check_replayable(requests: RequestChunk) -> None:
+    if len(requests) and np.any(requests.op >= FIRST_SERVER_OP):
+        raise UserInputError("live validation replays GET/SET/DEL through the harness's Lua script; "
+                             "this trace has server commands (FLUSHALL, MEMORY PURGE)", source="trace", key="op")
     if requests.vtype is not None and np.any(requests.vtype != VT_STRING):
         raise UserInputError("live validation sends string values only; this trace has integer "
                              "values (vtype)", source="trace", key="vtype")

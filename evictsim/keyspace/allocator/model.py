@@ -20,9 +20,11 @@ first and then charges the new. So a released value waits: it is freed after the
 value allocation (the new value's robj, its last allocation), or before any other call or cron
 tick. A delete (key sds, value, entry) therefore frees in ``dbGenericDelete``'s order too.
 
-The cron (``memory_cron``): the queue, the background thread's decay up to the tick (``advance``)
-and, every 100 ms, the sample that INFO prints (``cronUpdateMemoryStats``: allocator stats, RSS and
-the used_memory that ``mem_fragmentation_ratio`` divides by).
+The cron (``memory_cron``): the queue, the background thread's decay up to the tick (``advance``),
+with ``activedefrag yes`` the defrag cycle (:mod:`.defrag`, over the keys' handles), and, every
+100 ms, the sample that INFO prints (``cronUpdateMemoryStats``: allocator stats, RSS and the
+used_memory that ``mem_fragmentation_ratio`` divides by). A queued ``jemalloc_purge()``
+(``queue_purge``: MEMORY PURGE, a synchronous FLUSHALL) runs in its place in the queue.
 """
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ import numpy as np
 from evictsim.keyspace.allocation import (N_PIECES, N_SERVER_PIECES, PIECE_BUCKETS, PIECE_VALUE,
                                           PIECE_VALUE_SDS, ModelHooks, register_model)
 from evictsim.keyspace.allocator.compile import kernel
-from evictsim.keyspace.allocator.decay import advance
+from evictsim.keyspace.allocator.decay import advance, purge
+from evictsim.keyspace.allocator.defrag import (D_CPU_US, D_ENABLED, D_HITS, D_KEY_HITS, D_KEY_MISSES,
+                                                D_MISSES, D_RUNNING, active_defrag_cycle, new_defrag)
 from evictsim.keyspace.allocator.kernels import (C_ALLOCATED, C_BG_WAKE_US, C_DIRTY_PAGES, C_OVERFLOW,
                                                  C_TCACHE_BYTES, P_BG_THREAD, P_DECAY_MS, SLEEP_FOREVER,
                                                  alloc, free)
@@ -42,7 +46,7 @@ from evictsim.keyspace.allocator.metrics import (S_ACTIVE, S_ALLOCATED, S_NSLOTS
 from evictsim.keyspace.allocator.state import grow, headroom, new_allocator
 from evictsim.keyspace.memory import size_class
 
-Arena = namedtuple("Arena", "state handles tables pending clock sample log")
+Arena = namedtuple("Arena", "state handles tables pending clock sample log defrag")
 
 
 class Jemalloc(namedtuple("JemallocQueue", "quantum queue count")):
@@ -62,7 +66,7 @@ P_KEY, P_SDS, P_ROBJ = 0, 1, 2
 CLOCK_US, LOG_N = 0, 1
 # log[] rows (only when the bundle was built with ``record`` > 0, for the tests: the allocation
 # sequence a run made, to replay through the Python twin): (op, argument, handle)
-LOG_ALLOC, LOG_FREE, LOG_CRON = 0, 1, 2
+LOG_ALLOC, LOG_FREE, LOG_CRON, LOG_PURGE = 0, 1, 2, 3
 # Room kept before each kernel call: a request makes at most ~6 allocations, and a thread-cache fill
 # of a class with few regions per slab can open several slabs for one of them. The queue holds one
 # kernel call's allocator calls: ~6 per request, and at most 5 frees per key that can leave.
@@ -71,8 +75,13 @@ LARGE_PER_REQUEST = 2
 SLAB_MARGIN, LARGE_MARGIN = 1024, 64
 QUEUE_PER_REQUEST, QUEUE_PER_KEY, QUEUE_MARGIN = 8, 5, 1024
 OP_ALLOC, OP_FREE = 0, 1
+PURGE_KEY = -2                   # the queue entry of a jemalloc_purge() (no key, no piece)
 COLUMNS = ("used_memory_rss", "allocator_allocated", "allocator_active", "allocator_resident",
            "allocator_frag_ratio", "mem_fragmentation_ratio")
+# activedefrag yes adds these (INFO names; total_active_defrag_time is 7.2's, in ms)
+DEFRAG_FIELDS = (("active_defrag_running", D_RUNNING), ("active_defrag_hits", D_HITS),
+                 ("active_defrag_misses", D_MISSES), ("active_defrag_key_hits", D_KEY_HITS),
+                 ("active_defrag_key_misses", D_KEY_MISSES))
 
 
 def new_jemalloc_model(cfg, capacity: int, record: int = 0) -> Jemalloc:
@@ -88,7 +97,7 @@ def new_jemalloc_model(cfg, capacity: int, record: int = 0) -> Jemalloc:
     arena = Arena(state, np.full((capacity, N_PIECES), NO_HANDLE, np.int64),
                   np.full((N_SERVER_PIECES, 2), NO_HANDLE, np.int64), pending,
                   np.zeros(2, np.int64), np.zeros(S_NSLOTS + 1, np.int64),
-                  np.zeros((max(record, 1), 3), np.int64))
+                  np.zeros((max(record, 1), 3), np.int64), new_defrag(cfg))
     return _bundle(cfg.jemalloc_quantum, _queue_length(capacity, 0), arena)
 
 
@@ -114,6 +123,12 @@ def queue_release(model, k, piece, usable):
     _enqueue(model, k * 16 + piece * 2 + OP_FREE, 0)
 
 
+@kernel
+def queue_purge(model):
+    """``jemalloc_purge()``, in its place among the queued calls."""
+    _enqueue(model, PURGE_KEY * 16 + OP_ALLOC, 0)
+
+
 @kernel(inline=True)
 def _enqueue(model, code, nbytes):
     n = model.count[0]
@@ -132,7 +147,9 @@ def drain(queue, count, arena):
         code = queue[i, 0]
         k = code >> 4
         piece = (code >> 1) & 7
-        if code & 1 == OP_ALLOC:
+        if k == PURGE_KEY:
+            _purge(arena)
+        elif code & 1 == OP_ALLOC:
             _place(arena, k, piece, queue[i, 1])
         else:
             _unplace(arena, k, piece)
@@ -170,6 +187,15 @@ def _flush(model):
     pending[P_KEY] = -1
     pending[P_SDS] = NO_HANDLE
     pending[P_ROBJ] = NO_HANDLE
+
+
+@kernel
+def _purge(model):
+    """Every dirty page purged, after the value that waits is freed (it was freed before the purge)."""
+    if model.pending[P_KEY] >= 0:
+        _flush(model)
+    _record(model, LOG_PURGE, 0, 0)
+    purge(model.state)
 
 
 @kernel(inline=True)
@@ -232,6 +258,8 @@ def tick(queue, count, model, now_us, used_memory):
     model.clock[CLOCK_US] = now_us
     _record(model, LOG_CRON, now_us, 0)
     advance(model.state, now_us)
+    if model.defrag[D_ENABLED]:
+        active_defrag_cycle(model.state, model.handles, model.defrag, now_us)   # databasesCron
     if now_us >= model.sample[S_NEXT_US]:
         sample(model.state, used_memory, model.sample)
         model.sample[S_NEXT_US] = now_us + CRON_STATS_US
@@ -248,7 +276,7 @@ def quiet(model, arena):
     """Nothing due on the model's clock: nothing queued or waiting, no dirty page waiting for the
     background thread (or decay off), so skipped cron ticks would change nothing."""
     c, p = arena.state.counters, arena.state.params
-    if model.count[0] or arena.pending[P_KEY] >= 0:
+    if model.count[0] or arena.pending[P_KEY] >= 0 or arena.defrag[D_ENABLED]:
         return False
     if p[P_DECAY_MS] <= 0:
         return True
@@ -257,18 +285,31 @@ def quiet(model, arena):
 
 @kernel
 def reading(model, arena, readings, row, col):
-    """What a reading copies: the last cron sample (``cronUpdateMemoryStats``), as INFO prints it."""
-    sample = arena.sample
+    """What a reading copies: the last cron sample (``cronUpdateMemoryStats``), as INFO prints it,
+    then the defrag counters as they stand."""
+    sample, defrag = arena.sample, arena.defrag
     for j in range(len(sample)):
         readings[row, col + j] = sample[j]
+    col += len(sample)
+    for j in range(len(defrag)):
+        readings[row, col + j] = defrag[j]
+
+
+def _reading_slots(model: Jemalloc) -> int:
+    return len(model.arena.sample) + len(model.arena.defrag)
 
 
 def _columns(model: Jemalloc, rows: np.ndarray) -> dict:
-    """The allocator columns of each reading's copy of the cron sample."""
+    """The allocator columns (and with activedefrag its counters) of each reading's copy."""
     _check(model)
     per_row = [info_fields(*(int(v) for v in row[[S_USED_MEMORY, S_ALLOCATED, S_ACTIVE, S_RESIDENT, S_RSS]]))
                for row in rows]
-    return {name: [fields[name] for fields in per_row] for name in COLUMNS}
+    columns = {name: [fields[name] for fields in per_row] for name in COLUMNS}
+    if model.arena.defrag[D_ENABLED]:
+        defrag = rows[:, len(model.arena.sample):]
+        columns.update((name, defrag[:, slot]) for name, slot in DEFRAG_FIELDS)
+        columns["total_active_defrag_time"] = defrag[:, D_CPU_US] // 1000
+    return columns
 
 
 def _fitted(model: Jemalloc, capacity: int, n_requests: int) -> Jemalloc:
@@ -308,7 +349,12 @@ def _fields(model: Jemalloc) -> dict:
     _check(model)
     s = [int(v) for v in model.arena.sample]
     info = info_fields(s[S_USED_MEMORY], s[S_ALLOCATED], s[S_ACTIVE], s[S_RESIDENT], s[S_RSS])
-    return {name: info[name] for name in COLUMNS}
+    fields = {name: info[name] for name in COLUMNS}
+    defrag = model.arena.defrag
+    if defrag[D_ENABLED]:
+        fields.update((name, int(defrag[slot])) for name, slot in DEFRAG_FIELDS)
+        fields["total_active_defrag_time"] = int(defrag[D_CPU_US]) // 1000
+    return fields
 
 
 @kernel
@@ -333,6 +379,5 @@ def _cron(model: Jemalloc, now_us: int, used_memory: int) -> None:
 
 register_model(Jemalloc, queue_allocate, queue_release,
                ModelHooks(cron=_cron, fitted=_fitted, fields=_fields, live_bytes=_live_bytes,
-                          arena=lambda model: model.arena, reading_slots=lambda model: len(model.arena.sample),
-                          columns=_columns),
-               tick_impl=cron_tick, quiet_impl=quiet, reading_impl=reading)
+                          arena=lambda model: model.arena, reading_slots=_reading_slots, columns=_columns),
+               tick_impl=cron_tick, quiet_impl=quiet, reading_impl=reading, purge_impl=queue_purge)
