@@ -1,6 +1,6 @@
-"""One server's event loop, compiled: its serverCron ticks and its client's windows of requests, in
-the order the SimPy processes that used to run them took them, with Python called only when a reading
-is due or the chunk of requests runs out.
+"""One server's event loop, compiled: its serverCron ticks, its client's windows of requests and its
+readings, in the order the SimPy processes that used to run them took them, with Python called only
+when the chunk of requests runs out (or, with per-namespace rows, at each reading).
 
 The loop has three processes, as Redis and the harness that replays a trace against it have:
 
@@ -9,8 +9,9 @@ The loop has three processes, as Redis and the harness that replays a trace agai
   request's window and accounts the skipped ticks in closed form;
 * the **client**: at the start of the window (one cron period) that holds the next request, it serves
   every request of that window; a period later it looks again;
-* the **sampler**: every ``sample-interval``, a row of the time series. Python takes this one
-  (:meth:`EventLoop.run` returns to it), so the rows keep their Python code.
+* the **sampler**: every ``sample-interval``, a reading for the time series
+  (:mod:`evictsim.metrics.readings`), taken here; with per-namespace rows the loop returns to Python
+  for it, which copies those rows too.
 
 **Order.** Which of two processes due at the same time runs first decides, for instance, whether a
 window's requests see that tick's expire cycle. SimPy runs events due at the same time in the order
