@@ -15,8 +15,7 @@ it (each a no-op for a model that keeps nothing): ``cron(model, now_us, used_mem
 serverCron tick called from Python (the model's clock: jemalloc's decay and its cron-sampled
 statistics), ``fitted(model, capacity, n_requests)`` (the bundle with room
 for ``capacity`` key ids and ``n_requests`` more requests: between kernel calls, as the keyspace
-arrays grow), ``fields(model)`` (the time-series columns it fills, by registry name, or None),
-``live_bytes(model)`` (bytes in the regions it holds for the keyspace: the end-of-run invariant
+arrays grow), ``live_bytes(model)`` (bytes in the regions it holds for the keyspace: the end-of-run invariant
 checks that they are exactly the key and table bytes of used_memory) and ``arena(model)`` (the
 model's state that the kernels' bundle leaves out, for the compiled cron below).
 
@@ -57,7 +56,6 @@ class ModelHooks:
 
     cron: Callable | None = None          # (model, now_us, used_memory) -> None
     fitted: Callable | None = None        # (model, capacity, n_requests) -> model
-    fields: Callable | None = None        # (model) -> dict of time-series columns, or None
     live_bytes: Callable | None = None    # (model) -> int, or None
     arena: Callable | None = None         # (model) -> what the compiled tick and quiet take beside it
     reading_slots: Callable | None = None  # (model) -> int: length of what the compiled reading copies
@@ -177,12 +175,6 @@ def fitted(model, capacity: int, n_requests: int):
     same object when nothing had to grow)."""
     hook = HOOKS[type(model)].fitted
     return model if hook is None else hook(model, capacity, n_requests)
-
-
-def memory_fields(model) -> dict | None:
-    """The model's time-series columns at its last cron sample (None: the model has none)."""
-    hook = HOOKS[type(model)].fields
-    return None if hook is None else hook(model)
 
 
 NO_ARENA = np.zeros(1, np.int64)      # what a model without compiled cron state hands the event loop

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from evictsim.keyspace import hashtable as ht
-from evictsim.keyspace.allocation import memory_columns, memory_fields, memory_reading_slots
+from evictsim.keyspace.allocation import memory_columns, memory_reading_slots
 from evictsim.metrics import counters as C
 from evictsim.metrics.overhead import overhead_columns
 from evictsim.metrics.readings import R_MODEL, R_STALE_BYTES, R_STALE_KEYS, R_TIME, Readings
@@ -41,9 +41,9 @@ class TimeSeries:
         self.readings = Readings(memory_reading_slots(server.memory))
         self.elapsed_s = 0.0
         self.namespace_rows: list[tuple[float, np.ndarray]] = []
-        fields = memory_fields(server.memory)
-        self.names = TIMESERIES_COLUMNS + (ALLOCATOR_COLUMNS if fields is not None else ())
-        if fields is not None and DEFRAG_COLUMNS[0] in fields:    # activedefrag yes
+        model_columns = memory_columns(server.memory, self.readings.rows()[:, R_MODEL:])   # no rows yet
+        self.names = TIMESERIES_COLUMNS + (ALLOCATOR_COLUMNS if model_columns else ())
+        if DEFRAG_COLUMNS[0] in model_columns:    # activedefrag yes
             self.names += DEFRAG_COLUMNS
         self._columns: dict[str, np.ndarray] | None = None
 

@@ -34,15 +34,14 @@ import numpy as np
 
 from evictsim.keyspace.allocation import (N_PIECES, N_SERVER_PIECES, PIECE_BUCKETS, PIECE_VALUE,
                                           PIECE_VALUE_SDS, ModelHooks, register_model)
+from evictsim.keyspace.allocator.columns import reading_columns, reading_slots
 from evictsim.keyspace.allocator.compile import kernel
 from evictsim.keyspace.allocator.decay import advance, purge
-from evictsim.keyspace.allocator.defrag import (D_CPU_US, D_ENABLED, D_HITS, D_KEY_HITS, D_KEY_MISSES,
-                                                D_MISSES, D_RUNNING, active_defrag_cycle, new_defrag)
+from evictsim.keyspace.allocator.defrag import D_ENABLED, active_defrag_cycle, new_defrag
 from evictsim.keyspace.allocator.kernels import (C_ALLOCATED, C_BG_WAKE_US, C_DIRTY_PAGES, C_OVERFLOW,
                                                  C_TCACHE_BYTES, P_BG_THREAD, P_DECAY_MS, SLEEP_FOREVER,
                                                  alloc, free)
-from evictsim.keyspace.allocator.metrics import (S_ACTIVE, S_ALLOCATED, S_NSLOTS, S_RESIDENT, S_RSS,
-                                                 S_USED_MEMORY, info_fields, sample)
+from evictsim.keyspace.allocator.metrics import S_NSLOTS, sample
 from evictsim.keyspace.allocator.state import grow, headroom, new_allocator
 from evictsim.keyspace.memory import size_class
 
@@ -76,12 +75,7 @@ SLAB_MARGIN, LARGE_MARGIN = 1024, 64
 QUEUE_PER_REQUEST, QUEUE_PER_KEY, QUEUE_MARGIN = 8, 5, 1024
 OP_ALLOC, OP_FREE = 0, 1
 PURGE_KEY = -2                   # the queue entry of a jemalloc_purge() (no key, no piece)
-COLUMNS = ("used_memory_rss", "allocator_allocated", "allocator_active", "allocator_resident",
-           "allocator_frag_ratio", "mem_fragmentation_ratio")
-# activedefrag yes adds these (INFO names; total_active_defrag_time is 7.2's, in ms)
-DEFRAG_FIELDS = (("active_defrag_running", D_RUNNING), ("active_defrag_hits", D_HITS),
-                 ("active_defrag_misses", D_MISSES), ("active_defrag_key_hits", D_KEY_HITS),
-                 ("active_defrag_key_misses", D_KEY_MISSES))
+
 
 
 def new_jemalloc_model(cfg, capacity: int, record: int = 0) -> Jemalloc:
@@ -295,21 +289,9 @@ def reading(model, arena, readings, row, col):
         readings[row, col + j] = defrag[j]
 
 
-def _reading_slots(model: Jemalloc) -> int:
-    return len(model.arena.sample) + len(model.arena.defrag)
-
-
 def _columns(model: Jemalloc, rows: np.ndarray) -> dict:
-    """The allocator columns (and with activedefrag its counters) of each reading's copy."""
     _check(model)
-    per_row = [info_fields(*(int(v) for v in row[[S_USED_MEMORY, S_ALLOCATED, S_ACTIVE, S_RESIDENT, S_RSS]]))
-               for row in rows]
-    columns = {name: [fields[name] for fields in per_row] for name in COLUMNS}
-    if model.arena.defrag[D_ENABLED]:
-        defrag = rows[:, len(model.arena.sample):]
-        columns.update((name, defrag[:, slot]) for name, slot in DEFRAG_FIELDS)
-        columns["total_active_defrag_time"] = defrag[:, D_CPU_US] // 1000
-    return columns
+    return reading_columns(model.arena, rows)
 
 
 def _fitted(model: Jemalloc, capacity: int, n_requests: int) -> Jemalloc:
@@ -344,19 +326,6 @@ def _check(model: Jemalloc) -> None:
         raise AssertionError("the allocator model ran out of queue or slab slots: a call was lost")
 
 
-def _fields(model: Jemalloc) -> dict:
-    """The allocator columns at the last cron sample, as INFO prints them."""
-    _check(model)
-    s = [int(v) for v in model.arena.sample]
-    info = info_fields(s[S_USED_MEMORY], s[S_ALLOCATED], s[S_ACTIVE], s[S_RESIDENT], s[S_RSS])
-    fields = {name: info[name] for name in COLUMNS}
-    defrag = model.arena.defrag
-    if defrag[D_ENABLED]:
-        fields.update((name, int(defrag[slot])) for name, slot in DEFRAG_FIELDS)
-        fields["total_active_defrag_time"] = int(defrag[D_CPU_US]) // 1000
-    return fields
-
-
 @kernel
 def live_bytes(queue, count, model):
     """Bytes in regions the keyspace holds (the queue run, the value that waits freed first):
@@ -378,6 +347,7 @@ def _cron(model: Jemalloc, now_us: int, used_memory: int) -> None:
 
 
 register_model(Jemalloc, queue_allocate, queue_release,
-               ModelHooks(cron=_cron, fitted=_fitted, fields=_fields, live_bytes=_live_bytes,
-                          arena=lambda model: model.arena, reading_slots=_reading_slots, columns=_columns),
+               ModelHooks(cron=_cron, fitted=_fitted, live_bytes=_live_bytes,
+                          arena=lambda model: model.arena, reading_slots=lambda model: reading_slots(model.arena),
+                          columns=_columns),
                tick_impl=cron_tick, quiet_impl=quiet, reading_impl=reading, purge_impl=queue_purge)
