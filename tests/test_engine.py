@@ -76,7 +76,10 @@ def test_compiled_cache_follows_every_kernel_source(tmp_path, monkeypatch):
     for entry in jit._KERNEL_SOURCES:
         src = jit._PACKAGE / entry
         (tmp_path / entry).parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copy if src.is_file() else shutil.copytree)(src, tmp_path / entry)
+        if src.is_file():
+            shutil.copy(src, tmp_path / entry)
+        else:      # not __pycache__: another pytest worker may be writing it meanwhile
+            shutil.copytree(src, tmp_path / entry, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(jit, "_PACKAGE", tmp_path)
     before = jit._source_hash()
     counters = tmp_path / "metrics" / "counters.py"
