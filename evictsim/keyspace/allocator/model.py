@@ -44,6 +44,7 @@ from evictsim.keyspace.allocator.kernels import (C_ALLOCATED, C_BG_WAKE_US, C_DI
 from evictsim.keyspace.allocator.metrics import S_NSLOTS, sample
 from evictsim.keyspace.allocator.state import grow, headroom, new_allocator
 from evictsim.keyspace.memory import size_class
+from evictsim.keyspace.prefetch import prefetch
 
 Arena = namedtuple("Arena", "state handles tables pending clock sample log defrag")
 
@@ -75,6 +76,7 @@ SLAB_MARGIN, LARGE_MARGIN = 1024, 64
 QUEUE_PER_REQUEST, QUEUE_PER_KEY, QUEUE_MARGIN = 8, 5, 1024
 OP_ALLOC, OP_FREE = 0, 1
 PURGE_KEY = -2                   # the queue entry of a jemalloc_purge() (no key, no piece)
+PREFETCH_AHEAD = 16              # drain: how many calls ahead a key's row of handles is requested
 
 
 
@@ -136,8 +138,16 @@ def _enqueue(model, code, nbytes):
 
 @kernel
 def drain(queue, count, arena):
-    """Run the queued calls through the arena, in order."""
-    for i in range(count[0]):
+    """Run the queued calls through the arena, in order. Each call reads or writes its key's row of
+    ``handles``, a random row of a table as large as the keyspace (a cache miss): the row of the
+    call ``PREFETCH_AHEAD`` entries on is requested first, so those misses overlap."""
+    n = count[0]
+    handles = arena.handles
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = queue[i + PREFETCH_AHEAD, 0] >> 4
+            if ahead >= 0:
+                prefetch(handles, ahead)
         code = queue[i, 0]
         k = code >> 4
         piece = (code >> 1) & 7
