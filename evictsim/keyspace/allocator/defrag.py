@@ -30,13 +30,12 @@ from __future__ import annotations
 import numpy as np
 
 from evictsim.keyspace.allocator.compile import kernel
-from evictsim.keyspace.allocator.kernels import _bin_free, _bin_take, stats
+from evictsim.keyspace.allocator.kernels import NO_HANDLE, _bin_free, _bin_take, stats
 
 # defrag[] slots: settings, then state and counters
 (D_ENABLED, D_IGNORE_BYTES, D_LOWER, D_UPPER, D_CYCLE_MIN, D_CYCLE_MAX, D_KEYS_PER_MS, D_HZ,
  D_RUNNING, D_CURSOR, D_HITS, D_MISSES, D_KEY_HITS, D_KEY_MISSES, D_NEXT_COMPUTE_US, D_CPU_US,
  D_NSLOTS) = range(17)
-NO_HANDLE = np.iinfo(np.int64).min
 SCAN_ORDER = (0, 1, 4, 2, 3)      # PIECE_ENTRY, PIECE_KEY, PIECE_EXPIRE, PIECE_VALUE, PIECE_VALUE_SDS
 COMPUTE_PERIOD_US = 1_000_000
 

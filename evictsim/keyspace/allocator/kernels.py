@@ -26,6 +26,8 @@ freeing it does nothing. ``now_us`` is accepted by
 """
 from __future__ import annotations
 
+import numpy as np
+
 from evictsim.keyspace.allocator.compile import kernel
 from evictsim.keyspace.allocator.heap import heap_delete, heap_insert, heap_merge_children
 
@@ -47,6 +49,10 @@ LOOKUP_MAX = 16384
  P_PROCESS_RSS, P_BG_THREAD, P_NPARAMS) = range(10)
 SLEEP_FOREVER = -1               # counters[C_BG_WAKE_US] while the background thread idles
 NO_SLOT = -1                     # the handle alloc returns when no slab / extent slot was left
+# Where a caller records handles (a row per key): int32 (slab and extent ids are far below 2**31),
+# half the bytes of a table as large as the keyspace, and this value for "no region".
+HANDLE_DTYPE = np.int32
+NO_HANDLE = np.iinfo(HANDLE_DTYPE).min
 
 
 @kernel(inline=True)

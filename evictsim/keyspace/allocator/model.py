@@ -39,8 +39,8 @@ from evictsim.keyspace.allocator.compile import kernel
 from evictsim.keyspace.allocator.decay import advance, purge
 from evictsim.keyspace.allocator.defrag import D_ENABLED, active_defrag_cycle, new_defrag
 from evictsim.keyspace.allocator.kernels import (C_ALLOCATED, C_BG_WAKE_US, C_DIRTY_PAGES, C_OVERFLOW,
-                                                 C_TCACHE_BYTES, P_BG_THREAD, P_DECAY_MS, SLEEP_FOREVER,
-                                                 alloc, free)
+                                                 C_TCACHE_BYTES, HANDLE_DTYPE, NO_HANDLE, P_BG_THREAD,
+                                                 P_DECAY_MS, SLEEP_FOREVER, alloc, free)
 from evictsim.keyspace.allocator.metrics import S_NSLOTS, sample
 from evictsim.keyspace.allocator.state import grow, headroom, new_allocator
 from evictsim.keyspace.memory import size_class
@@ -57,7 +57,6 @@ class Jemalloc(namedtuple("JemallocQueue", "quantum queue count")):
     arena: Arena
 
 
-NO_HANDLE = np.iinfo(np.int64).min
 CRON_STATS_US = 100_000          # cronUpdateMemoryStats: run_with_period(100)
 S_NEXT_US = S_NSLOTS             # sample[]: when the next cron sample is due
 # pending[]: the key whose released value waits, its sds and robj handles
@@ -90,7 +89,7 @@ def new_jemalloc_model(cfg, capacity: int, record: int = 0) -> Jemalloc:
                           base_resident=cfg.allocator_base_resident,
                           process_baseline_rss=cfg.process_baseline_rss)
     pending = np.array([-1, NO_HANDLE, NO_HANDLE], np.int64)
-    arena = Arena(state, np.full((capacity, N_PIECES), NO_HANDLE, np.int64),
+    arena = Arena(state, np.full((capacity, N_PIECES), NO_HANDLE, HANDLE_DTYPE),
                   np.full((N_SERVER_PIECES, 2), NO_HANDLE, np.int64), pending,
                   np.zeros(2, np.int64), np.zeros(S_NSLOTS + 1, np.int64),
                   np.zeros((max(record, 1), 3), np.int64), new_defrag(cfg))
@@ -311,7 +310,7 @@ def _fitted(model: Jemalloc, capacity: int, n_requests: int) -> Jemalloc:
     drain(model.queue, model.count, arena)
     changes = {}
     if len(arena.handles) < capacity:
-        handles = np.full((max(capacity, len(arena.handles) * 3 // 2), N_PIECES), NO_HANDLE, np.int64)
+        handles = np.full((max(capacity, len(arena.handles) * 3 // 2), N_PIECES), NO_HANDLE, HANDLE_DTYPE)
         handles[:len(arena.handles)] = arena.handles
         changes["handles"] = handles
     free_slabs, free_large = headroom(arena.state)
