@@ -6,7 +6,7 @@ empty server's allocator figures and RSS: an initial condition, not a fit). ``--
 whole runs instead (``allocator-model jemalloc``: the model behind the core's allocator hook, its
 columns in timeseries.csv), with the same initial condition as config keys and the run's own policy,
 maxmemory and start time, by default every reference run (evictions and TTLs included): the
-comparison of ``tests/test_allocator_fidelity.py``, which runs a subset, done for all
+comparison that ``tests/test_allocator_fidelity.py`` asserts
 (``evictsim.validate.allocator_fidelity``). Both compare the model's cron samples with the real 1-s
 INFO series after the first 10 s: mean and worst relative error of ``allocator_active`` and
 ``used_memory_rss``, mean and worst absolute error of ``allocator_frag_ratio`` and of

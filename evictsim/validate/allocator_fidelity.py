@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import evictsim
-from evictsim.validate.reference_runs import REF
+from evictsim.validate.reference_runs import REF, REPLAY_CONFIG
 
 FRAG_RUNS = ("frag_resize__noeviction__nolimit", "frag_delrefill__noeviction__nolimit")
 SKIP_S = 10                      # the issue compares after the first 10 s
@@ -30,8 +30,6 @@ FLAT_STRETCH_STEPS = 2           # real RSS unchanged this many 1-s steps in a r
 SERIES = ("t_nominal", "used_memory", "used_memory_rss", "allocator_allocated", "allocator_active",
           "allocator_resident")
 TICKS = ("allocator_allocated", "allocator_active", "allocator_resident", "used_memory_rss", "used_memory")
-# The replay settings of every reference run (tests/data/reference/README.md).
-REPLAY_CONFIG = {"maxmemory-samples": 5, "hz": 10, "lfu-log-factor": 10, "lfu-decay-time": 1}
 
 
 @dataclass

@@ -17,6 +17,8 @@ REF = Path(__file__).resolve().parents[2] / "tests" / "data" / "reference"
 RUNS = json.loads((REF / "redis-7.0.15" / "runs.json").read_text())
 START_TIMES = json.loads((REF / "redis-7.0.15" / "start_times.json").read_text())
 LIMITS = json.loads((REF / "redis-7.0.15" / "limits.json").read_text())
+# The replay settings of every reference run (tests/data/reference/README.md).
+REPLAY_CONFIG = {"maxmemory-samples": 5, "hz": 10, "lfu-log-factor": 10, "lfu-decay-time": 1}
 
 
 def load_outcomes(run: str) -> np.ndarray:
@@ -45,8 +47,7 @@ def run_reference(run: str, *, seed: int = 0) -> Comparison:
     trace = REF / "traces" / f"{info['trace']}.csv.gz"
     res = evictsim.simulate(str(trace), maxmemory=info["maxmemory"], policy=info["policy"],
                             start_time=START_TIMES[run], seed=seed, record_outcomes=True,
-                            config={"maxmemory-samples": 5, "hz": 10, "lfu-log-factor": 10,
-                                    "lfu-decay-time": 1})
+                            config=dict(REPLAY_CONFIG))
     ref_out = load_outcomes(run)
     tot, fin = info["totals"], info["final_info"]
     real = {"hit_ratio": tot["hit_ratio"], "evicted_keys": fin["evicted_keys"],
