@@ -23,6 +23,7 @@ import numpy as np
 from evictsim.jit import kernel
 
 from evictsim.keyspace.allocation import PIECE_BUCKETS, allocate, release
+from evictsim.keyspace.prefetch import prefetch_cell
 from evictsim.keyspace.rng import key_hash, rng_next
 
 SIZE0, SIZE1, USED0, USED1, REHASHIDX = 0, 1, 2, 3, 4
@@ -263,6 +264,14 @@ def get_some_keys(tables, d, out, count, rng):
                     return (count if stored > count else stored), freed
         i = (i + 1) & maxsizemask
     return (count if stored > count else stored), freed
+
+
+@kernel(inline=True)
+def prefetch_bucket(tables, d, k):
+    """Ask for the bucket of dict ``d`` that key ``k`` hashes to (table 0; nothing while rehashing)."""
+    size0 = tables.dicts[d, SIZE0]
+    if size0 > 0 and not is_rehashing(tables, d):
+        prefetch_cell(tables.buckets, d, np.int64(key_hash(k, tables.seed) & np.uint64(size0 - 1)))
 
 
 @kernel

@@ -15,6 +15,7 @@ from evictsim.keyspace import hashtable as ht
 from evictsim.keyspace.charges import charge_entry, release_key
 from evictsim.keyspace.allocation import PIECE_EXPIRE, release
 from evictsim.keyspace.memory import DICT_ENTRY, expire_entry_bytes
+from evictsim.keyspace.prefetch import prefetch, prefetch_cell
 from evictsim.metrics.counters import (C_QUANTUM, EXPIRED_KEYS_LAZY, KEY_BYTES, LAZYFREE_LAST_US,
                                        LAZYFREE_PENDING_BYTES, LAZYFREE_PENDING_OBJECTS, LAZYFREED_BYTES,
                                        LAZYFREED_OBJECTS, TABLE_BYTES, USED_MEMORY)
@@ -23,6 +24,16 @@ from evictsim.policies.contract import policy_on_remove
 
 PRESENT, HAS_TTL = 1, 2
 MAIN, EXPIRES = 0, 1
+
+
+@kernel(inline=True)
+def prefetch_key(core, k):
+    """Ask for what serving or deleting key ``k`` reads first: its flags (present? a TTL?), its
+    charged bytes and the main dict's bucket it hashes to. Each is a random position in an array as
+    large as the keyspace (tens of MB with a million keys); a hint never changes a result."""
+    prefetch(core.keys.flags, k)
+    prefetch_cell(core.keys.charged, 0, k)
+    ht.prefetch_bucket(core.tables, MAIN, k)
 
 
 @kernel

@@ -14,7 +14,10 @@ of its own holding NumPy arrays) and registers compiled hooks for that class:
 * ``admit(state, core, k, size, vtime) -> bool``: optional admission (W-TinyLFU); a key it refuses
   is stored by the command (Redis stores every SET) and evicted right after it, unseen by the policy;
 * ``overflow(state, core, vtime) -> int``: optional: a resident key the policy must evict although
-  memory is within maxmemory (a segment over its share), or -1; drained after every command.
+  memory is within maxmemory (a segment over its share), or -1; drained after every command;
+* ``prefetch(state, k)``: optional: ask the memory system for what ``on_hit`` / ``on_insert`` of ``k``
+  will touch (``keyspace/prefetch.py``); the request loop calls it for the request a few places
+  ahead. A hint only: it must not change the state.
 
 ``size`` is the key's bytes as the byte model charges them (entry, key, value).
 
@@ -52,6 +55,7 @@ class PolicyHooks:
     admit: Callable | None = None
     overflow: Callable | None = None
     takes_core: bool = True
+    prefetch: Callable | None = None
 
 
 HOOKS: dict[type, PolicyHooks] = {}
@@ -59,11 +63,12 @@ HOOKS: dict[type, PolicyHooks] = {}
 
 def register_hooks(state_class: type, *, on_hit: Callable, on_insert: Callable, on_remove: Callable,
                    victim: Callable, admit: Callable | None = None, overflow: Callable | None = None,
-                   takes_core: bool = True) -> None:
+                   takes_core: bool = True, prefetch: Callable | None = None) -> None:
     """Make ``state_class`` a policy state the core can drive (once per class)."""
     if state_class in HOOKS:
         raise ValueError(f"policy hooks for {state_class.__name__} registered twice")
-    HOOKS[state_class] = PolicyHooks(on_hit, on_insert, on_remove, victim, admit, overflow, takes_core)
+    HOOKS[state_class] = PolicyHooks(on_hit, on_insert, on_remove, victim, admit, overflow, takes_core,
+                                     prefetch)
 
 
 def _hooks(state_type) -> PolicyHooks:
@@ -94,6 +99,10 @@ def policy_admit(state, core, k, size, vtime):
 
 
 def policy_overflow(state, core, vtime):
+    raise NotImplementedError("compiled only")
+
+
+def policy_prefetch(state, k):
     raise NotImplementedError("compiled only")
 
 
@@ -155,3 +164,11 @@ def _overflow(state, core, vtime):
     if hooks.takes_core:
         return lambda state, core, vtime: impl(state, core, vtime)
     return lambda state, core, vtime: impl(state, vtime)
+
+
+@overload(policy_prefetch, jit_options=_JIT)
+def _prefetch(state, k):
+    impl = _hooks(state).prefetch
+    if impl is None:
+        return lambda state, k: None
+    return lambda state, k: impl(state, k)
