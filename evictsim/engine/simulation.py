@@ -53,7 +53,8 @@ class _Instance:
                                   protocol_script=protocol_script, n_namespaces=n_names)
         self.cursor = ChunkCursor(self.server, lambda: stream.next_for(index), record_outcomes,
                                    record_memory, None if namespaces is None else namespaces.fresh, future)
-        self.series = TimeSeries(self.server, protocol_script=protocol_script)
+        self.series = TimeSeries(self.server, protocol_script=protocol_script,
+                                 span_s=getattr(trace, "span_hint", None))
         self.loop = EventLoop(self.server, self.cursor, self.series, tick_us=int(round(1e6 / self.server.hz)),
                               sample_us=int(round(cfg.sample_interval * 1e6)))
         self.namespace_names = namespaces.names if namespaces is not None else []

@@ -34,11 +34,14 @@ class TimeSeries:
     """Collects readings (:mod:`evictsim.metrics.readings`); the first (t=0) is the empty server, like
     INFO sample 0. The columns are derived from all readings at once."""
 
-    def __init__(self, server, *, protocol_script: bool):
+    def __init__(self, server, *, protocol_script: bool, span_s: float | None = None):
+        """``span_s``: the time of the trace's last request when known (the readings table is then
+        sized once: one row per sample interval, the one at 0 and the last one)."""
         self.server = server
         self.protocol_script = protocol_script
         self.info_note = bool(protocol_script and server.cfg.info_after_baseline)
-        self.readings = Readings(memory_reading_slots(server.memory))
+        expected = None if span_s is None else int(span_s / server.cfg.sample_interval) + 3
+        self.readings = Readings(memory_reading_slots(server.memory), expected_rows=expected)
         self.elapsed_s = 0.0
         self.namespace_rows: list[tuple[float, np.ndarray]] = []
         model_columns = memory_columns(server.memory, self.readings.rows()[:, R_MODEL:])   # no rows yet

@@ -134,8 +134,10 @@ class Trace(Protocol):
 
     ``fill`` says whether missed GETs are filled by the simulator (look-aside) or by SETs present
     in the trace (explicit). ``n_keys_hint`` is an upper bound on distinct keys when known (lets
-    the engine size its arrays once), else None. ``chunks()`` may be called more than once and
-    must yield the same requests each time.
+    the engine size its arrays once), else None. A trace may also offer ``span_hint``: the time of
+    its last request in seconds, when known without reading it (lets the engine size the table of
+    readings once). ``chunks()`` may be called more than once and must yield the same requests each
+    time.
     """
 
     name: str
@@ -157,6 +159,10 @@ class ArrayTrace:
     @property
     def n_keys_hint(self) -> int | None:
         return self.requests.max_key + 1
+
+    @property
+    def span_hint(self) -> float | None:
+        return float(self.requests.time.max()) if len(self.requests) else 0.0
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[RequestChunk]:
         n = len(self.requests)
