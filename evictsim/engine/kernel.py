@@ -34,7 +34,7 @@ from evictsim.metrics.counters import (C_ACTIVEREHASHING, C_BATCH_US, C_CLIENT_G
                                        EVICT_PROC_LAST_US, EVICTED_KEYS, EXPIRY_EXACT, EXPIRY_REDIS, LRU_CLOCK,
                                        LAZYFREE_PENDING_BYTES, NEXT_LOOP_US, OVERHEAD_BYTES, REQUESTS, USED_MEMORY,
                                        USED_MEMORY_PEAK, EXPIRED_STALE_PERC)
-from evictsim.outcomes import GET_HIT, GET_MISS_FILLED, STALE_OFFSET
+from evictsim.outcomes import GET_MISS_FILLED, STALE_OFFSET
 from evictsim.traces.base import OP_DEL, OP_GET, OP_SET
 
 # A slice of the trace as the kernel reads it (times already absolute µs); ``next_access`` is the
