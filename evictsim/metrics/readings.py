@@ -63,7 +63,7 @@ def take_reading(core, policy, arena, readings, row, now_us, rel_us, info_note):
 
 
 # At most this many rows are reserved up front (np.zeros: pages are touched only as rows are written).
-RESERVE_MAX_ROWS = 1 << 21
+RESERVE_MAX_ROWS = 1 << 20        # ~400 MB of address space at 49 columns; a week at 1 s is 605k
 
 
 class Readings:
