@@ -6,6 +6,12 @@ and replays exactly the requests sent, at the times they were sent. Bounds: allo
 used_memory_rss within 3% at each phase; the RSS decay after the last phase crosses half its fall
 within 1 s of the real one; after MEMORY PURGE the thread cache still pins slabs in both (the model
 pins less: see the bound at the end).
+
+The decay is watched twice (after the phases, and after a second fill of 100 B values), and the
+half-fall times are compared as the mean over the two ramps. When jemalloc's background thread
+wakes after a mass delete varies by about a second from run to run of the real server (half-fall
+5.5-7.0 s after the deletes began, the model 5.5-6.0 s); one ramp against the 1-s bound failed about
+one run in six, on the real side's timing alone.
 """
 from __future__ import annotations
 
@@ -51,6 +57,31 @@ def info(conn, t0) -> tuple[float, dict]:
     return time.monotonic() - t0, parse_info(conn.call("INFO", "memory"))
 
 
+NOTHING = RequestChunk(np.zeros(0), np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(0, np.uint16),
+                       np.zeros(0, np.int32), np.zeros(0, np.int64))
+
+
+def ramp(conn, t0, model, keys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Delete ``keys`` and watch RSS for 13 s, real and modelled: (s since the deletes began, real, model)."""
+    pending = send(conn, t0, [OP_DEL] * len(keys), keys, [0] * len(keys))
+    start = time.monotonic() - t0
+    times, real_rss, model_rss = [], [], []
+    while time.monotonic() - t0 < start + 13:
+        time.sleep(0.5)
+        when, real = info(conn, t0)
+        ticks = model.run(pending, when)
+        pending = NOTHING
+        times.append(when - start)
+        real_rss.append(real["used_memory_rss"])
+        model_rss.append(int(ticks["used_memory_rss"][-1]))
+    return np.array(times), np.array(real_rss, float), np.array(model_rss, float)
+
+
+def half_fall(times: np.ndarray, rss: np.ndarray) -> float:
+    """When RSS first stood at or below half way from its first to its last value."""
+    return float(times[np.argmax(rss <= rss[0] - (rss[0] - rss[-1]) / 2)])
+
+
 def test_phases_and_decay_follow_a_live_server():
     rng = np.random.default_rng(7)
     with start_redis({"hz": 10}) as server, server.connect() as conn:
@@ -78,23 +109,16 @@ def test_phases_and_decay_follow_a_live_server():
             when, real = info(conn, t0)
             phases.append((name, real, model.run(chunk, when)))
         everything = np.concatenate([survivors, second])
-        chunk = send(conn, t0, [OP_DEL] * len(everything), everything, [0] * len(everything))
-        ramp_real, ramp_model = [], []
-        ramp_start = time.monotonic() - t0
-        pending = chunk
-        while time.monotonic() - t0 < ramp_start + 13:
-            time.sleep(0.5)
-            when, real = info(conn, t0)
-            ticks = model.run(pending, when)
-            pending = RequestChunk(np.zeros(0), np.zeros(0, np.uint8), np.zeros(0, np.int32),
-                                   np.zeros(0, np.uint16), np.zeros(0, np.int32), np.zeros(0, np.int64))
-            ramp_real.append((when, real["used_memory_rss"]))
-            ramp_model.append((when, int(ticks["used_memory_rss"][-1])))
+        ramps = [ramp(conn, t0, model, everything)]
         conn.call("MEMORY", "PURGE")                     # what is left: thread-cache-pinned slabs
         purge(state)
         time.sleep(0.3)
         when, purged_real = info(conn, t0)
-        purged_model = int(model.run(pending, when)["used_memory_rss"][-1])
+        purged_model = int(model.run(NOTHING, when)["used_memory_rss"][-1])
+        chunk = send(conn, t0, [OP_SET] * N_KEYS, first, [100] * N_KEYS)     # the second ramp's keys
+        time.sleep(1.2)
+        model.run(chunk, info(conn, t0)[0])
+        ramps.append(ramp(conn, t0, model, first))
 
     print(f"\nfresh server: process baseline RSS - allocator_resident = {process_rss} B "
           f"(default parameter {DEFAULT_PROCESS_RSS})")
@@ -108,8 +132,9 @@ def test_phases_and_decay_follow_a_live_server():
         errors.append((name, e_active, e_rss))
         print(f"| {name} | {real['allocator_active']} | {active} | {100 * e_active:+.2f}% | "
               f"{real['used_memory_rss']} | {rss} | {100 * e_rss:+.2f}% |")
-    print("ramp (s, real RSS, model RSS):", [(round(t - ramp_start, 1), r, m)
-                                             for (t, r), (_, m) in zip(ramp_real, ramp_model)])
+    for times, real_rss, model_rss in ramps:
+        print("ramp (s, real RSS, model RSS):", [(round(t, 1), int(r), int(m))
+                                                 for t, r, m in zip(times, real_rss, model_rss)])
     assert 4_000_000 < process_rss < 12_000_000
     for _, real, _ in phases:                         # INFO's ratio formulas, from its own bytes
         fields = info_fields(real["used_memory"], real["allocator_allocated"], real["allocator_active"],
@@ -122,16 +147,11 @@ def test_phases_and_decay_follow_a_live_server():
         assert abs(e_active) < PHASE_REL and abs(e_rss) < PHASE_REL, name
     # the delete/refill story itself: active stays after the random half, grows on the refill
     assert phases[1][2]["allocator_active"][-1] > 0.97 * phases[0][2]["allocator_active"][-1]
-    real_rss = np.array([r for _, r in ramp_real], float)
-    model_rss = np.array([m for _, m in ramp_model], float)
-    times = np.array([t for t, _ in ramp_real]) - ramp_start
-    real_fall = real_rss[0] - real_rss[-1]
-    assert real_fall > 0.5 * (phases[2][1]["used_memory_rss"] - fresh["used_memory_rss"])
-    half_real = times[np.argmax(real_rss <= real_rss[0] - real_fall / 2)]
-    model_fall = model_rss[0] - model_rss[-1]
-    half_model = times[np.argmax(model_rss <= model_rss[0] - model_fall / 2)]
-    print(f"RSS half-fall: real {half_real:.1f} s, model {half_model:.1f} s after the deletes began")
-    assert abs(half_real - half_model) <= RAMP_S
+    times, real_rss, _ = ramps[0]
+    assert real_rss[0] - real_rss[-1] > 0.5 * (phases[2][1]["used_memory_rss"] - fresh["used_memory_rss"])
+    halves = [(half_fall(times, real_rss), half_fall(times, model_rss)) for times, real_rss, model_rss in ramps]
+    print("RSS half-fall (real, model), s after the deletes began:", halves)
+    assert abs(np.mean([r for r, _ in halves]) - np.mean([m for _, m in halves])) <= RAMP_S
     print(f"after MEMORY PURGE: real RSS {purged_real['used_memory_rss']}, model {purged_model}")
     # what stays is the fresh server plus slabs pinned by thread-cached regions: the model keeps some
     # (measured: real +1.1-1.8 MB over the fresh server, model +0.5-0.9 MB), never more than real
