@@ -3,15 +3,28 @@ with values of another size class, then delete everything in insertion order and
 
 The model starts from the fresh server's own INFO (allocator figures and RSS: the initial condition)
 and replays exactly the requests sent, at the times they were sent. Bounds: allocator_active and
-used_memory_rss within 3% at each phase; the RSS decay after a delete of everything crosses half its
-fall within 1 s of the real one (on average over two such decays, below); after MEMORY PURGE the thread cache still pins slabs in both (the model
-pins less: see the bound at the end).
+used_memory_rss within 3% at each phase; the RSS decay after a delete of everything happens within
+1 s of the real one, as the mean residence time of the freed pages (below), averaged over three
+such decays; after MEMORY PURGE the thread cache still pins slabs in both (the model pins less: see
+the bound at the end).
 
-The decay is watched twice (after the phases, and after a second fill of 100 B values), and the
-half-fall times are compared as the mean over the two ramps. When jemalloc's background thread
-wakes after a mass delete varies by about a second from run to run of the real server (half-fall
-5.5-7.0 s after the deletes began, the model 5.5-6.0 s); one ramp against the 1-s bound failed about
-one run in six, on the real side's timing alone.
+Each decay is watched for 13 s at 0.1-s intervals, then MEMORY PURGE gives the fully decayed floor.
+Its timing is the mean residence time: the integral over the window of the fraction of the fall
+still to come, (RSS - floor) / (RSS at the start - floor), in seconds (5 s for a smootherstep over
+10 s that starts at once). It replaced the time RSS first crossed half its fall, which the background
+thread's purges quantise: the thread runs about once a second and each run purges a step (whole
+extents, so real steps overshoot the decay limit by up to ~2,000 pages), and a step slightly
+smaller in the model moved the crossing a whole second.
+
+The real decay is a random draw, the model's is not: jemalloc advances the decay epoch on the
+application thread only at random decay ticks (a geometric ticker, ~1 per 1,000 regions flushed or
+filled), so the pages freed after the burst's last epoch advance are counted when the background
+thread next runs (~3 s later) and decay that much later; the model counts them at the next cron tick.
+Measured over 16 decays today: real minus model residence -0.14 to +1.2 s, mean about +0.35 s, hence
+three decays. A second unmodelled effect pulls the other way: a real purge takes whole (coalesced)
+extents and overshoots the limit, the model purges to it exactly. With the deletes paced over 1.5 s,
+or chased 60 ms later by 4,000 SET/DEL (both make the application thread count the pages as they
+are freed), the real decay came 0.5-0.9 s earlier than the model's.
 """
 from __future__ import annotations
 
@@ -32,6 +45,7 @@ N_KEYS = 100_000
 BATCH = 2_000
 PHASE_REL = 0.03
 RAMP_S = 1.0
+RAMPS = 3              # decays watched; the bound is on their mean (see the docstring)
 pytestmark = pytest.mark.live      # real time against a live server: make test runs it apart
 
 
@@ -57,25 +71,39 @@ def info(conn, t0) -> tuple[float, dict]:
     return time.monotonic() - t0, parse_info(conn.call("INFO", "memory"))
 
 
-def ramp(conn, t0, model, keys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Delete ``keys`` and watch RSS for 13 s, real and modelled: (s since the deletes began, real, model)."""
+def ramp(conn, t0, model, state, keys) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Delete ``keys``, watch RSS for 13 s, then MEMORY PURGE in both: (s since the deletes began,
+    real RSS, model RSS, real RSS after the purge, model RSS after it)."""
     pending = send(conn, t0, [OP_DEL] * len(keys), keys, [0] * len(keys))
-    start = time.monotonic() - t0
+    start = float(pending.time[0])
     times, real_rss, model_rss = [], [], []
     while time.monotonic() - t0 < start + 13:
-        time.sleep(0.5)
+        time.sleep(0.1)
         when, real = info(conn, t0)
         ticks = model.run(pending, when)
         pending = empty_chunk()
         times.append(when - start)
         real_rss.append(real["used_memory_rss"])
         model_rss.append(int(ticks["used_memory_rss"][-1]))
-    return np.array(times), np.array(real_rss, float), np.array(model_rss, float)
+    conn.call("MEMORY", "PURGE")                     # what is left: thread-cache-pinned slabs
+    purge(state)
+    time.sleep(0.3)
+    when, purged_real = info(conn, t0)
+    purged_model = int(model.run(empty_chunk(), when)["used_memory_rss"][-1])
+    return (np.array(times), np.array(real_rss, float), np.array(model_rss, float),
+            purged_real["used_memory_rss"], purged_model)
 
 
-def half_fall(times: np.ndarray, rss: np.ndarray) -> float:
-    """When RSS first stood at or below half way from its first to its last value."""
-    return float(times[np.argmax(rss <= rss[0] - (rss[0] - rss[-1]) / 2)])
+def residence(times: np.ndarray, rss: np.ndarray, floor: float) -> float:
+    """Mean residence time (s) of the fall from ``rss[0]`` to ``floor`` within the window, counted from
+    the deletes' start (nothing has fallen before the first sample, which follows the last delete)."""
+    remaining = (rss - floor) / (rss[0] - floor)
+    return float(times[0] + np.sum((remaining[1:] + remaining[:-1]) / 2 * np.diff(times)))
+
+
+def half_fall(times: np.ndarray, rss: np.ndarray, floor: float) -> float:
+    """When RSS first stood at or below half way from its first value to ``floor`` (printed only)."""
+    return float(times[np.argmax(rss <= rss[0] - (rss[0] - floor) / 2)])
 
 
 def test_phases_and_decay_follow_a_live_server():
@@ -105,16 +133,12 @@ def test_phases_and_decay_follow_a_live_server():
             when, real = info(conn, t0)
             phases.append((name, real, model.run(chunk, when)))
         everything = np.concatenate([survivors, second])
-        ramps = [ramp(conn, t0, model, everything)]
-        conn.call("MEMORY", "PURGE")                     # what is left: thread-cache-pinned slabs
-        purge(state)
-        time.sleep(0.3)
-        when, purged_real = info(conn, t0)
-        purged_model = int(model.run(empty_chunk(), when)["used_memory_rss"][-1])
-        chunk = send(conn, t0, [OP_SET] * N_KEYS, first, [100] * N_KEYS)     # the second ramp's keys
-        time.sleep(1.2)
-        model.run(chunk, info(conn, t0)[0])
-        ramps.append(ramp(conn, t0, model, first))
+        ramps = [ramp(conn, t0, model, state, everything)]
+        for _ in range(RAMPS - 1):                   # the next ramps: 100 B values again
+            chunk = send(conn, t0, [OP_SET] * N_KEYS, first, [100] * N_KEYS)
+            time.sleep(1.2)
+            model.run(chunk, info(conn, t0)[0])
+            ramps.append(ramp(conn, t0, model, state, first))
 
     print(f"\nfresh server: process baseline RSS - allocator_resident = {process_rss} B "
           f"(default parameter {DEFAULT_PROCESS_RSS})")
@@ -128,7 +152,7 @@ def test_phases_and_decay_follow_a_live_server():
         errors.append((name, e_active, e_rss))
         print(f"| {name} | {real['allocator_active']} | {active} | {100 * e_active:+.2f}% | "
               f"{real['used_memory_rss']} | {rss} | {100 * e_rss:+.2f}% |")
-    for times, real_rss, model_rss in ramps:
+    for times, real_rss, model_rss, _, _ in ramps:
         print("ramp (s, real RSS, model RSS):", [(round(t, 1), int(r), int(m))
                                                  for t, r, m in zip(times, real_rss, model_rss)])
     assert 4_000_000 < process_rss < 12_000_000
@@ -143,13 +167,17 @@ def test_phases_and_decay_follow_a_live_server():
         assert abs(e_active) < PHASE_REL and abs(e_rss) < PHASE_REL, name
     # the delete/refill story itself: active stays after the random half, grows on the refill
     assert phases[1][2]["allocator_active"][-1] > 0.97 * phases[0][2]["allocator_active"][-1]
-    times, real_rss, _ = ramps[0]
+    times, real_rss, _, _, _ = ramps[0]
     assert real_rss[0] - real_rss[-1] > 0.5 * (phases[2][1]["used_memory_rss"] - fresh["used_memory_rss"])
-    halves = [(half_fall(times, real_rss), half_fall(times, model_rss)) for times, real_rss, model_rss in ramps]
-    print("RSS half-fall (real, model), s after the deletes began:", halves)
-    assert abs(np.mean([r for r, _ in halves]) - np.mean([m for _, m in halves])) <= RAMP_S
-    print(f"after MEMORY PURGE: real RSS {purged_real['used_memory_rss']}, model {purged_model}")
+    stays = [(residence(t, real_rss, real_floor), residence(t, model_rss, model_floor))
+             for t, real_rss, model_rss, real_floor, model_floor in ramps]
+    print("RSS mean residence (real, model), s:", stays)
+    print("RSS half-fall (real, model), s after the deletes began:",
+          [(half_fall(t, r, rf), half_fall(t, m, mf)) for t, r, m, rf, mf in ramps])
+    assert abs(np.mean([r for r, _ in stays]) - np.mean([m for _, m in stays])) <= RAMP_S
+    _, _, _, purged_real, purged_model = ramps[0]
+    print(f"after MEMORY PURGE: real RSS {purged_real}, model {purged_model}")
     # what stays is the fresh server plus slabs pinned by thread-cached regions: the model keeps some
     # (measured: real +1.1-1.8 MB over the fresh server, model +0.5-0.9 MB), never more than real
-    assert fresh["used_memory_rss"] + 200_000 < purged_model < 1.03 * purged_real["used_memory_rss"]
-    assert abs(purged_model - purged_real["used_memory_rss"]) < 1_500_000
+    assert fresh["used_memory_rss"] + 200_000 < purged_model < 1.03 * purged_real
+    assert abs(purged_model - purged_real) < 1_500_000

@@ -17,7 +17,8 @@ wide distribution, in both (measured: real rounds 10.5-11.8 MB, simulated ones 1
 same 100,000 keys). With five real rounds and one simulated replay, the simulated mean fell outside
 the real rounds' range in about one run in eight; eight real rounds and three simulated seeds (24
 simulated flushes) make the comparison one of the two distributions' centres.
-MEMORY PURGE after a synchronous FLUSHALL finds nothing more to purge, in both.
+MEMORY PURGE after a synchronous FLUSHALL finds nothing more to purge, in both (the real RSS moves
+only by the server's own page-sized noise).
 """
 from __future__ import annotations
 
@@ -127,6 +128,11 @@ def test_flushall_and_purge_follow_a_live_server():
         assert abs(err) < REL, (stage, name)
     # the flush really left slabs pinned: far above the fresh server, in both
     assert np.min(real["after FLUSHALL", "allocator_active"]) > fresh["allocator_active"] + 5_000_000
-    # a purge after the flush's own purge finds nothing more to purge, in both
-    assert real["after MEMORY PURGE", "used_memory_rss"] == real["after FLUSHALL", "used_memory_rss"]
+    # a purge after the flush's own purge finds nothing more to purge, in both. The real RSS is not
+    # frozen meanwhile: the server's own small allocations (the INFO reply, the query buffer) touch a
+    # page run now and then (seen: +128 KB in 2 rounds of 8), so the real figure is held to 1% of
+    # its level, an order below what a purge that found dirty pages would release (the flush's own
+    # purge took ~60% of the RSS); the model's, which has no such traffic, is held to equality
+    for flushed, purged in zip(real["after FLUSHALL", "used_memory_rss"], real["after MEMORY PURGE", "used_memory_rss"]):
+        assert abs(purged - flushed) < 0.01 * flushed, (flushed, purged)
     assert sim["after MEMORY PURGE", "used_memory_rss"] == sim["after FLUSHALL", "used_memory_rss"]
