@@ -10,7 +10,7 @@ import numpy as np
 
 from evictsim.keyspace.allocator.defrag import (D_CPU_US, D_ENABLED, D_HITS, D_KEY_HITS, D_KEY_MISSES,
                                                 D_MISSES, D_RUNNING)
-from evictsim.keyspace.allocator.metrics import S_ACTIVE, S_ALLOCATED, S_RESIDENT, S_RSS, S_USED_MEMORY, info_fields
+from evictsim.keyspace.allocator.metrics import S_ACTIVE, S_ALLOCATED, S_RESIDENT, S_RSS, S_USED_MEMORY, info_columns
 
 COLUMNS = ("used_memory_rss", "allocator_allocated", "allocator_active", "allocator_resident",
            "allocator_frag_ratio", "mem_fragmentation_ratio")
@@ -27,10 +27,10 @@ def reading_slots(arena) -> int:
 
 def reading_columns(arena, rows: np.ndarray) -> dict:
     """The allocator columns (and with activedefrag its counters) of each reading's copy, as INFO
-    prints them (ratios rounded as INFO does)."""
-    per_row = [info_fields(*(int(v) for v in row[[S_USED_MEMORY, S_ALLOCATED, S_ACTIVE, S_RESIDENT, S_RSS]]))
-               for row in rows]
-    columns = {name: [fields[name] for fields in per_row] for name in COLUMNS}
+    prints them (ratios rounded as INFO does), a column at a time: a week of 1-s readings is 605k
+    rows, which a dict per row took seconds to derive."""
+    fields = info_columns(*(rows[:, slot] for slot in (S_USED_MEMORY, S_ALLOCATED, S_ACTIVE, S_RESIDENT, S_RSS)))
+    columns = {name: fields[name] for name in COLUMNS}
     if arena.defrag[D_ENABLED]:
         defrag = rows[:, len(arena.sample):]
         columns.update((name, defrag[:, slot]) for name, slot in DEFRAG_FIELDS)

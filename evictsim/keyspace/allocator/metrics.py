@@ -8,6 +8,8 @@ turns one sample into INFO's fields.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from evictsim.keyspace.allocator.compile import kernel
 from evictsim.keyspace.allocator.kernels import P_PROCESS_RSS, stats
 
@@ -24,6 +26,43 @@ def sample(state, used_memory, out):
     out[S_ACTIVE] = active
     out[S_RESIDENT] = resident
     out[S_RSS] = resident + state.params[P_PROCESS_RSS]
+
+
+def info_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``round(a / b, 2)`` (0 where ``b`` is 0) over arrays, as :func:`info_fields` rounds one: INFO's
+    ``%.2f`` of the quotient. ``np.round`` scales by 100 and rounds to even, which differs from the
+    quotient's correct rounding only where the scaled value lies within a hair of a half (an exact
+    tie such as 1/8, or 1.005's binary neighbour): those few are rounded one by one."""
+    numerator = np.asarray(numerator, np.int64)
+    denominator = np.asarray(denominator, np.int64)
+    safe = np.where(denominator != 0, denominator, 1)
+    quotient = numerator / safe
+    scaled = quotient * 100
+    out = np.round(quotient, 2)
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    for i in np.flatnonzero(near_half):
+        out[i] = round(float(quotient[i]), 2)
+    return np.where(denominator != 0, out, 0.0)
+
+
+def info_columns(used_memory, allocated, active, resident, rss) -> dict:
+    """:func:`info_fields` over arrays of readings (a column per field, the same values)."""
+    used_memory, allocated, active, resident, rss = (np.asarray(a, np.int64) for a in
+                                                      (used_memory, allocated, active, resident, rss))
+    return {
+        "used_memory_rss": rss,
+        "allocator_allocated": allocated,
+        "allocator_active": active,
+        "allocator_resident": resident,
+        "allocator_frag_ratio": info_ratio(active, allocated),
+        "allocator_frag_bytes": active - allocated,
+        "allocator_rss_ratio": info_ratio(resident, active),
+        "allocator_rss_bytes": resident - active,
+        "rss_overhead_ratio": info_ratio(rss, resident),
+        "rss_overhead_bytes": rss - resident,
+        "mem_fragmentation_ratio": info_ratio(rss, used_memory),
+        "mem_fragmentation_bytes": rss - used_memory,
+    }
 
 
 def info_fields(used_memory: int, allocated: int, active: int, resident: int, rss: int) -> dict:
