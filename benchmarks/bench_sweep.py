@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_sweep.py                     # 24 runs × 2M requests
     .venv/bin/python benchmarks/bench_sweep.py --requests 200000   # quick smoke run
+    .venv/bin/python benchmarks/bench_sweep.py --requests 10000000 --sizes 8mb,16mb,32mb,64mb \
+        --replications 4 --no-dask                                  # issue 9's 64 runs × 10M
 
 The sweep: Zipf(0.99) over 100k keys, lognormal values (median 300 B), TTLs of 1-10 min; four
 policies (allkeys-lru, allkeys-lfu, allkeys-random, volatile-ttl) × three sizes (8, 16, 32 MiB) × two
@@ -46,8 +48,8 @@ redis:
   maxmemory-policy: allkeys-lru
 sweep:
   redis.maxmemory-policy: [allkeys-lru, allkeys-lfu, allkeys-random, volatile-ttl]
-  redis.maxmemory: [8mb, 16mb, 32mb]
-replications: 2
+  redis.maxmemory: [{sizes}]
+replications: {replications}
 """
 
 
@@ -83,10 +85,13 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2_000_000)
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--workers", default="1,2", help="comma-separated pool sizes to measure (first = 1)")
+    ap.add_argument("--sizes", default="8mb,16mb,32mb", help="comma-separated maxmemory values swept")
+    ap.add_argument("--replications", type=int, default=2, help="seeds per configuration")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     path = work / "bench_sweep.yaml"
-    path.write_text(EXPERIMENT.format(requests=args.requests))
+    path.write_text(EXPERIMENT.format(requests=args.requests, sizes=", ".join(args.sizes.split(",")),
+                                      replications=args.replications))
 
     import evictsim
     from evictsim.workloads import build_workload
@@ -105,7 +110,7 @@ def main() -> None:
     plots_s = timed_plots(work / f"w{counts[-1]}")
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {sys.version.split()[0]}; {args.requests:,} requests per run\n")
+          f"Python {sys.version.split()[0]}; {results[0][2]['runs']} runs of {args.requests:,} requests\n")
     print("| executor | workers | sweep wall (s) | engine per run (s) | worker per run (s) | "
           "runner overhead per run (ms) | overhead / engine |")
     print("|---|---|---|---|---|---|---|")
