@@ -10,7 +10,8 @@ import numpy as np
 
 from evictsim.keyspace.allocator.defrag import (D_CPU_US, D_ENABLED, D_HITS, D_KEY_HITS, D_KEY_MISSES,
                                                 D_MISSES, D_RUNNING)
-from evictsim.keyspace.allocator.metrics import S_ACTIVE, S_ALLOCATED, S_RESIDENT, S_RSS, S_USED_MEMORY, info_columns
+from evictsim.keyspace.allocator.metrics import (S_ACTIVE, S_ALLOCATED, S_RESIDENT, S_RSS, S_USED_MEMORY,
+                                                 info_columns)
 
 COLUMNS = ("used_memory_rss", "allocator_allocated", "allocator_active", "allocator_resident",
            "allocator_frag_ratio", "mem_fragmentation_ratio")
