@@ -11,6 +11,8 @@ any warm-up row of the time series can be read back (see :mod:`evictsim.steady_s
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from evictsim.jit import kernel
@@ -20,15 +22,20 @@ SEEN, PRESENT = 1, 2           # bits of the per-key state: referenced before; h
 MAX_BUCKETS = 1 << 22          # beyond this many intervals, neighbours merge (bounded memory)
 _OP_GET, _OP_SET, _OP_DEL = 0, 1, 2
 
+# the compiled pass's bundles: one chunk's columns it reads; the per-key state and interval tallies
+CeilingRequests = namedtuple("CeilingRequests", "op key ttl_ms t_us")
+CeilingTallies = namedtuple("CeilingTallies", "state expire_ms gets hits cold misses")
+
 
 @kernel
-def ceiling_pass(op, key, ttl_ms, t_us, start_us, bucket_us, look_aside, state, expire_ms, gets, hits,
-                 cold, misses):
-    """One chunk through an unlimited Redis: ``misses`` = [expired, deleted-or-never-written].
+def ceiling_pass(requests, start_us, bucket_us, look_aside, tallies):
+    """One chunk through an unlimited Redis: ``tallies.misses`` = [expired, deleted-or-never-written].
 
     Expiry as ``keyIsExpired``: a key is dead strictly after its expire time in ms. A SET without a TTL
     clears the old one (``SET`` without ``KEEPTTL``); a look-aside miss is filled with the request's TTL.
     """
+    op, key, ttl_ms, t_us = requests
+    state, expire_ms, gets, hits, cold, misses = tallies
     for i in range(len(op)):
         k = key[i]
         now_ms = t_us[i] // 1000
@@ -80,9 +87,9 @@ class CeilingTracker:
             return
         self._grow_keys(chunk.max_key + 1)
         self._grow_buckets(int(t_us[-1]) - self.start_us)
-        ceiling_pass(chunk.op, chunk.key, chunk.ttl_ms, t_us, self.start_us, self.bucket_us,
-                     self.look_aside, self.state, self.expire_ms, self.gets, self.hits, self.cold,
-                     self.misses)
+        ceiling_pass(CeilingRequests(chunk.op, chunk.key, chunk.ttl_ms, t_us), self.start_us, self.bucket_us,
+                     self.look_aside, CeilingTallies(self.state, self.expire_ms, self.gets, self.hits,
+                                                     self.cold, self.misses))
 
     def _grow_keys(self, n: int) -> None:
         if n > len(self.state):

@@ -15,6 +15,8 @@ look-aside trace fills the key (a GET hit on an explicit trace needs the client'
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from evictsim.jit import kernel
@@ -84,15 +86,24 @@ def _remove(k, tree, last_pos, kbytes, expire_at):
     expire_at[k] = 0
 
 
+# the compiled pass's bundles: the chunk's columns, how a key's bytes are counted, the stack itself
+StackRequests = namedtuple("StackRequests", "now_ms op key key_len size ttl_ms vtype")
+ByteRules = namedtuple("ByteRules", "quantum shared_ok fill extra_entry")
+ByteStack = namedtuple("ByteStack", "tree last_pos kbytes expire_at heap_t heap_k")
+
+
 @kernel
-def byte_stack_distances(now_ms, op, key, key_len, size, ttl_ms, vtype, quantum, shared_ok, fill,
-                         extra_entry, tree, last_pos, kbytes, expire_at, heap_t, heap_k, distance):
+def byte_stack_distances(requests, rules, stack, distance):
     """Fill ``distance[i]`` for every request: bytes for a GET reuse, COLD, or NOT_A_GET.
 
-    ``tree`` has len(op) + 1 slots; ``last_pos`` (1-based, 0 = not resident), ``kbytes`` and
-    ``expire_at`` (ms, 0 = no TTL) one per key; the heap len(op) slots. ``extra_entry``: what cluster
-    mode's slot metadata adds to a key's main-dict entry (0 standalone). Returns the expired count.
+    ``stack.tree`` has len(op) + 1 slots; ``last_pos`` (1-based, 0 = not resident), ``kbytes`` and
+    ``expire_at`` (ms, 0 = no TTL) one per key; the heap len(op) slots. ``rules.extra_entry``: what
+    cluster mode's slot metadata adds to a key's main-dict entry (0 standalone). Returns the expired
+    count.
     """
+    now_ms, op, key, key_len, size, ttl_ms, vtype = requests
+    quantum, shared_ok, fill, extra_entry = rules
+    tree, last_pos, kbytes, expire_at, heap_t, heap_k = stack
     count = 0
     expired = 0
     for i in range(len(op)):
@@ -147,12 +158,12 @@ def stack_distances(chunk: RequestChunk, *, quantum: int = 16, shared_ok: bool =
     n_keys = chunk.max_key + 1
     now_ms = np.rint(chunk.time * 1e6).astype(np.int64) // 1000     # the engine's clock: µs, then ms
     distance = np.empty(n, np.int64)
-    byte_stack_distances(now_ms, chunk.op, chunk.key, chunk.key_len, chunk.size, chunk.ttl_ms,
-                         chunk.vtype, np.int64(quantum), bool(shared_ok), bool(fill),
-                         np.int64(cluster_entry_extra(cluster_enabled, quantum)),
-                         np.zeros(n + 1, np.int64), np.zeros(n_keys, np.int64), np.zeros(n_keys, np.int64),
-                         np.zeros(n_keys, np.int64), np.zeros(max(n, 1), np.int64),
-                         np.zeros(max(n, 1), np.int32), distance)
+    byte_stack_distances(
+        StackRequests(now_ms, chunk.op, chunk.key, chunk.key_len, chunk.size, chunk.ttl_ms, chunk.vtype),
+        ByteRules(np.int64(quantum), bool(shared_ok), bool(fill), np.int64(cluster_entry_extra(cluster_enabled, quantum))),
+        ByteStack(np.zeros(n + 1, np.int64), np.zeros(n_keys, np.int64), np.zeros(n_keys, np.int64),
+                  np.zeros(n_keys, np.int64), np.zeros(max(n, 1), np.int64), np.zeros(max(n, 1), np.int32)),
+        distance)
     return distance
 
 

@@ -11,6 +11,8 @@ Three mappers for three kinds of key, all compiled or vectorised so no Python co
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 import pyarrow as pa
 import evictsim.jit  # noqa: F401  (first: numba's cache folder outside the source tree)
@@ -82,9 +84,15 @@ def _rehash(old, table):
             table[slot, w] = old[i, w]
 
 
+# the compiled mapper's bundles: an Arrow binary column's buffers (and the array's own offset); the
+# map (open-addressing table, the keys' bytes end to end and where each ends); the rows' results
+KeyColumn = namedtuple("KeyColumn", "offsets data first")
+KeyTable = namedtuple("KeyTable", "table key_data key_offsets")
+RowKeys = namedtuple("RowKeys", "ids lens")
+
+
 @njit(cache=True, nogil=True)
-def _map_rows(offsets, data, first, row0, n, table, key_data, key_offsets, n_keys, ids, lens, scratch,
-              hash_mask):
+def _map_rows(column, row0, n, keys, n_keys, hash_mask, out, scratch):
     """Id and byte length of rows ``row0 .. n`` (after the array's own offset ``first``); a new key
     gets the next id and its bytes go to the end of ``key_data``. Stops before a new key that would
     fill the table past ``_MAX_LOAD``, or overflow ``key_offsets`` or ``key_data``: returns (keys, next row)
@@ -95,6 +103,9 @@ def _map_rows(offsets, data, first, row0, n, table, key_data, key_offsets, n_key
     at once instead of one by one (the table is far larger than the caches: the miss, not the
     hashing, is the cost of a lookup). On the 10M-request, 763k-key bench trace this takes mapping
     from 0.6 s to 0.33 s; loading each slot right after its own hash gained only ~10%."""
+    offsets, data, first = column
+    table, key_data, key_offsets = keys
+    ids, lens = out
     mask = np.uint64(len(table) - 1)
     max_keys = min(int(len(table) * _MAX_LOAD), len(key_offsets) - 1)
     group = scratch.shape[0]
@@ -179,9 +190,9 @@ class KeyMapper:
         offsets, data = _buffers(keys)
         known, row = self._n_keys, 0
         while row < n:
-            self._n_keys, row = _map_rows(offsets, data, keys.offset, row, n, self._table,
-                                          self._key_data, self._key_offsets, self._n_keys, ids, lens,
-                                          self._scratch, self.HASH_MASK)
+            self._n_keys, row = _map_rows(KeyColumn(offsets, data, keys.offset), row, n,
+                                          KeyTable(self._table, self._key_data, self._key_offsets),
+                                          self._n_keys, self.HASH_MASK, RowKeys(ids, lens), self._scratch)
             if row < n:
                 self._make_room(int(offsets[keys.offset + row + 1] - offsets[keys.offset + row]))
         if self._n_keys > known:

@@ -15,6 +15,8 @@ reference runs are (noeviction, no limit, no TTL). The core's own wiring replace
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from evictsim.keyspace.allocator.compile import kernel
@@ -113,12 +115,18 @@ def _value_usable(state, size):
     return _usable(state, _sds_alloc(size)) + _usable(state, ROBJ)
 
 
+# the compiled replay's bundles: the chunk's columns; the replayed keyspace (per-key handles and
+# value sizes, both dicts, and Redis's used_memory so far as a 1-element array: zmalloc's count)
+ReplayRequests = namedtuple("ReplayRequests", "time op key key_len size ttl_ms")
+ReplayKeyspace = namedtuple("ReplayKeyspace", "handles value_size table expires used")
+
+
 @kernel
-def replay_kernel(state, time, op, key, key_len, size, ttl_ms, handles, value_size, table, expires,
-                  tick_us, first_tick, out, used):
+def replay_kernel(state, requests, keyspace, tick_us, first_tick, out):
     """Replay requests, running the cron at ticks ``first_tick ..`` (``out.shape[0]`` of them: every
-    tick after the last request too); ``out[j] = (t_us, allocated, active, resident, used_memory)``.
-    ``used`` is a 1-element array: Redis's used_memory so far (zmalloc's count)."""
+    tick after the last request too); ``out[j] = (t_us, allocated, active, resident, used_memory)``."""
+    time, op, key, key_len, size, ttl_ms = requests
+    handles, value_size, table, expires, used = keyspace
     n_ticks = out.shape[0]
     j = 0
     for i in range(len(op) + 1):
@@ -194,11 +202,12 @@ class KeyspaceReplay:
         last_tick = int(np.floor(until_s * 1000 / self.tick_ms + 1e-9))
         n_ticks = max(0, last_tick - self.next_tick + 1)
         out = np.zeros((n_ticks, 5), np.int64)
-        replay_kernel(self.state, chunk.time.astype(np.float64), chunk.op.astype(np.uint8),
-                      chunk.key.astype(np.int64), chunk.key_len.astype(np.int64),
-                      chunk.size.astype(np.int64), chunk.ttl_ms.astype(np.int64), self.handles,
-                      self.value_size, self.table, self.expires, np.int64(self.tick_ms * 1000),
-                      np.int64(self.next_tick), out, self.used)
+        requests = ReplayRequests(chunk.time.astype(np.float64), chunk.op.astype(np.uint8),
+                                  chunk.key.astype(np.int64), chunk.key_len.astype(np.int64),
+                                  chunk.size.astype(np.int64), chunk.ttl_ms.astype(np.int64))
+        keyspace = ReplayKeyspace(self.handles, self.value_size, self.table, self.expires, self.used)
+        replay_kernel(self.state, requests, keyspace, np.int64(self.tick_ms * 1000),
+                      np.int64(self.next_tick), out)
         self.next_tick += n_ticks
         rss = out[:, 3] + int(self.state.params[P_PROCESS_RSS])
         return {"t_s": out[:, 0] / 1e6, "allocator_allocated": out[:, 1], "allocator_active": out[:, 2],
