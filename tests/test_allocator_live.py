@@ -20,7 +20,7 @@ The real decay is a random draw, the model's is not: jemalloc advances the decay
 application thread only at random decay ticks (a geometric ticker, ~1 per 1,000 regions flushed or
 filled), so the pages freed after the burst's last epoch advance are counted when the background
 thread next runs (~3 s later) and decay that much later; the model counts them at the next cron tick.
-Measured over 16 decays today: real minus model residence -0.14 to +1.2 s, mean about +0.35 s, hence
+Measured over 16 decays (2 Dec 2026): real minus model residence -0.14 to +1.2 s, mean about +0.35 s, hence
 three decays. A second unmodelled effect pulls the other way: a real purge takes whole (coalesced)
 extents and overshoots the limit, the model purges to it exactly. With the deletes paced over 1.5 s,
 or chased 60 ms later by 4,000 SET/DEL (both make the application thread count the pages as they
