@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from evictsim.keyspace.allocator import advance, alloc, free, grow, new_allocator, purge, stats
 from evictsim.keyspace.allocator.compile import kernel
-from evictsim.keyspace.allocator.kernels import C_DIRTY_PAGES, C_OVERFLOW
+from evictsim.keyspace.allocator.layout import C_DIRTY_PAGES, C_OVERFLOW
 from evictsim.keyspace.allocator.twin import TwinAllocator
 
 SIZES = [1, 8, 15, 24, 33, 48, 70, 100, 130, 300, 500, 1000, 2100, 5000, 9000, 14000, 16384, 20000,

@@ -18,6 +18,7 @@ import evictsim
 from evictsim.config import RedisConfig
 from evictsim.errors import UserInputError
 from evictsim.keyspace.allocator import model as jemalloc_model
+from evictsim.keyspace.allocator.drain import LOG_ALLOC, LOG_FREE, LOG_N
 from evictsim.keyspace.allocator.twin import TwinAllocator
 from evictsim.metrics.registry import ALLOCATOR_COLUMNS, TIMESERIES_COLUMNS
 from evictsim.traces.base import ArrayTrace, RequestChunk
@@ -84,16 +85,16 @@ def test_the_runs_allocation_sequence_through_the_twin_gives_its_columns(runs):
     each time-series row shows the model's last cron sample (RSS is cron-sampled)."""
     _, on, model = runs
     arena = model.arena
-    n = int(arena.clock[jemalloc_model.LOG_N])
+    n = int(arena.clock[LOG_N])
     assert 0 < n < RECORD, "the log must hold the whole run"
     cfg = RedisConfig()
     twin = TwinAllocator(16, base_allocated=cfg.allocator_base_allocated,
                          base_active=cfg.allocator_base_active, base_resident=cfg.allocator_base_resident)
     ticks, samples = [], []
     for op, argument, handle in arena.log[:n].tolist():
-        if op == jemalloc_model.LOG_ALLOC:
+        if op == LOG_ALLOC:
             assert twin.alloc(argument) == handle
-        elif op == jemalloc_model.LOG_FREE:
+        elif op == LOG_FREE:
             twin.free(handle)
         else:
             twin.advance(argument)

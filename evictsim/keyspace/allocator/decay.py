@@ -10,7 +10,7 @@ purges every dirty page at once. With muzzy_decay_ms 0, purged pages go straight
 from __future__ import annotations
 
 from evictsim.keyspace.allocator.compile import kernel
-from evictsim.keyspace.allocator.kernels import (
+from evictsim.keyspace.allocator.layout import (
     C_BG_WAKE_US,
     C_BG_WOKEN,
     C_DIRTY_PAGES,

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from evictsim.keyspace.allocator.bins import _bin_free, _bin_take
 from evictsim.keyspace.allocator.compile import kernel
-from evictsim.keyspace.allocator.kernels import NO_HANDLE, _bin_free, _bin_take, stats
+from evictsim.keyspace.allocator.kernels import stats
+from evictsim.keyspace.allocator.layout import NO_HANDLE
 
 # defrag[] slots: settings, then state and counters
 (D_ENABLED, D_IGNORE_BYTES, D_LOWER, D_UPPER, D_CYCLE_MIN, D_CYCLE_MAX, D_KEYS_PER_MS, D_HZ,

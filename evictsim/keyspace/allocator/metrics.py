@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from evictsim.keyspace.allocator.compile import kernel
-from evictsim.keyspace.allocator.kernels import P_PROCESS_RSS, stats
+from evictsim.keyspace.allocator.kernels import stats
+from evictsim.keyspace.allocator.layout import P_PROCESS_RSS
 
 # sample[] slots
 S_USED_MEMORY, S_ALLOCATED, S_ACTIVE, S_RESIDENT, S_RSS, S_NSLOTS = range(6)

@@ -21,9 +21,10 @@ import numpy as np
 
 from evictsim.keyspace.allocator.compile import kernel
 from evictsim.keyspace.allocator.decay import advance
-from evictsim.keyspace.allocator.kernels import P_PROCESS_RSS, stats
 from evictsim.keyspace.allocator.kernels import alloc_call as alloc
 from evictsim.keyspace.allocator.kernels import free_call as free
+from evictsim.keyspace.allocator.kernels import stats
+from evictsim.keyspace.allocator.layout import P_PROCESS_RSS
 from evictsim.traces.base import OP_DEL, OP_SET
 
 DICT_ENTRY = 24

@@ -20,7 +20,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from evictsim.keyspace.allocator.kernels import (  # noqa: F401  (slot names re-exported)
+# the slot names, re-exported: callers that build or read a state import them from here
+from evictsim.keyspace.allocator.layout import (  # noqa: F401
     C_ACTIVE_PAGES,
     C_ALLOC_SINCE_GC,
     C_ALLOCATED,

@@ -8,7 +8,7 @@ id first at the start), which makes handles directly comparable.
 from __future__ import annotations
 
 from evictsim.keyspace.allocator.decay import BG_MIN_INTERVAL_US, PURGE_NPAGES_THRESHOLD
-from evictsim.keyspace.allocator.kernels import (
+from evictsim.keyspace.allocator.layout import (
     EDATA_BYTES,
     GC_INCR_BYTES,
     NSTEPS,
