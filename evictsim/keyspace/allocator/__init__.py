@@ -11,6 +11,11 @@ API (the core calls the compiled functions from its own kernels):
   ``advance(state, now_us)`` (decay; call it from the cron), ``purge(state)``,
   ``stats(state) -> (allocated, active, resident)``, ``rss(state)``.
 * ``info_fields(...)`` (``metrics.py``): INFO's ratios and ``_bytes`` from cron samples.
+
+Modules: ``layout`` (the state's slots), ``state`` (its arrays), ``bins`` (slabs, large extents,
+pages), ``kernels`` (the thread cache, alloc, free), ``decay`` (dirty pages, the background
+thread), ``defrag``; the allocator hook's queue is ``model`` and ``drain``; INFO's fields
+``metrics`` and ``columns``; ``replay`` and ``twin`` replay a request stream outside the engine.
 """
 from evictsim.keyspace.allocator.decay import advance, purge
 from evictsim.keyspace.allocator.kernels import alloc, alloc_call, free, free_call, rss, stats
