@@ -42,6 +42,16 @@ USED_MEMORY_REL = 0.01
 OOM_REL, OOM_ABS = 0.15, 50
 EXPIRED_REL, EXPIRED_ABS = 0.25, 50
 MIN_GET_AGREEMENT = 0.90
+# Per-second used_memory. Real against real (2026-12-02, six lfu and four lru/volatile-ttl servers):
+# while filling the two agreed to the byte; at maxmemory a second's sample sat up to 18 KB under it
+# (lfu; 2 KB lru/ttl), as an expire cycle just before it had freed keys that fills had not yet
+# replaced. Pairs differed by at most 17.3 KB, by 80-1,410 B in the median second. Hence the median
+# is held to five times the largest real median gap, the worst second to about five times the worst
+# real gap, and filling to 0.1% of maxmemory (the simulator was 1,088 B over in each run seen).
+AT_MAXMEMORY = 0.99
+FILLING_ABS = 0.001 * MAXMEMORY
+FULL_MEDIAN_ABS = 7_000
+FULL_MAX_ABS = 0.025 * MAXMEMORY
 
 
 def make_trace(seed: int = 11, duration: float = 10.0, rate: float = 3000.0, n_keys: int = 20_000,
@@ -181,10 +191,33 @@ def test_final_used_memory_matches_redis(comparison):
     assert abs(metric(comparison, "used_memory")["rel_diff"]) <= USED_MEMORY_REL
 
 
+def per_second_used_memory(comp):
+    """(live, simulated, full) on the whole seconds both sides sampled; ``full`` marks the seconds
+    from the first at which either side reached maxmemory (a later dip is not filling)."""
+    live, sim = comp["live"]["series"], comp["evictsim"]["series"]
+    _, li, si = np.intersect1d(live["t_nominal"], sim["time"], return_indices=True)
+    live_used, sim_used = np.asarray(live["used_memory"])[li], np.asarray(sim["used_memory"])[si]
+    full = np.maximum.accumulate(np.maximum(live_used, sim_used) >= AT_MAXMEMORY * MAXMEMORY)
+    return live_used, sim_used, full
+
+
 @pytest.mark.live
-def test_used_memory_tracks_redis_every_second(comparison):
-    # Before memory fills both sides replay the same misses; after, both sit at maxmemory.
-    assert comparison["agreement"]["per_second_used_memory_max_abs_diff"] <= USED_MEMORY_REL * MAXMEMORY
+def test_used_memory_tracks_redis_while_filling(comparison):
+    # Before memory fills both sides replay the same misses, so the bytes must agree closely.
+    live, sim, full = per_second_used_memory(comparison)
+    filling = ~full
+    assert filling.sum() >= 2
+    assert np.abs(sim - live)[filling].max() <= FILLING_ABS
+
+
+@pytest.mark.live
+def test_used_memory_sits_at_maxmemory_like_redis(comparison):
+    # At maxmemory a sample reads maxmemory less what the last expire cycle freed and fills have not
+    # yet taken back, which depends on where the cron tick fell: the median gap is the sharp check.
+    live, sim, full = per_second_used_memory(comparison)
+    assert full.sum() >= 5
+    gap = np.abs(sim - live)[full]
+    assert np.median(gap) <= FULL_MEDIAN_ABS and gap.max() <= FULL_MAX_ABS
 
 
 @pytest.mark.live
