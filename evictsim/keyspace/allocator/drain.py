@@ -52,7 +52,7 @@ def drain(queue, count, arena):
 
 
 @kernel(inline=True)
-def _record(model, op, argument, handle):
+def record_call(model, op, argument, handle):
     """One row of the test log (a no-op with the one-row placeholder log of a normal run)."""
     log = model.log
     n = model.clock[LOG_N]
@@ -66,12 +66,12 @@ def _record(model, op, argument, handle):
 @kernel(inline=True)
 def _free(model, handle):
     if handle != NO_HANDLE:
-        _record(model, LOG_FREE, handle, handle)
+        record_call(model, LOG_FREE, handle, handle)
         free(model.state, handle, model.clock[CLOCK_US])
 
 
 @kernel
-def _flush(model):
+def flush_pending(model):
     """Free the value that waits (sds, then robj: ``freeStringObject``). Callers test
     ``pending[P_KEY] >= 0`` first: most calls would find nothing to do."""
     pending = model.pending
@@ -88,8 +88,8 @@ def _flush(model):
 def _purge(model):
     """Every dirty page purged, after the value that waits is freed (it was freed before the purge)."""
     if model.pending[P_KEY] >= 0:
-        _flush(model)
-    _record(model, LOG_PURGE, 0, 0)
+        flush_pending(model)
+    record_call(model, LOG_PURGE, 0, 0)
     purge(model.state)
 
 
@@ -99,16 +99,16 @@ def _place(model, k, piece, nbytes):
     pending = model.pending
     value_piece = piece == PIECE_VALUE or piece == PIECE_VALUE_SDS
     if pending[P_KEY] >= 0 and not (value_piece and pending[P_KEY] == k):
-        _flush(model)
+        flush_pending(model)
     state = model.state
     handle = alloc(state, nbytes, model.clock[CLOCK_US])
-    _record(model, LOG_ALLOC, nbytes, handle)
+    record_call(model, LOG_ALLOC, nbytes, handle)
     if k >= 0:
         old = model.handles[k, piece]
         model.handles[k, piece] = handle
         _free(model, old)                       # not expected: callers release before re-allocating
         if piece == PIECE_VALUE and pending[P_KEY] == k:
-            _flush(model)                       # the new value is in: the old one goes (dbOverwrite)
+            flush_pending(model)                # the new value is in: the old one goes (dbOverwrite)
     else:
         d = piece - PIECE_BUCKETS
         if model.tables[d, 0] == NO_HANDLE:
@@ -128,15 +128,15 @@ def _unplace(model, k, piece):
         if piece == PIECE_VALUE or piece == PIECE_VALUE_SDS:
             if pending[P_KEY] != k:
                 if pending[P_KEY] >= 0:
-                    _flush(model)
+                    flush_pending(model)
                 pending[P_KEY] = k
             pending[P_SDS if piece == PIECE_VALUE_SDS else P_ROBJ] = handle
             return
         if pending[P_KEY] >= 0:
-            _flush(model)
+            flush_pending(model)
     else:
         if pending[P_KEY] >= 0:
-            _flush(model)
+            flush_pending(model)
         d = piece - PIECE_BUCKETS
         handle = model.tables[d, 0]
         model.tables[d, 0] = model.tables[d, 1]

@@ -41,9 +41,9 @@ from evictsim.keyspace.allocator.drain import (
     OP_FREE,
     P_KEY,
     PURGE_KEY,
-    _flush,
-    _record,
     drain,
+    flush_pending,
+    record_call,
 )
 from evictsim.keyspace.allocator.layout import (
     C_ALLOCATED,
@@ -145,9 +145,9 @@ def tick(queue, count, model, now_us, used_memory):
     """One serverCron tick: the queue, decay up to ``now_us``, then (every 100 ms) the cron's memory
     sample."""
     drain(queue, count, model)
-    _flush(model)
+    flush_pending(model)
     model.clock[CLOCK_US] = now_us
-    _record(model, LOG_CRON, now_us, 0)
+    record_call(model, LOG_CRON, now_us, 0)
     advance(model.state, now_us)
     if model.defrag[D_ENABLED]:
         active_defrag_cycle(model.state, model.handles, model.defrag, now_us)   # databasesCron
@@ -229,7 +229,7 @@ def live_bytes(queue, count, model):
     allocated minus the thread cache's and the start-up figure. Every byte the byte model charges
     is one of them."""
     drain(queue, count, model)
-    _flush(model)
+    flush_pending(model)
     c = model.state.counters
     return c[C_ALLOCATED] - c[C_TCACHE_BYTES]
 
